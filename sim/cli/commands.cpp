@@ -1,0 +1,135 @@
+#include "sim/cli/commands.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "sim/common/error.h"
+#include "sim/config/hw_config.h"
+#include "sim/graph/load.h"
+#include "sim/graph/passes.h"
+#include "sim/report/pipeline.h"
+#include "sim/report/writers.h"
+
+#ifndef NNASIM_SOURCE_DIR
+#define NNASIM_SOURCE_DIR "."
+#endif
+
+namespace nnasim::cli {
+
+std::string help_config() { return config::hardware_help(); }
+std::string default_hw_path() { return std::string(NNASIM_SOURCE_DIR) + "/configs/hw/series4-1core.yaml"; }
+std::string default_model() { return "tinynet"; }
+
+namespace {
+
+// Writes to -o FILE, or stdout.
+template <typename Fn>
+void emit(const std::string& path, Fn fn) {
+  if (path.empty() || path == "-") {
+    fn(std::cout);
+    return;
+  }
+  std::ofstream out(path);
+  if (!out) throw InputError({path, 0}, "cannot write the output file");
+  fn(out);
+}
+
+std::vector<config::Override> parse_sets(const std::vector<std::string>& sets) {
+  std::vector<config::Override> out;
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError({"--set", 0}, fmt::format("'{}' is not key=value (e.g. --set ocm.size='2 MiB')", s));
+    out.push_back({s.substr(0, eq), s.substr(eq + 1), {fmt::format("--set {}", s.substr(0, eq)), 0}});
+  }
+  return out;
+}
+
+graph::PrepareOptions prepare_options(std::optional<int> wb, std::optional<int> ab, const std::string& fmt_name) {
+  graph::PrepareOptions p;
+  auto bits = [](std::optional<int> b, const char* flag) {
+    if (b && (*b < 1 || *b > 32)) throw InputError({flag, 0}, fmt::format("{} bits is out of range: expected 1 to 32", *b));
+    return b;
+  };
+  p.weight_bits = bits(wb, "--weight-bits");
+  p.act_bits = bits(ab, "--act-bits");
+  if (!fmt_name.empty()) {
+    NumFormat f;
+    if (!parse_num_format(fmt_name, &f))
+      throw InputError({"--number-format", 0},
+                       fmt::format("unknown number format '{}': expected int, fp8-e4m3, fp8-e5m2 or lns", fmt_name));
+    p.format = f;
+  }
+  return p;
+}
+
+sched::Mode parse_mode(const std::string& m) {
+  if (m == "steady") return sched::Mode::Steady;
+  if (m == "cold") return sched::Mode::Cold;
+  throw InputError({"--mode", 0}, fmt::format("unknown mode '{}': expected steady or cold", m));
+}
+
+}  // namespace
+
+Commands::Commands(CLI::App& app) {
+  run_ = app.add_subcommand("run", "simulate one inference of a model on a hardware description");
+  auto& r = run_args_;
+  run_->add_option("--hw", r.hw, "hardware YAML (default: configs/hw/series4-1core.yaml)");
+  run_->add_option("--model", r.model, "model: .onnx, .yaml, SCALE-Sim .csv, or a zoo name (default: " + default_model() + ")");
+  run_->add_option("--set", r.sets, "override a hardware key, e.g. --set ocm.size='2 MiB' (repeatable)");
+  run_->add_option("--weight-bits", r.weight_bits, "weight bits of every conv/fc layer");
+  run_->add_option("--act-bits", r.act_bits, "activation bits of every layer");
+  run_->add_option("--number-format", r.number_format, "number format of every layer: int, fp8-e4m3, fp8-e5m2, lns");
+  run_->add_option("--mode", r.mode, "steady (back-to-back inferences, resident weights) or cold (from an empty chip)");
+  run_->add_option("--format", r.format, "table, json or csv");
+  run_->add_option("-o,--output", r.output, "write the report to FILE");
+  run_->add_option("--trace-out", r.trace_out, "write the layer trace of this run (JSON Lines)");
+  run_->add_option("--timeline", r.timeline, "write a Chrome/Perfetto trace-event timeline");
+  run_->add_option("--program-out", r.program_out, "write the scheduled Program (command streams)");
+  run_->add_flag("--allow-unknown-ops", r.allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
+
+  info_ = app.add_subcommand("info", "per-layer MACs, params and bytes of a model, and totals");
+  info_->add_option("--model", info_args_.model, "model file or zoo name")->required();
+  info_->add_option("--format", info_args_.format, "table, json or csv");
+  info_->add_option("--weight-bits", info_args_.weight_bits, "weight bits of every conv/fc layer");
+  info_->add_option("-o,--output", info_args_.output, "write to FILE");
+  info_->add_flag("--allow-unknown-ops", info_args_.allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
+}
+
+int Commands::dispatch(CLI::App& app) {
+  if (run_->parsed() || app.get_subcommands().empty()) return run();
+  if (info_->parsed()) return info();
+  return 0;
+}
+
+int Commands::run() {
+  const auto& a = run_args_;
+  const auto fmt_out = report::parse_format(a.format, "--format");
+  const auto mode = parse_mode(a.mode);
+  HardwareSpec hw = config::load_hardware(a.hw.empty() ? default_hw_path() : a.hw, parse_sets(a.sets));
+  graph::LoadOptions lo;
+  lo.allow_unknown_ops = a.allow_unknown_ops;
+  graph::Graph g = graph::load_model(a.model.empty() ? default_model() : a.model, lo);
+  graph::prepare(g, prepare_options(a.weight_bits, a.act_bits, a.number_format));
+  sched::SchedOptions so;
+  so.mode = mode;
+  report::RunOutput out = report::simulate_inference(g, hw, so);
+  if (!a.program_out.empty()) emit(a.program_out, [&](std::ostream& os) { out.schedule.program.write(os); });
+  emit(a.output, [&](std::ostream& os) { report::write(os, out.report, fmt_out); });
+  return 0;
+}
+
+int Commands::info() {
+  const auto& a = info_args_;
+  const auto f = report::parse_format(a.format, "--format");
+  graph::LoadOptions lo;
+  lo.allow_unknown_ops = a.allow_unknown_ops;
+  graph::Graph g = graph::load_model(a.model, lo);
+  graph::prepare(g, prepare_options(a.weight_bits, std::nullopt, ""));
+  emit(a.output, [&](std::ostream& os) { report::write_info(os, g, f); });
+  return 0;
+}
+
+}  // namespace nnasim::cli

@@ -1,0 +1,104 @@
+// Plain structs describing the hardware. Parsed once from YAML by load_hardware(); everything
+// downstream (scheduler, SystemC modules, energy model) takes these by const reference, so tests
+// build them from struct literals.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nnasim {
+
+// Number formats a layer can use, and that MAC arrays and energy tables are keyed by.
+enum class NumFormat { Int, Fp8E4M3, Fp8E5M2, Lns };
+const char* to_string(NumFormat f);
+bool parse_num_format(const std::string& s, NumFormat* out);  // "int", "fp8-e4m3", "fp8-e5m2", "lns"
+
+enum class Dataflow { WeightStationary, OutputStationary };
+const char* to_string(Dataflow d);
+
+// MACs per cycle for operands up to the given widths in a format (Series4: 4096 at 8-bit,
+// 2048 at 8x16, 1024 at 16-bit). The narrowest entry that covers a layer applies.
+struct ThroughputEntry {
+  NumFormat format = NumFormat::Int;
+  int weight_bits = 8;
+  int act_bits = 8;
+  int64_t macs_per_cycle = 0;
+};
+
+struct MacArraySpec {
+  int rows = 0;
+  int cols = 0;
+  Dataflow dataflow = Dataflow::WeightStationary;
+  NumFormat arithmetic = NumFormat::Int;  // Lns: log-domain multiply, products converted by the LNS unit
+  std::vector<ThroughputEntry> throughput;
+};
+
+struct OcmSpec {
+  double size_bytes = 0;       // per core
+  double bytes_per_cycle = 0;  // OCM <-> MAC array bandwidth per core
+};
+
+struct DmaSpec {
+  double bytes_per_cycle = 0;  // the most one core's DMA engine moves per cycle
+};
+
+struct VectorSpec {
+  double elements_per_cycle = 0;  // element-wise, pooling and concat throughput per core
+};
+
+enum class LnsConvert { Exact, Mitchell };
+struct LnsSpec {
+  double conversions_per_cycle = 0;  // log<->linear conversions per cycle per core
+  int latency_cycles = 0;
+  int int_bits = 4;  // exponent integer bits
+  int frac_bits = 3;  // exponent fractional bits; the exact converter's table has 2^frac_bits entries
+  LnsConvert convert = LnsConvert::Exact;
+};
+
+struct DramSpec {
+  double bandwidth = 0;   // bytes/s, shared by all cores
+  double latency_s = 0;   // per transfer
+  double efficiency = 1;  // fraction of the bandwidth that transfers achieve
+};
+
+struct MacEnergyEntry {
+  NumFormat format = NumFormat::Int;
+  int weight_bits = 8;
+  int act_bits = 8;
+  double joules = 0;
+};
+
+struct EnergySpec {
+  std::vector<MacEnergyEntry> mac;  // per MAC on the linear (int/fp8) array
+  double lns_add_j = 0;         // one log-domain multiply (an exponent addition)
+  double lns_convert_j = 0;     // one log<->linear conversion
+  double lns_accumulate_j = 0;  // one linear-domain accumulation after conversion
+  double vector_op_j = 0;       // one element-wise operation
+  double ocm_read_j_per_byte = 0;
+  double ocm_write_j_per_byte = 0;
+  double dram_read_j_per_byte = 0;
+  double dram_write_j_per_byte = 0;
+  double static_power_w = 0;  // whole chip
+};
+
+struct HardwareSpec {
+  std::string name;
+  std::string file;  // where it was read from, for reports
+  double clock_hz = 0;
+  int cores = 1;
+  MacArraySpec mac;
+  OcmSpec ocm;
+  DmaSpec dma;
+  VectorSpec vector;
+  LnsSpec lns;
+  DramSpec dram;
+  EnergySpec energy;
+
+  // Peak MACs per cycle of one core for a layer's operands; 0 when the array cannot run them.
+  int64_t macs_per_cycle(NumFormat f, int weight_bits, int act_bits) const;
+  // Energy of one MAC on the linear array (J); negative when the table has no entry.
+  double mac_energy(NumFormat f, int weight_bits, int act_bits) const;
+  double total_ocm_bytes() const { return ocm.size_bytes * cores; }
+};
+
+}  // namespace nnasim

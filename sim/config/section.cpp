@@ -1,0 +1,205 @@
+#include "sim/config/section.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace nnasim::config {
+
+SourceLoc loc_of(const YAML::Node& node, const Origin& origin, const std::string& path) {
+  auto it = origin.overrides.find(path);
+  if (!path.empty() && it != origin.overrides.end()) return it->second;
+  if (node && node.Mark().line >= 0) return {origin.file, node.Mark().line + 1};
+  return {origin.file, 0};
+}
+
+YAML::Node load_yaml_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0}, "cannot open file: expected a readable YAML file");
+  try {
+    return YAML::Load(in);
+  } catch (const YAML::Exception& e) {
+    throw InputError({path, e.mark.line + 1}, fmt::format("malformed YAML: {}", e.msg));
+  }
+}
+
+static std::vector<std::string> split_dotted(const std::string& dotted) {
+  std::vector<std::string> parts;
+  std::stringstream ss(dotted);
+  std::string p;
+  while (std::getline(ss, p, '.')) parts.push_back(p);
+  return parts;
+}
+
+void apply_override(YAML::Node& root, const std::string& dotted, const std::string& value) {
+  auto parts = split_dotted(dotted);
+  if (parts.empty() || std::any_of(parts.begin(), parts.end(), [](auto& s) { return s.empty(); }))
+    throw std::invalid_argument(fmt::format("'{}' is not a dotted key path like ocm.size", dotted));
+  // yaml-cpp's operator[] on a non-const node creates children; walk with explicit copies so that
+  // each level is a reference into the tree.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = chain.back()[parts[i]];
+    if (next && !next.IsMap())
+      throw std::invalid_argument(fmt::format("'{}' is not a section, so '{}' cannot be set", parts[i], dotted));
+    chain.push_back(next);
+  }
+  chain.back()[parts.back()] = YAML::Load(value.empty() ? "\"\"" : value);
+}
+
+std::string closest_key(const std::string& key, const std::vector<std::string>& candidates) {
+  auto dist = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
+                           prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::string best;
+  size_t bestd = std::max<size_t>(3, key.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = dist(key, c);
+    if (d < bestd) bestd = d, best = c;
+  }
+  return best;
+}
+
+Section::Section(const YAML::Node& node, std::string path, const Origin& origin,
+                 const std::vector<Param>& params)
+    : node_(node), path_(std::move(path)), origin_(origin), params_(params) {
+  std::string where = path_.empty() ? "the document" : fmt::format("'{}'", path_);
+  if (!node_ || node_.IsNull())
+    throw InputError(loc_of(node_, origin_, path_), fmt::format("{} is empty: expected a map with keys", where));
+  if (!node_.IsMap())
+    throw InputError(loc_of(node_, origin_, path_), fmt::format("{} must be a map of key: value", where));
+  std::vector<std::string> keys;
+  for (const auto& p : params_) keys.push_back(p.key);
+  for (const auto& kv : node_) {
+    std::string k = kv.first.as<std::string>();
+    if (std::find(keys.begin(), keys.end(), k) != keys.end()) continue;
+    std::string hint = closest_key(k, keys);
+    std::string full = path_.empty() ? k : path_ + "." + k;
+    throw InputError(loc_of(kv.first, origin_, full),
+                     hint.empty() ? fmt::format("unknown key '{}': expected one of {}", full, fmt::join(keys, ", "))
+                                  : fmt::format("unknown key '{}': did you mean '{}'?", full, hint));
+  }
+  for (const auto& p : params_)
+    if (p.required && !node_[p.key])
+      throw InputError(loc_of(node_, origin_, path_),
+                       fmt::format("missing required key '{}': {}", path_of(p.key), p.desc));
+}
+
+std::string Section::path_of(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+const Param& Section::param(const std::string& key) const {
+  for (const auto& p : params_)
+    if (p.key == key) return p;
+  throw InternalError(fmt::format("parameter '{}' read but not declared in its table", path_of(key)));
+}
+
+bool Section::has(const std::string& key) const { return static_cast<bool>(node_[key]); }
+
+SourceLoc Section::loc(const std::string& key) const {
+  return loc_of(node_[key] ? node_[key] : node_, origin_, path_of(key));
+}
+SourceLoc Section::loc() const { return loc_of(node_, origin_, path_); }
+
+void Section::fail(const std::string& key, const std::string& what) const {
+  throw InputError(loc(key), fmt::format("'{}': {}", path_of(key), what));
+}
+
+std::string Section::scalar(const std::string& key) const {
+  const Param& p = param(key);
+  YAML::Node v = node_[key];
+  if (!v) return p.default_value;
+  if (!v.IsScalar()) fail(key, fmt::format("expected a single value ({})", p.desc));
+  return v.as<std::string>();
+}
+
+void Section::check_bounds(const Param& p, double v) const {
+  if (p.positive && !(v > 0)) fail(p.key, fmt::format("must be greater than zero, got {}", v));
+  if (p.max > p.min && (v < p.min || v > p.max))
+    fail(p.key, fmt::format("must be between {} and {}, got {}", p.min, p.max, v));
+}
+
+int64_t Section::integer(const std::string& key) const {
+  std::string s = scalar(key);
+  size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size()) fail(key, fmt::format("'{}' is not an integer", s));
+  check_bounds(param(key), static_cast<double>(v));
+  return v;
+}
+
+double Section::real(const std::string& key) const {
+  std::string s = scalar(key);
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size() || !std::isfinite(v)) fail(key, fmt::format("'{}' is not a number", s));
+  check_bounds(param(key), v);
+  return v;
+}
+
+double Section::quantity(const std::string& key) const {
+  const Param& p = param(key);
+  double v = 0;
+  try {
+    v = parse_quantity(scalar(key), p.quantity);
+  } catch (const std::invalid_argument& e) {
+    fail(key, e.what());
+  }
+  check_bounds(p, v);
+  return v;
+}
+
+std::string Section::str(const std::string& key) const { return scalar(key); }
+
+std::string Section::choice(const std::string& key) const {
+  const Param& p = param(key);
+  std::string s = scalar(key);
+  if (std::find(p.choices.begin(), p.choices.end(), s) == p.choices.end())
+    fail(key, fmt::format("'{}' is not one of: {}", s, fmt::join(p.choices, ", ")));
+  return s;
+}
+
+YAML::Node Section::node(const std::string& key) const { return node_[key]; }
+
+std::string describe(const std::string& section, const std::vector<Param>& params) {
+  std::string out;
+  for (const auto& p : params) {
+    std::string kind;
+    switch (p.kind) {
+      case Kind::Int: kind = "integer"; break;
+      case Kind::Real: kind = "number"; break;
+      case Kind::String: kind = "string"; break;
+      case Kind::Choice: kind = fmt::format("one of {}", fmt::join(p.choices, "|")); break;
+      case Kind::Quantity: kind = fmt::format("{} ({})", quantity_name(p.quantity), quantity_units(p.quantity)); break;
+      case Kind::Section: kind = "section"; break;
+      case Kind::List: kind = "list"; break;
+    }
+    std::string key = section.empty() ? p.key : section + "." + p.key;
+    out += fmt::format("  {:<28} {}; {}{}\n", key, kind, p.desc,
+                       p.required ? " [required]" : fmt::format(" [default: {}]", p.default_value));
+  }
+  return out;
+}
+
+}  // namespace nnasim::config

@@ -1,0 +1,247 @@
+#include "sim/graph/graph.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace nnasim::graph {
+namespace {
+
+const std::pair<const char*, Op> kOps[] = {
+    {"input", Op::Input},       {"conv", Op::Conv},          {"fc", Op::FullyConnected},
+    {"maxpool", Op::MaxPool},   {"avgpool", Op::AvgPool},    {"globalavgpool", Op::GlobalAvgPool},
+    {"add", Op::Add},           {"mul", Op::Mul},            {"concat", Op::Concat},
+    {"activation", Op::Activation}, {"batchnorm", Op::BatchNorm}, {"pad", Op::Pad}};
+
+const std::pair<const char*, Act> kActs[] = {
+    {"none", Act::None},       {"relu", Act::Relu},         {"relu6", Act::Relu6},
+    {"sigmoid", Act::Sigmoid}, {"hardsigmoid", Act::HardSigmoid}, {"hardswish", Act::HardSwish},
+    {"clip", Act::Clip},       {"tanh", Act::Tanh},         {"silu", Act::Silu}};
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t bits_to_bytes(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
+
+}  // namespace
+
+const char* to_string(Op op) {
+  for (const auto& [n, o] : kOps)
+    if (o == op) return n;
+  return "?";
+}
+bool parse_op(const std::string& s, Op* out) {
+  for (const auto& [n, o] : kOps)
+    if (s == n) return *out = o, true;
+  return false;
+}
+const char* to_string(Act a) {
+  for (const auto& [n, o] : kActs)
+    if (o == a) return n;
+  return "?";
+}
+bool parse_act(const std::string& s, Act* out) {
+  for (const auto& [n, o] : kActs)
+    if (s == n) return *out = o, true;
+  return false;
+}
+
+std::string Shape::str() const { return fmt::format("[{}, {}, {}, {}]", n, c, h, w); }
+
+int Graph::find(const std::string& name) const {
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<std::vector<int>> Graph::consumers() const {
+  std::vector<std::vector<int>> c(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i)
+    for (int p : layers[i].inputs) c[p].push_back(static_cast<int>(i));
+  return c;
+}
+
+Cost Graph::totals() const {
+  Cost t;
+  for (const auto& l : layers) {
+    t.macs += l.cost.macs;
+    t.weights += l.cost.weights;
+    t.biases += l.cost.biases;
+    t.params += l.cost.params;
+    t.weight_bytes += l.cost.weight_bytes;
+    t.input_bytes += l.cost.input_bytes;
+    t.output_bytes += l.cost.output_bytes;
+    t.vector_ops += l.cost.vector_ops;
+  }
+  return t;
+}
+
+static int64_t window_out(int64_t in, int k, int s, int p0, int p1, int d, bool ceil_mode) {
+  int64_t span = in + p0 + p1 - int64_t(d) * (k - 1) - 1;
+  if (span < 0) return 0;
+  int64_t o = (ceil_mode ? ceil_div(span, s) : span / s) + 1;
+  // PyTorch/ONNX rule: the last window must start inside the input or the left padding.
+  if (ceil_mode && (o - 1) * s >= in + p0) --o;
+  return o;
+}
+
+Shape infer_shape(const Layer& l, const std::vector<Shape>& in) {
+  auto fail = [&](const std::string& what) -> void {
+    throw InputError(l.loc, fmt::format("layer '{}' ({}): {}", l.name, to_string(l.op), what));
+  };
+  auto need_inputs = [&](size_t lo, size_t hi) {
+    if (in.size() < lo || in.size() > hi)
+      fail(lo == hi ? fmt::format("expected {} input(s), got {}", lo, in.size())
+                    : fmt::format("expected {} to {} inputs, got {}", lo, hi, in.size()));
+  };
+  Shape o;
+  switch (l.op) {
+    case Op::Input:
+      if (l.out.elements() <= 0) fail(fmt::format("input shape {} must be positive", l.out.str()));
+      return l.out;
+    case Op::Conv: {
+      need_inputs(1, 1);
+      const Shape& x = in[0];
+      if (l.groups < 1 || l.out_channels < 1) fail("groups and out_channels must be positive");
+      if (x.c % l.groups) fail(fmt::format("input channels {} are not divisible by groups {}", x.c, l.groups));
+      if (l.out_channels % l.groups)
+        fail(fmt::format("out_channels {} are not divisible by groups {}", l.out_channels, l.groups));
+      if (l.kh < 1 || l.kw < 1 || l.sh < 1 || l.sw < 1 || l.dh < 1 || l.dw < 1)
+        fail("kernel, stride and dilation must be positive");
+      o = {x.n, l.out_channels, window_out(x.h, l.kh, l.sh, l.pad_t, l.pad_b, l.dh, false),
+           window_out(x.w, l.kw, l.sw, l.pad_l, l.pad_r, l.dw, false)};
+      if (o.h < 1 || o.w < 1)
+        fail(fmt::format("a {}x{} kernel does not fit the {}x{} input (with padding)", l.kh, l.kw, x.h, x.w));
+      return o;
+    }
+    case Op::FullyConnected:
+      need_inputs(1, 1);
+      if (l.out_channels < 1) fail("out_features must be positive");
+      return {in[0].n, l.out_channels, 1, 1};
+    case Op::MaxPool:
+    case Op::AvgPool: {
+      need_inputs(1, 1);
+      const Shape& x = in[0];
+      o = {x.n, x.c, window_out(x.h, l.kh, l.sh, l.pad_t, l.pad_b, 1, l.ceil_mode),
+           window_out(x.w, l.kw, l.sw, l.pad_l, l.pad_r, 1, l.ceil_mode)};
+      if (o.h < 1 || o.w < 1)
+        fail(fmt::format("a {}x{} window does not fit the {}x{} input", l.kh, l.kw, x.h, x.w));
+      return o;
+    }
+    case Op::GlobalAvgPool:
+      need_inputs(1, 1);
+      return {in[0].n, in[0].c, 1, 1};
+    case Op::Add:
+    case Op::Mul: {
+      need_inputs(2, 16);
+      o = in[0];
+      for (const auto& s : in)
+        if (s.elements() > o.elements()) o = s;
+      for (const auto& s : in) {
+        bool same = s == o;
+        bool channel_broadcast = s.n == o.n && s.c == o.c && s.h == 1 && s.w == 1;
+        if (!same && !channel_broadcast)
+          fail(fmt::format("input shapes {} and {} do not agree (expected equal shapes or a [N, C, 1, 1] operand)",
+                           s.str(), o.str()));
+      }
+      return o;
+    }
+    case Op::Concat: {
+      need_inputs(1, 1024);
+      o = in[0];
+      o.c = 0;
+      for (const auto& s : in) {
+        if (s.n != in[0].n || s.h != in[0].h || s.w != in[0].w)
+          fail(fmt::format("cannot concatenate {} with {} along channels: N, H and W must agree", s.str(), in[0].str()));
+        o.c += s.c;
+      }
+      return o;
+    }
+    case Op::Activation:
+    case Op::BatchNorm:
+      need_inputs(1, 1);
+      return in[0];
+    case Op::Pad:
+      need_inputs(1, 1);
+      return {in[0].n, in[0].c, in[0].h + l.pad_t + l.pad_b, in[0].w + l.pad_l + l.pad_r};
+  }
+  return o;
+}
+
+void annotate(Graph& g) {
+  for (auto& l : g.layers) {
+    Cost c;
+    const int ab = l.quant.act_bits;
+    for (int p : l.inputs) c.input_bytes += bits_to_bytes(g.layers[p].out.elements(), ab);
+    c.output_bytes = l.op == Op::Input ? 0 : bits_to_bytes(l.out.elements(), ab);
+    switch (l.op) {
+      case Op::Conv: {
+        const Shape& x = g.layers[l.inputs[0]].out;
+        int64_t k = (x.c / l.groups) * l.kh * l.kw;
+        c.weights = l.out_channels * k;
+        c.macs = l.out.n * l.out.c * l.out.h * l.out.w * k;
+        break;
+      }
+      case Op::FullyConnected: {
+        const Shape& x = g.layers[l.inputs[0]].out;
+        int64_t in_features = x.c * x.h * x.w;
+        c.weights = l.out_channels * in_features;
+        c.macs = x.n * in_features * l.out_channels;
+        break;
+      }
+      case Op::MaxPool:
+      case Op::AvgPool: c.vector_ops = l.out.elements() * l.kh * l.kw; break;
+      case Op::GlobalAvgPool: c.vector_ops = g.layers[l.inputs[0]].out.elements(); break;
+      case Op::Add:
+      case Op::Mul: c.vector_ops = l.out.elements() * int64_t(l.inputs.size() - 1); break;
+      case Op::Concat:
+      case Op::Activation:
+      case Op::Pad: c.vector_ops = l.out.elements(); break;
+      case Op::BatchNorm:
+        c.vector_ops = 2 * l.out.elements();
+        c.biases = 2 * l.out.c;  // scale and shift
+        break;
+      case Op::Input: break;
+    }
+    if (l.has_weights() && l.has_bias) c.biases = l.out_channels;
+    c.params = c.weights + c.biases;
+    if (l.compression.clusters > 0) {
+      const auto& z = l.compression;
+      c.weight_bytes = ceil_div(z.kernels * (z.index_bits + z.scale_bits), 8) +
+                       bits_to_bytes(z.codebook_entries, l.quant.weight_bits);
+    } else {
+      c.weight_bytes = bits_to_bytes(c.weights, l.quant.weight_bits);
+    }
+    c.weight_bytes += bits_to_bytes(c.biases, l.quant.bias_bits);
+    l.cost = c;
+  }
+}
+
+GraphBuilder::GraphBuilder(std::string name, std::string file) {
+  g_.name = std::move(name);
+  g_.file = std::move(file);
+}
+
+int GraphBuilder::add(Layer l) {
+  if (l.name.empty()) l.name = fmt::format("{}_{}", to_string(l.op), g_.layers.size());
+  if (g_.find(l.name) >= 0)
+    throw InputError(l.loc, fmt::format("layer name '{}' is used twice: names must be unique", l.name));
+  std::vector<Shape> in;
+  for (int p : l.inputs) {
+    if (p < 0 || p >= static_cast<int>(g_.layers.size()))
+      throw InputError(l.loc, fmt::format("layer '{}' reads an input that is not defined before it", l.name));
+    in.push_back(g_.layers[p].out);
+  }
+  if (l.op != Op::Input && l.inputs.empty())
+    throw InputError(l.loc, fmt::format("layer '{}' ({}) has no input", l.name, to_string(l.op)));
+  l.out = infer_shape(l, in);
+  g_.layers.push_back(std::move(l));
+  return static_cast<int>(g_.layers.size()) - 1;
+}
+
+Graph GraphBuilder::finish() {
+  if (g_.layers.size() < 2)
+    throw InputError({g_.file, 0}, "the graph has no layers: expected an input and at least one layer");
+  annotate(g_);
+  return std::move(g_);
+}
+
+}  // namespace nnasim::graph

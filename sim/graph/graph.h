@@ -1,0 +1,145 @@
+// The layer-graph IR: a list of layers in execution (topological) order, each naming its
+// producers. Loaders (YAML, ONNX, SCALE-Sim CSV, layer traces) build it through GraphBuilder,
+// which infers shapes and checks them; passes (BN folding, activation fusion, quantisation,
+// compression) rewrite it; annotate() fills the per-layer cost (MACs, params, bytes).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/common/error.h"
+#include "sim/config/hw_spec.h"
+
+namespace nnasim::graph {
+
+enum class Op {
+  Input,
+  Conv,          // 2-D convolution, grouped and depthwise included
+  FullyConnected,  // Gemm / MatMul / Linear: input flattened to C*H*W features
+  MaxPool,
+  AvgPool,
+  GlobalAvgPool,
+  Add,
+  Mul,  // element-wise, with broadcasting of a [C,1,1] operand (squeeze-excite scaling)
+  Concat,  // along channels
+  Activation,
+  BatchNorm,  // left in the graph only when it cannot be folded
+  Pad,
+};
+const char* to_string(Op op);
+bool parse_op(const std::string& s, Op* out);
+
+enum class Act { None, Relu, Relu6, Sigmoid, HardSigmoid, HardSwish, Clip, Tanh, Silu };
+const char* to_string(Act a);
+bool parse_act(const std::string& s, Act* out);
+
+// N, C, H, W. Fully-connected outputs are [N, C, 1, 1].
+struct Shape {
+  int64_t n = 1, c = 0, h = 1, w = 1;
+  int64_t elements() const { return n * c * h * w; }
+  bool operator==(const Shape& o) const { return n == o.n && c == o.c && h == o.h && w == o.w; }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+  std::string str() const;
+};
+
+struct Quant {
+  int weight_bits = 8;
+  int act_bits = 8;
+  int bias_bits = 32;
+  NumFormat format = NumFormat::Int;
+};
+
+// Weight compression applied to a layer's stored weights (cluster compression).
+struct Compression {
+  int clusters = 0;              // K; 0 = uncompressed
+  int64_t index_bits = 0;        // per kernel: log2(K)
+  int64_t kernels = 0;
+  int64_t codebook_entries = 0;  // K * kernel size
+  int scale_bits = 16;           // per-kernel scale (FP16 in the reference code)
+};
+
+// Optional real tensors (from an ONNX file with weights), used by BN folding and numerics.
+struct Tensors {
+  std::vector<float> weight;  // Conv: [Cout, Cin/g, kh, kw]; FC: [out, in]
+  std::vector<float> bias;    // [Cout]
+  // BatchNorm parameters (only on Op::BatchNorm layers).
+  std::vector<float> gamma, beta, mean, var;
+  float eps = 1e-5f;
+  bool empty() const { return weight.empty() && bias.empty() && gamma.empty(); }
+};
+
+struct Cost {
+  int64_t macs = 0;
+  int64_t weights = 0;   // weight elements
+  int64_t biases = 0;    // bias elements
+  int64_t params = 0;    // weights + biases
+  int64_t weight_bytes = 0;  // as stored in DRAM/OCM: weights at weight_bits (or compressed) + biases
+  int64_t input_bytes = 0;   // all inputs, at act_bits
+  int64_t output_bytes = 0;
+  int64_t vector_ops = 0;    // element-wise operations (pool, add, mul, concat copy, standalone activation)
+};
+
+struct Layer {
+  std::string name;
+  Op op = Op::Input;
+  std::vector<int> inputs;  // indices of producers, always < this layer's index
+  SourceLoc loc;            // where it was defined, for errors
+
+  // Conv / pooling geometry.
+  int kh = 1, kw = 1;
+  int sh = 1, sw = 1;
+  int pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
+  int dh = 1, dw = 1;  // dilation
+  int groups = 1;
+  int64_t out_channels = 0;  // Conv/FC
+  bool has_bias = false;
+  bool ceil_mode = false;    // pooling output rounding
+
+  Act act = Act::None;                // Op::Activation: which one
+  std::vector<Act> fused;             // activations fused into this layer's output
+  bool bn_folded = false;             // a BatchNorm was folded into this layer
+
+  Quant quant;
+  Compression compression;
+  Shape out;
+  Cost cost;
+  std::optional<Tensors> tensors;
+
+  bool has_weights() const { return op == Op::Conv || op == Op::FullyConnected; }
+  bool depthwise() const { return op == Op::Conv && groups > 1 && groups == out_channels; }
+};
+
+struct Graph {
+  std::string name;
+  std::string file;
+  std::vector<Layer> layers;
+
+  int find(const std::string& name) const;  // -1 when absent
+  std::vector<std::vector<int>> consumers() const;
+  Cost totals() const;
+};
+
+// Builds a graph layer by layer, inferring and checking shapes as it goes. Every error names the
+// layer's SourceLoc.
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(std::string name, std::string file);
+  // Adds a layer; `l.inputs` must be set (or empty for Input with l.out set). Returns its index.
+  int add(Layer l);
+  Graph finish();  // checks the graph is non-empty and every layer's output is used or final
+  const Graph& graph() const { return g_; }
+  Graph& mutable_graph() { return g_; }
+
+ private:
+  Graph g_;
+};
+
+// Output shape of a layer from its inputs' shapes; throws InputError at l.loc when they disagree.
+Shape infer_shape(const Layer& l, const std::vector<Shape>& in);
+
+// Fills every layer's Cost from its shapes and Quant.
+void annotate(Graph& g);
+
+}  // namespace nnasim::graph

@@ -1,0 +1,25 @@
+#include "sim/hw/core.h"
+
+namespace nnasim::hw {
+
+Core::Core(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb,
+           DramChannel& dram, int64_t ocm_preload)
+    : sc_module(name),
+      ocm_(std::string(this->name()) + ".ocm", hw.ocm, ocm_preload),
+      mac_("mac_array", hw, prog, sb, ocm_),
+      dma_("dma", hw, prog, sb, ocm_, dram),
+      lns_("lns_unit", hw, prog, sb, ocm_),
+      vec_("vector_unit", hw, prog, sb, ocm_) {}
+
+void Core::enqueue(uint32_t id, sched::Unit u) {
+  switch (u) {
+    case sched::Unit::Mac: mac_.enqueue(id); break;
+    case sched::Unit::Dma: dma_.enqueue(id); break;
+    case sched::Unit::Lns: lns_.enqueue(id); break;
+    case sched::Unit::Vec: vec_.enqueue(id); break;
+  }
+}
+
+CoreStats Core::stats() const { return {mac_.stats(), dma_.stats(), lns_.stats(), vec_.stats(), ocm_.stats()}; }
+
+}  // namespace nnasim::hw

@@ -1,0 +1,64 @@
+// The external memory channel shared by all cores.
+//
+// DramChannel is the narrow interface a DMA engine sees (in the spirit of DRAMsim3's
+// AddTransaction/callback): transfer() blocks the calling SystemC thread until the bytes have
+// moved. SharedBandwidthDram is its first implementation: a transfer takes
+// latency + bytes / (bandwidth x efficiency) when alone; concurrent transfers share the bandwidth
+// max-min fairly (each also capped by its DMA engine's rate), re-computed whenever one starts or
+// ends. Eight cores streaming weights at once each see an eighth. A cycle-level back-end
+// (Ramulator, DRAMsim3) could implement the same interface.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/config/hw_spec.h"
+
+namespace nnasim::hw {
+
+struct DramStats {
+  int64_t read_bytes = 0;
+  int64_t write_bytes = 0;
+  int64_t transfers = 0;
+  double busy_seconds = 0;  // time with at least one transfer moving data
+};
+
+class DramChannel {
+ public:
+  virtual ~DramChannel() = default;
+  // Moves `bytes` (a read from DRAM, or a write to it); `max_rate` caps this transfer (bytes/s).
+  // Must be called from an SC_THREAD.
+  virtual void transfer(int64_t bytes, bool write, double max_rate) = 0;
+  virtual const DramStats& stats() const = 0;
+};
+
+class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
+ public:
+  SC_HAS_PROCESS(SharedBandwidthDram);
+  SharedBandwidthDram(sc_core::sc_module_name name, const DramSpec& spec);
+  ~SharedBandwidthDram() override;
+
+  void transfer(int64_t bytes, bool write, double max_rate) override;
+  const DramStats& stats() const override { return stats_; }
+
+ private:
+  struct Flow {
+    double remaining = 0;  // bytes
+    double cap = 0;        // bytes/s
+    double rate = 0;       // bytes/s, current allocation
+    sc_core::sc_event done;
+  };
+  void advance();     // move every active flow forward to the current time
+  void reallocate();  // max-min fair rates; schedule the next completion
+  void on_wake();
+
+  DramSpec spec_;
+  double peak_;  // bytes/s after efficiency
+  std::vector<Flow*> active_;
+  sc_core::sc_time last_;
+  sc_core::sc_event wake_;
+  DramStats stats_;
+};
+
+}  // namespace nnasim::hw

@@ -1,0 +1,21 @@
+#include "sim/hw/mac_array.h"
+
+#include "sim/hw/systolic.h"
+
+namespace nnasim::hw {
+
+MacArray::MacArray(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb,
+                   Ocm& ocm)
+    : UnitBase(name, prog, sb, ocm), hw_(hw) {}
+
+int64_t MacArray::cycles(const sched::Command& c) const {
+  return mac_tile_cycles(hw_, c.gemm, c.format, c.weight_bits, c.act_bits, c.ocm_read + c.ocm_write);
+}
+
+void MacArray::execute(const sched::Command& c) {
+  if (c.kind != sched::Kind::Compute) return;  // Sync
+  stats_.ops += c.ops;
+  sc_core::wait(sc_core::sc_time(double(cycles(c)) / hw_.clock_hz, sc_core::SC_SEC));
+}
+
+}  // namespace nnasim::hw

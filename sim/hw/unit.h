@@ -1,0 +1,43 @@
+// Common shape of a core's execution units (MAC array, DMA, LNS unit, vector unit): one SC_THREAD
+// that takes its stream's commands in order, waits for their dependencies, applies their OCM
+// allocation and traffic, and spends the time the concrete unit computes for them. No clock: a
+// unit waits once per command for the computed duration.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/hw/ocm.h"
+#include "sim/hw/scoreboard.h"
+#include "sim/sched/program.h"
+
+namespace nnasim::hw {
+
+struct UnitStats {
+  int64_t commands = 0;
+  int64_t ops = 0;          // MACs, conversions, element operations, or bytes moved
+  double busy_seconds = 0;
+};
+
+class UnitBase : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(UnitBase);
+  UnitBase(sc_core::sc_module_name name, const sched::Program& prog, Scoreboard& sb, Ocm& ocm);
+  void enqueue(uint32_t id) { queue_.push_back(id); }
+  const UnitStats& stats() const { return stats_; }
+
+ protected:
+  // Performs one command, waiting for its duration.
+  virtual void execute(const sched::Command& c) = 0;
+  UnitStats stats_;
+  Ocm& ocm_;
+
+ private:
+  void run();
+  const sched::Program& prog_;
+  Scoreboard& sb_;
+  std::vector<uint32_t> queue_;
+};
+
+}  // namespace nnasim::hw

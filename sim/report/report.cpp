@@ -1,0 +1,137 @@
+#include "sim/report/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnasim::report {
+
+Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::Schedule& s,
+                    const hw::SimResult& r) {
+  using sched::Kind;
+  const auto& prog = s.program;
+  const int L = static_cast<int>(g.layers.size());
+  const int n = hw.cores;
+  std::vector<energy::Actions> act(L);
+  std::vector<double> end(L, 0), start(L, -1);
+  // Per layer, per core, busy time of the compute units and of the DMA.
+  std::vector<double> comp(size_t(L) * n, 0), dma(size_t(L) * n, 0);
+  std::vector<int64_t> tiles(L, 0), weight_reads(L, 0);
+  for (size_t i = 0; i < prog.cmds.size(); ++i) {
+    const auto& c = prog.cmds[i];
+    const auto& t = r.timing[i];
+    auto& a = act[c.layer];
+    end[c.layer] = std::max(end[c.layer], t.end);
+    if (c.kind != Kind::Sync && (start[c.layer] < 0 || t.start < start[c.layer])) start[c.layer] = t.start;
+    a.ocm_read += c.ocm_read;
+    a.ocm_write += c.ocm_write;
+    const double busy = t.end - t.start;
+    switch (c.kind) {
+      case Kind::Load:
+        a.dram_read += c.dram_bytes;
+        if (c.weights) weight_reads[c.layer] += c.dram_bytes;
+        dma[size_t(c.layer) * n + c.core] += busy;
+        break;
+      case Kind::Store:
+        a.dram_write += c.dram_bytes;
+        dma[size_t(c.layer) * n + c.core] += busy;
+        break;
+      case Kind::Compute:
+        a.format = c.format, a.weight_bits = c.weight_bits, a.act_bits = c.act_bits;
+        (hw.mac.arithmetic == NumFormat::Lns ? a.lns_macs : a.macs) += c.ops;
+        comp[size_t(c.layer) * n + c.core] += busy;
+        ++tiles[c.layer];
+        break;
+      case Kind::Convert:
+        a.lns_conversions += c.ops;
+        comp[size_t(c.layer) * n + c.core] = std::max(comp[size_t(c.layer) * n + c.core], busy);
+        break;
+      case Kind::Vector:
+        a.vector_ops += c.ops;
+        comp[size_t(c.layer) * n + c.core] += busy;
+        ++tiles[c.layer];
+        break;
+      case Kind::Sync: break;
+    }
+  }
+
+  Report rep;
+  rep.model = g.name;
+  rep.hardware = hw.name;
+  rep.mode = sched::to_string(s.plan.mode);
+  rep.cores = n;
+  rep.clock_hz = hw.clock_hz;
+  rep.seconds = r.seconds;
+  rep.cycles = std::llround(r.seconds * hw.clock_hz);
+  rep.inferences_per_second = r.seconds > 0 ? 1.0 / r.seconds : 0;
+  rep.events = r.events;
+  rep.resident_weight_bytes = s.plan.pinned_weight_bytes;
+  double prev_end = 0;
+  for (int i = 1; i < L; ++i) {
+    const auto& l = g.layers[i];
+    const auto& lp = s.plan.layers[i];
+    LayerReport lr;
+    lr.name = l.name;
+    lr.op = graph::to_string(l.op);
+    lr.macs = l.cost.macs;
+    lr.params = l.cost.params;
+    lr.weight_bytes = l.cost.weight_bytes;
+    lr.start_seconds = prev_end;
+    lr.seconds = std::max(0.0, end[i] - prev_end);
+    prev_end = std::max(prev_end, end[i]);
+    lr.cycles = std::llround(lr.seconds * hw.clock_hz);
+    auto& a = act[i];
+    a.seconds = lr.seconds;
+    lr.energy = energy::energy_of(a, hw);
+    lr.dram_read_bytes = a.dram_read;
+    lr.dram_write_bytes = a.dram_write;
+    lr.dram_weight_bytes = weight_reads[i];
+    lr.ocm_read_bytes = a.ocm_read;
+    lr.ocm_write_bytes = a.ocm_write;
+    lr.lns_conversions = a.lns_conversions;
+    for (int c = 0; c < n; ++c) {
+      lr.compute_seconds = std::max(lr.compute_seconds, comp[size_t(i) * n + c]);
+      lr.dma_seconds = std::max(lr.dma_seconds, dma[size_t(i) * n + c]);
+    }
+    lr.bound = lr.dma_seconds > lr.compute_seconds ? "memory" : "compute";
+    lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
+    lr.cores = lp.active_cores;
+    lr.tiles = tiles[i];
+    lr.output_on_chip = lp.output_on_chip;
+    lr.resident_weight_bytes = lp.pinned_weight_bytes;
+    lr.weight_bits = l.quant.weight_bits;
+    lr.act_bits = l.quant.act_bits;
+    lr.format = to_string(l.quant.format);
+
+    rep.macs += lr.macs;
+    rep.params += lr.params;
+    rep.weight_bytes += lr.weight_bytes;
+    rep.dram_read_bytes += lr.dram_read_bytes;
+    rep.dram_write_bytes += lr.dram_write_bytes;
+    rep.dram_weight_bytes += lr.dram_weight_bytes;
+    rep.ocm_read_bytes += lr.ocm_read_bytes;
+    rep.ocm_write_bytes += lr.ocm_write_bytes;
+    rep.energy += lr.energy;
+    rep.layers.push_back(std::move(lr));
+  }
+  // Conservation: what the layers were charged is what the modules counted.
+  int64_t ocm_r = 0, ocm_w = 0;
+  for (const auto& c : r.cores) {
+    ocm_r += c.ocm.read_bytes, ocm_w += c.ocm.write_bytes;
+    rep.ocm_peak_bytes = std::max(rep.ocm_peak_bytes, c.ocm.peak_bytes);
+  }
+  if (ocm_r != rep.ocm_read_bytes || ocm_w != rep.ocm_write_bytes || r.dram.read_bytes != rep.dram_read_bytes ||
+      r.dram.write_bytes != rep.dram_write_bytes)
+    throw InternalError("report: per-layer byte counts do not add up to the modules' counters");
+
+  int64_t peak = 0;
+  for (const auto& e : hw.mac.throughput) peak = std::max(peak, e.macs_per_cycle);
+  const double capacity = double(rep.cycles) * double(peak) * n;
+  rep.mac_utilization = capacity > 0 ? double(rep.macs) / capacity : 0;
+  const double joules = rep.energy.total();
+  rep.tops_per_watt = joules > 0 ? 2.0 * double(rep.macs) / joules / 1e12 : 0;
+  return rep;
+}
+
+}  // namespace nnasim::report

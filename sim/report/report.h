@@ -1,0 +1,67 @@
+// What a run reports: per inference and per layer, time, traffic and energy. Built from the
+// simulation's counters (build_report) and written by the writers in writers.h.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/energy/energy_model.h"
+#include "sim/graph/graph.h"
+#include "sim/hw/system.h"
+#include "sim/sched/scheduler.h"
+
+namespace nnasim::report {
+
+struct LayerReport {
+  std::string name;
+  std::string op;
+  int64_t macs = 0;
+  int64_t params = 0;
+  int64_t weight_bytes = 0;
+  double start_seconds = 0;
+  double seconds = 0;  // wall time attributed to the layer (end of previous layer to its end)
+  int64_t cycles = 0;
+  int64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  int64_t dram_weight_bytes = 0;  // part of dram_read that is weights
+  int64_t ocm_read_bytes = 0, ocm_write_bytes = 0;
+  int64_t lns_conversions = 0;
+  energy::Breakdown energy;
+  std::string bound;  // "compute" or "memory"
+  double compute_seconds = 0, dma_seconds = 0;  // busiest core's unit time in this layer
+  std::string split;
+  int cores = 1;
+  int64_t tiles = 0;
+  bool output_on_chip = false;
+  int64_t resident_weight_bytes = 0;
+  int weight_bits = 8, act_bits = 8;
+  std::string format;
+};
+
+struct Report {
+  std::string model;
+  std::string hardware;
+  std::string mode;
+  int cores = 1;
+  double clock_hz = 0;
+  double seconds = 0;
+  int64_t cycles = 0;
+  double inferences_per_second = 0;
+  double mac_utilization = 0;
+  int64_t macs = 0, params = 0, weight_bytes = 0;
+  int64_t dram_read_bytes = 0, dram_write_bytes = 0, dram_weight_bytes = 0;
+  int64_t ocm_read_bytes = 0, ocm_write_bytes = 0;
+  int64_t resident_weight_bytes = 0;  // steady mode: weights that stay in OCM across inferences
+  int64_t ocm_peak_bytes = 0;         // highest per-core occupancy seen
+  energy::Breakdown energy;
+  double tops_per_watt = 0;
+  int64_t events = 0;  // commands simulated
+  std::vector<LayerReport> layers;
+};
+
+// Builds the report of one simulated inference. Totals are the sums of the layers; the DRAM and
+// OCM module counters are checked against them (a mismatch is an InternalError).
+Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::Schedule& s,
+                    const hw::SimResult& r);
+
+}  // namespace nnasim::report

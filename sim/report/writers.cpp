@@ -1,0 +1,194 @@
+#include "sim/report/writers.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <ostream>
+
+#include "sim/common/error.h"
+
+namespace nnasim::report {
+
+using nlohmann::ordered_json;
+
+Format parse_format(const std::string& s, const std::string& where) {
+  if (s == "table") return Format::Table;
+  if (s == "json") return Format::Json;
+  if (s == "csv") return Format::Csv;
+  throw InputError({where, 0}, fmt::format("unknown format '{}': expected table, json or csv", s));
+}
+
+static ordered_json breakdown_json(const energy::Breakdown& b) {
+  return ordered_json{{"mac", b.mac},   {"lns", b.lns},   {"vector", b.vector},
+                      {"ocm", b.ocm},   {"dram", b.dram}, {"static", b.static_}};
+}
+
+ordered_json to_json(const Report& r) {
+  ordered_json j;
+  j["model"] = r.model;
+  j["hardware"] = r.hardware;
+  j["mode"] = r.mode;
+  j["inference"] = {{"seconds", r.seconds},
+                    {"cycles", r.cycles},
+                    {"inferences_per_second", r.inferences_per_second},
+                    {"mac_utilization", r.mac_utilization}};
+  j["totals"] = {{"macs", r.macs}, {"params", r.params}, {"weight_bytes", r.weight_bytes}};
+  j["dram"] = {{"read_bytes", r.dram_read_bytes},
+               {"write_bytes", r.dram_write_bytes},
+               {"weight_read_bytes", r.dram_weight_bytes},
+               {"resident_weight_bytes", r.resident_weight_bytes}};
+  j["ocm"] = {{"read_bytes", r.ocm_read_bytes}, {"write_bytes", r.ocm_write_bytes}, {"peak_bytes_per_core", r.ocm_peak_bytes}};
+  const double joules = r.energy.total();
+  j["energy"] = {{"joules", joules}, {"tops_per_watt", r.tops_per_watt}, {"breakdown", breakdown_json(r.energy)}};
+  j["simulation"] = {{"commands", r.events}};
+  ordered_json layers = ordered_json::array();
+  for (const auto& l : r.layers) {
+    layers.push_back({{"name", l.name},
+                      {"op", l.op},
+                      {"macs", l.macs},
+                      {"params", l.params},
+                      {"weight_bytes", l.weight_bytes},
+                      {"start_seconds", l.start_seconds},
+                      {"seconds", l.seconds},
+                      {"cycles", l.cycles},
+                      {"dram_read_bytes", l.dram_read_bytes},
+                      {"dram_write_bytes", l.dram_write_bytes},
+                      {"dram_weight_bytes", l.dram_weight_bytes},
+                      {"ocm_read_bytes", l.ocm_read_bytes},
+                      {"ocm_write_bytes", l.ocm_write_bytes},
+                      {"energy_joules", l.energy.total()},
+                      {"energy_breakdown", breakdown_json(l.energy)},
+                      {"bound", l.bound},
+                      {"split", l.split},
+                      {"cores", l.cores},
+                      {"tiles", l.tiles},
+                      {"output_on_chip", l.output_on_chip},
+                      {"resident_weight_bytes", l.resident_weight_bytes},
+                      {"weight_bits", l.weight_bits},
+                      {"act_bits", l.act_bits},
+                      {"format", l.format}});
+  }
+  j["layers"] = std::move(layers);
+  return j;
+}
+
+void write_json(std::ostream& os, const Report& r) { os << to_json(r).dump(2) << "\n"; }
+
+static std::string si(double v, const char* unit) {
+  const char* prefixes[] = {"", "k", "M", "G", "T"};
+  int p = 0;
+  while (std::abs(v) >= 1000 && p < 4) v /= 1000, ++p;
+  return fmt::format("{:.3g} {}{}", v, prefixes[p], unit);
+}
+static std::string small(double v, const char* unit) {
+  const char* prefixes[] = {"", "m", "u", "n", "p"};
+  int p = 0;
+  while (v != 0 && std::abs(v) < 1 && p < 4) v *= 1000, ++p;
+  return fmt::format("{:.4g} {}{}", v, prefixes[p], unit);
+}
+
+void write_table(std::ostream& os, const Report& r) {
+  fmt::print(os, "nnasim: {} on {} ({} mode, {} core{})\n\n", r.model, r.hardware, r.mode, r.cores, r.cores > 1 ? "s" : "");
+  fmt::print(os, "{:<26}{:>12}{:>10}{:>10}{:>12}{:>12}{:>12}  {:<8}\n", "layer", "op", "MMACs", "ms", "DRAM rd", "DRAM wr",
+             "energy", "bound");
+  for (const auto& l : r.layers)
+    fmt::print(os, "{:<26}{:>12}{:>10.2f}{:>10.4f}{:>12}{:>12}{:>12}  {:<8}\n",
+               l.name.size() > 25 ? l.name.substr(0, 22) + "..." : l.name, l.op, l.macs / 1e6, l.seconds * 1e3,
+               si(double(l.dram_read_bytes), "B"), si(double(l.dram_write_bytes), "B"), small(l.energy.total(), "J"),
+               l.bound);
+  const double j = r.energy.total();
+  fmt::print(os, "\nper inference\n");
+  fmt::print(os, "  time              {} ({} cycles), {:.2f} inferences/s\n", small(r.seconds, "s"), r.cycles,
+             r.inferences_per_second);
+  fmt::print(os, "  MACs              {} ({:.1f}% of peak)\n", si(double(r.macs), ""), 100 * r.mac_utilization);
+  fmt::print(os, "  params            {} ({} of weights as stored)\n", si(double(r.params), ""),
+             si(double(r.weight_bytes), "B"));
+  fmt::print(os, "  DRAM              read {} (weights {}), write {}\n", si(double(r.dram_read_bytes), "B"),
+             si(double(r.dram_weight_bytes), "B"), si(double(r.dram_write_bytes), "B"));
+  if (r.mode == "steady") fmt::print(os, "  resident weights  {}\n", si(double(r.resident_weight_bytes), "B"));
+  fmt::print(os, "  OCM               read {}, write {}, peak {} per core\n", si(double(r.ocm_read_bytes), "B"),
+             si(double(r.ocm_write_bytes), "B"), si(double(r.ocm_peak_bytes), "B"));
+  fmt::print(os, "  energy            {}  (MAC {}, LNS {}, vector {}, OCM {}, DRAM {}, static {})\n", small(j, "J"),
+             small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"), small(r.energy.ocm, "J"),
+             small(r.energy.dram, "J"), small(r.energy.static_, "J"));
+  fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
+}
+
+void write_csv(std::ostream& os, const Report& r) {
+  os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
+        "ocm_write_bytes,energy_joules,bound\n";
+  auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
+                 int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound) {
+    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{}\n", name, op, macs, params, wb, s, cyc, dr, dw, orr, ow, e,
+               bound);
+  };
+  for (const auto& l : r.layers)
+    row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
+        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound);
+  row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
+      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "");
+}
+
+void write(std::ostream& os, const Report& r, Format f) {
+  switch (f) {
+    case Format::Table: write_table(os, r); break;
+    case Format::Json: write_json(os, r); break;
+    case Format::Csv: write_csv(os, r); break;
+  }
+}
+
+ordered_json info_json(const graph::Graph& g) {
+  ordered_json layers = ordered_json::array();
+  for (size_t i = 1; i < g.layers.size(); ++i) {
+    const auto& l = g.layers[i];
+    ordered_json inputs = ordered_json::array();
+    for (int p : l.inputs) inputs.push_back(g.layers[p].name);
+    layers.push_back({{"name", l.name},
+                      {"op", graph::to_string(l.op)},
+                      {"inputs", inputs},
+                      {"output_shape", {l.out.n, l.out.c, l.out.h, l.out.w}},
+                      {"macs", l.cost.macs},
+                      {"params", l.cost.params},
+                      {"weight_bytes", l.cost.weight_bytes},
+                      {"input_bytes", l.cost.input_bytes},
+                      {"output_bytes", l.cost.output_bytes},
+                      {"weight_bits", l.quant.weight_bits},
+                      {"act_bits", l.quant.act_bits},
+                      {"format", to_string(l.quant.format)}});
+  }
+  graph::Cost t = g.totals();
+  ordered_json j;
+  j["model"] = g.name;
+  j["totals"] = {{"macs", t.macs}, {"params", t.params}, {"weight_bytes", t.weight_bytes}, {"layers", g.layers.size() - 1}};
+  j["layers"] = std::move(layers);
+  return j;
+}
+
+void write_info(std::ostream& os, const graph::Graph& g, Format f) {
+  if (f == Format::Json) {
+    os << info_json(g).dump(2) << "\n";
+    return;
+  }
+  if (f == Format::Csv) {
+    os << "layer,op,output_shape,macs,params,weight_bytes,input_bytes,output_bytes,weight_bits,act_bits,format\n";
+    for (size_t i = 1; i < g.layers.size(); ++i) {
+      const auto& l = g.layers[i];
+      fmt::print(os, "{},{},{}x{}x{}x{},{},{},{},{},{},{},{},{}\n", l.name, graph::to_string(l.op), l.out.n, l.out.c,
+                 l.out.h, l.out.w, l.cost.macs, l.cost.params, l.cost.weight_bytes, l.cost.input_bytes,
+                 l.cost.output_bytes, l.quant.weight_bits, l.quant.act_bits, to_string(l.quant.format));
+    }
+    return;
+  }
+  fmt::print(os, "{}: {} layers\n\n{:<28}{:>14}{:>20}{:>14}{:>12}{:>14}{:>14}\n", g.name, g.layers.size() - 1, "layer", "op",
+             "output", "MACs", "params", "weight B", "output B");
+  for (size_t i = 1; i < g.layers.size(); ++i) {
+    const auto& l = g.layers[i];
+    fmt::print(os, "{:<28}{:>14}{:>20}{:>14}{:>12}{:>14}{:>14}\n", l.name.size() > 27 ? l.name.substr(0, 24) + "..." : l.name,
+               graph::to_string(l.op), fmt::format("{}x{}x{}", l.out.c, l.out.h, l.out.w), l.cost.macs, l.cost.params,
+               l.cost.weight_bytes, l.cost.output_bytes);
+  }
+  graph::Cost t = g.totals();
+  fmt::print(os, "\ntotal: {} MACs, {} params, {} weight bytes\n", t.macs, t.params, t.weight_bytes);
+}
+
+}  // namespace nnasim::report

@@ -1,0 +1,228 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/sched/layer_cost.h"
+#include "sim/sched/scheduler.h"
+
+namespace nnasim::sched {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
+// The share [a, b) of `total` split over `n` parts, exact under summation.
+int64_t share(int64_t total, int64_t a, int64_t b, int64_t n) { return n ? total * b / n - total * a / n : 0; }
+
+// Double (or single) buffered slots of one stream: a load into a slot waits for the commands that
+// last read it; a compute writing an output slot waits for the store that drained it.
+struct Slots {
+  std::vector<std::vector<uint32_t>> last;
+  size_t next = 0;
+  explicit Slots(int n) : last(std::max(1, n)) {}
+  std::vector<uint32_t>& take() {
+    auto& s = last[next];
+    next = (next + 1) % last.size();
+    return s;
+  }
+  std::vector<uint32_t>& current() { return last[(next + last.size() - 1) % last.size()]; }
+};
+
+struct Range {
+  int64_t begin = 0, end = 0;
+  int64_t size() const { return end - begin; }
+};
+
+// Splits [0, n) into `parts` nearly equal ranges; part i.
+Range part(int64_t n, int64_t parts, int64_t i, int64_t chunk) {
+  (void)parts;
+  Range r{std::min(n, i * chunk), std::min(n, (i + 1) * chunk)};
+  return r;
+}
+
+}  // namespace
+
+Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& plan) {
+  Program prog;
+  const int n = hw.cores;
+  prog.cores = n;
+  prog.ocm_preload = plan.pinned_per_core;
+  for (const auto& l : g.layers) prog.layers.push_back({l.name, to_string(l.op)});
+  const int L = static_cast<int>(g.layers.size());
+  auto consumers = g.consumers();
+  std::vector<int> last_use(L, -1);
+  for (int i = 0; i < L; ++i)
+    for (int c : consumers[i]) last_use[i] = std::max(last_use[i], c);
+
+  std::vector<uint32_t> prev_end;  // end syncs of the previous layer, one per core
+  for (int li = 1; li < L; ++li) {
+    const graph::Layer& layer = g.layers[li];
+    const LayerPlan& lp = plan.layers[li];
+    const LayerGeo geo = layer_geo(g, li);
+    const int64_t streamed_w = layer.cost.weight_bytes - lp.pinned_weight_bytes;
+    const TileShape s = tile_shape(geo, n, lp.split, lp.tiling, streamed_w);
+    const bool lns = hw.mac.arithmetic == NumFormat::Lns && geo.mac;
+    const int64_t out_share = lp.output_on_chip ? ceil_div(layer.cost.output_bytes, n) : 0;
+    int64_t freed_inputs = 0;
+    for (size_t k = 0; k < layer.inputs.size(); ++k) {
+      int p = layer.inputs[k];
+      bool dup = std::find(layer.inputs.begin(), layer.inputs.begin() + k, p) != layer.inputs.begin() + k;
+      if (!dup && lp.input_on_chip[k] && last_use[p] == li) freed_inputs += ceil_div(g.layers[p].cost.output_bytes, n);
+    }
+    // Input elements (all inputs), and the part of them that lives in DRAM.
+    int64_t in_elems = 0, in_dram_elems = 0;
+    for (size_t k = 0; k < geo.in.size(); ++k) {
+      int64_t e = geo.in[k].c * geo.in[k].h * geo.in[k].w;
+      in_elems += e;
+      if (!lp.input_on_chip[k]) in_dram_elems += e;
+    }
+    const int64_t ops_per_row_channel = geo.mac ? 0 : (geo.co * geo.ho ? geo.vector_ops / (geo.co * geo.ho) : 0);
+
+    const bool all_inputs_on_chip =
+        std::all_of(lp.input_on_chip.begin(), lp.input_on_chip.end(), [](bool b) { return b; });
+    std::vector<uint32_t> ends;
+    for (int core = 0; core < n; ++core) {
+      const bool active = core < s.active_cores;
+      const int64_t ws = active ? working_set(s, all_inputs_on_chip, lp.output_on_chip) : 0;
+      Command start;
+      start.kind = Kind::Sync;
+      start.core = core;
+      start.layer = li;
+      start.deps = prev_end;
+      start.ocm_alloc = ws + out_share;
+      const uint32_t start_id = prog.add(start);
+      std::vector<uint32_t> tails;  // last command per unit on this core
+      tails.push_back(start_id);
+
+      if (active) {
+        const Range co_core = lp.split == Split::Channels ? part(geo.co, s.active_cores, core, s.co_core) : Range{0, geo.co};
+        const Range rows_core = lp.split == Split::Rows ? part(geo.ho, s.active_cores, core, s.rows_core) : Range{0, geo.ho};
+        const Tiling& t = lp.tiling;
+        Slots in_slots(s.input_loads > 1 ? 2 : 1), w_slots(s.weight_loads > 1 ? 2 : 1), out_slots(s.tiles > 1 ? 2 : 1);
+        int64_t cur_w = -1, cur_in = -1;
+        uint32_t w_load = start_id, in_load = start_id;
+        const bool ws_outer = t.order == LoopOrder::WeightsOuter;
+        const int64_t outer_n = ws_outer ? t.channel_tiles : t.row_tiles;
+        const int64_t inner_n = ws_outer ? t.row_tiles : t.channel_tiles;
+        for (int64_t a = 0; a < outer_n; ++a) {
+          for (int64_t b = 0; b < inner_n; ++b) {
+            const int64_t ci = ws_outer ? a : b, hi = ws_outer ? b : a;
+            Range co{co_core.begin + std::min(co_core.size(), ci * s.co_tile),
+                     co_core.begin + std::min(co_core.size(), (ci + 1) * s.co_tile)};
+            Range rows{rows_core.begin + std::min(rows_core.size(), hi * s.rows_tile),
+                       rows_core.begin + std::min(rows_core.size(), (hi + 1) * s.rows_tile)};
+            if (co.size() <= 0 || rows.size() <= 0) continue;
+            // Weight tile: this channel range's share of the streamed weights.
+            const int64_t w_bytes = share(streamed_w, co.begin, co.end, geo.co);
+            const int64_t w_all = share(layer.cost.weight_bytes, co.begin, co.end, geo.co);
+            if (streamed_w > 0 && ci != cur_w) {
+              Command ld;
+              ld.kind = Kind::Load, ld.core = core, ld.layer = li, ld.weights = true;
+              ld.dram_bytes = w_bytes;
+              ld.ocm_write = w_bytes;
+              ld.deps = w_slots.take();
+              ld.deps.push_back(start_id);
+              w_load = prog.add(ld);
+              w_slots.current() = {};
+              cur_w = ci;
+            }
+            // Input band: rows of every input this tile reads.
+            int64_t band = 0, band_elems = 0;
+            for (const auto& in : geo.in) {
+              int64_t r0 = geo.spatial ? std::min(in.h, rows.begin * geo.sh) : 0;
+              int64_t r1 = geo.spatial ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
+              int64_t ch = geo.dense ? in.c : share(in.c, co.begin, co.end, geo.co);
+              band_elems += (r1 - r0) * in.w * ch;
+            }
+            band = bytes_of(band_elems, geo.act_bits);
+            const int64_t in_tile_id = geo.dense ? hi : ci * t.row_tiles + hi;
+            if (in_dram_elems > 0 && in_tile_id != cur_in) {
+              Command ld;
+              ld.kind = Kind::Load, ld.core = core, ld.layer = li;
+              ld.dram_bytes = in_elems ? band * in_dram_elems / in_elems : 0;
+              ld.ocm_write = ld.dram_bytes;
+              ld.deps = in_slots.take();
+              ld.deps.push_back(start_id);
+              in_load = prog.add(ld);
+              in_slots.current() = {};
+              cur_in = in_tile_id;
+            }
+            // The tile itself.
+            const int64_t out_elems = rows.size() * geo.wo * co.size();
+            const int64_t out_bytes = bytes_of(out_elems, geo.act_bits);
+            Command cmp;
+            cmp.core = core, cmp.layer = li;
+            cmp.weight_bits = geo.weight_bits, cmp.act_bits = geo.act_bits, cmp.format = geo.format;
+            cmp.ocm_read = band + w_all;
+            cmp.ocm_write = out_bytes;
+            auto& out_slot = out_slots.take();
+            cmp.deps = {start_id, w_load, in_load};
+            cmp.deps.insert(cmp.deps.end(), out_slot.begin(), out_slot.end());
+            if (geo.mac) {
+              cmp.kind = Kind::Compute;
+              cmp.gemm.m = rows.size() * geo.wo;
+              cmp.gemm.k = geo.k;
+              if (co.size() >= geo.cpg_out) {
+                cmp.gemm.n = geo.cpg_out;
+                cmp.gemm.groups = ceil_div(co.size(), geo.cpg_out);
+              } else {
+                cmp.gemm.n = co.size();
+              }
+              cmp.ops = cmp.gemm.m * geo.k * co.size();
+            } else {
+              cmp.kind = Kind::Vector;
+              cmp.ops = ops_per_row_channel * rows.size() * co.size();
+            }
+            std::vector<uint32_t> users{prog.add(cmp)};
+            if (lns) {
+              Command cv = cmp;
+              cv.kind = Kind::Convert;
+              cv.ops = cmp.ops + out_elems;  // every product to linear, every result back to log
+              cv.ocm_read = cv.ocm_write = 0;
+              users.push_back(prog.add(cv));
+            }
+            // Readers of the input and weight buffers, for the next loads into those slots.
+            for (uint32_t u : users) {
+              in_slots.current().push_back(u);
+              w_slots.current().push_back(u);
+            }
+            if (!lp.output_on_chip) {
+              Command st;
+              st.kind = Kind::Store, st.core = core, st.layer = li;
+              st.dram_bytes = out_bytes;
+              st.ocm_read = out_bytes;
+              st.deps = users;
+              out_slot = {prog.add(st)};
+            } else {
+              out_slot = {};
+            }
+          }
+        }
+        // The last command of each unit on this core for this layer.
+        for (int u = 0; u < kUnits; ++u)
+          for (size_t k = prog.cmds.size(); k-- > start_id + 1;)
+            if (prog.cmds[k].core == core && static_cast<int>(unit_of(prog.cmds[k].kind)) == u) {
+              tails.push_back(static_cast<uint32_t>(k));
+              break;
+            }
+      }
+      Command end;
+      end.kind = Kind::Sync;
+      end.core = core;
+      end.layer = li;
+      end.deps = tails;
+      end.ocm_free = ws + freed_inputs;
+      ends.push_back(prog.add(end));
+    }
+    prev_end = std::move(ends);
+  }
+  return prog;
+}
+
+Schedule schedule(const graph::Graph& g, const HardwareSpec& hw, const SchedOptions& opt) {
+  Schedule s;
+  s.plan = make_plan(g, hw, opt);
+  s.program = emit_program(g, hw, s.plan);
+  return s;
+}
+
+}  // namespace nnasim::sched

@@ -1,0 +1,119 @@
+#include "sim/sched/layer_cost.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnasim::sched {
+namespace {
+int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
+}  // namespace
+
+LayerGeo layer_geo(const graph::Graph& g, int idx) {
+  using graph::Op;
+  const graph::Layer& l = g.layers[idx];
+  LayerGeo geo;
+  geo.co = l.out.c;
+  geo.ho = l.out.h;
+  geo.wo = l.out.w;
+  geo.act_bits = l.quant.act_bits;
+  geo.weight_bits = l.quant.weight_bits;
+  geo.format = l.quant.format;
+  geo.weight_bytes = l.cost.weight_bytes;
+  geo.vector_ops = l.cost.vector_ops;
+  for (int p : l.inputs) {
+    const auto& s = g.layers[p].out;
+    geo.in.push_back({s.c, s.h, s.w});
+  }
+  switch (l.op) {
+    case Op::Conv:
+      geo.mac = geo.spatial = true;
+      geo.groups = l.groups;
+      geo.dense = l.groups == 1;
+      geo.cpg_out = l.out_channels / l.groups;
+      geo.k = (geo.in[0].c / l.groups) * l.kh * l.kw;
+      geo.kh_eff = (l.kh - 1) * l.dh + 1;
+      geo.sh = l.sh;
+      break;
+    case Op::FullyConnected:
+      geo.mac = true;
+      geo.dense = true;
+      geo.cpg_out = l.out_channels;
+      geo.k = geo.in[0].c * geo.in[0].h * geo.in[0].w;
+      geo.ho = 1;
+      break;
+    case Op::MaxPool:
+    case Op::AvgPool:
+      geo.spatial = true;
+      geo.kh_eff = l.kh;
+      geo.sh = l.sh;
+      break;
+    case Op::GlobalAvgPool: geo.spatial = false; break;
+    case Op::Pad:
+      geo.spatial = true;
+      break;
+    default: geo.spatial = true; break;  // element-wise: one input row per output row
+  }
+  return geo;
+}
+
+TileShape tile_shape(const LayerGeo& geo, int cores, Split split, const Tiling& t, int64_t streamed_w) {
+  TileShape s;
+  const int64_t n_split = split == Split::Channels ? geo.co : geo.ho;
+  s.active_cores = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(cores, n_split)));
+  s.co_core = split == Split::Channels ? ceil_div(geo.co, s.active_cores) : geo.co;
+  s.rows_core = split == Split::Rows ? ceil_div(geo.ho, s.active_cores) : geo.ho;
+  s.co_tile = ceil_div(s.co_core, t.channel_tiles);
+  s.rows_tile = ceil_div(s.rows_core, t.row_tiles);
+  s.tiles = t.channel_tiles * t.row_tiles;
+
+  for (const auto& in : geo.in) {
+    int64_t rows = geo.spatial ? std::min(in.h, (s.rows_tile - 1) * geo.sh + geo.kh_eff) : in.h;
+    int64_t ch = geo.dense ? in.c : ceil_div(in.c * s.co_tile, geo.co);
+    s.in_band_bytes += bytes_of(rows * in.w * ch, geo.act_bits);
+  }
+  s.out_tile_bytes = bytes_of(s.rows_tile * geo.wo * s.co_tile, geo.act_bits);
+  // Weights per output channel are uniform; a core holds its channels' share (channel split) or all
+  // of them (row split).
+  s.weight_tile_bytes = geo.co ? ceil_div(streamed_w * s.co_tile, geo.co) : 0;
+
+  const bool ws_outer = t.order == LoopOrder::WeightsOuter;
+  if (geo.dense)
+    s.input_loads = ws_outer ? (t.row_tiles == 1 ? 1 : s.tiles) : t.row_tiles;
+  else
+    s.input_loads = s.tiles;
+  s.weight_loads = streamed_w == 0 ? 0 : (ws_outer || t.channel_tiles == 1 ? t.channel_tiles : s.tiles);
+
+  if (geo.mac) {
+    s.gemm.m = s.rows_tile * geo.wo;
+    s.gemm.k = geo.k;
+    if (s.co_tile >= geo.cpg_out) {
+      s.gemm.n = geo.cpg_out;
+      s.gemm.groups = ceil_div(s.co_tile, geo.cpg_out);
+    } else {
+      s.gemm.n = s.co_tile;
+      s.gemm.groups = 1;
+    }
+    s.tile_ops = s.gemm.m * s.gemm.k * s.gemm.n * s.gemm.groups;
+  } else {
+    const int64_t out_elems = geo.co * geo.ho * geo.wo;
+    s.tile_ops = out_elems ? ceil_div(geo.vector_ops * s.rows_tile * s.co_tile, geo.ho * geo.co) : 0;
+  }
+  return s;
+}
+
+int64_t working_set(const TileShape& s, bool inputs_on_chip, bool output_on_chip) {
+  int64_t ws = 0;
+  if (!inputs_on_chip) ws += s.in_band_bytes * (s.input_loads > 1 ? 2 : 1);
+  if (s.weight_loads > 0) ws += s.weight_tile_bytes * (s.weight_loads > 1 ? 2 : 1);
+  if (!output_on_chip) ws += s.out_tile_bytes * (s.tiles > 1 ? 2 : 1);
+  return ws;
+}
+
+int64_t tile_cycles(const HardwareSpec& hw, const LayerGeo& geo, const hw::Gemm& gemm, int64_t ops,
+                    int64_t ocm_bytes) {
+  return geo.mac ? hw::mac_tile_cycles(hw, gemm, geo.format, geo.weight_bits, geo.act_bits, ocm_bytes)
+                 : hw::vector_tile_cycles(hw, ops, ocm_bytes);
+}
+
+}  // namespace nnasim::sched

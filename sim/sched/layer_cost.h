@@ -1,0 +1,63 @@
+// Geometry of one layer as the mapper sees it, and the per-core, per-tile quantities derived from
+// a split and a tiling: bytes of each tile, how many times each stream is loaded, the GEMM of a
+// tile. Shared by the planner (to choose) and the emitter (to write commands), so that both
+// always agree on what a tile is.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/config/hw_spec.h"
+#include "sim/graph/graph.h"
+#include "sim/hw/systolic.h"
+#include "sim/sched/plan.h"
+
+namespace nnasim::sched {
+
+struct InputGeo {
+  int64_t c = 0, h = 0, w = 0;
+};
+
+struct LayerGeo {
+  bool mac = false;          // runs on the MAC array (Conv, FC) rather than the vector unit
+  bool spatial = false;      // output rows map to input row bands (conv, pooling, element-wise)
+  bool dense = false;        // every output channel reads every input channel (conv g=1, FC)
+  int64_t co = 0, ho = 1, wo = 1;
+  std::vector<InputGeo> in;
+  int kh_eff = 1, sh = 1;    // rows of input per output row: (rows-1)*sh + kh_eff
+  int64_t k = 0;             // MAC reduction per group
+  int64_t cpg_out = 0;       // output channels per group
+  int64_t groups = 1;
+  int64_t weight_bytes = 0;  // all weights and biases as stored
+  int64_t vector_ops = 0;
+  int act_bits = 8, weight_bits = 8;
+  NumFormat format = NumFormat::Int;
+};
+
+LayerGeo layer_geo(const graph::Graph& g, int layer);
+
+// The shape of the work on one core, given a split, a tiling and the per-core counts.
+struct TileShape {
+  int active_cores = 1;
+  int64_t co_core = 0, rows_core = 0;  // per core
+  int64_t co_tile = 0, rows_tile = 0;
+  int64_t in_band_bytes = 0;        // all inputs of one tile (those in DRAM or on chip alike)
+  int64_t weight_tile_bytes = 0;    // streamed weights of one channel tile
+  int64_t out_tile_bytes = 0;
+  int64_t input_loads = 0;          // per core: how many input bands are loaded over the layer
+  int64_t weight_loads = 0;         // per core
+  int64_t tiles = 0;                // per core
+  hw::Gemm gemm;                    // one full tile
+  int64_t tile_ops = 0;             // MACs or vector ops of one full tile
+};
+
+TileShape tile_shape(const LayerGeo& geo, int cores, Split split, const Tiling& t, int64_t streamed_weight_bytes);
+
+// Per-core OCM bytes the tiling needs for its buffers; on-chip inputs and outputs are counted in
+// the resident area instead.
+int64_t working_set(const TileShape& s, bool inputs_on_chip, bool output_on_chip);
+
+// Time of one tile on its unit, in cycles.
+int64_t tile_cycles(const HardwareSpec& hw, const LayerGeo& geo, const hw::Gemm& gemm, int64_t ops,
+                    int64_t ocm_bytes);
+
+}  // namespace nnasim::sched

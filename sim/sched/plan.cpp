@@ -1,0 +1,278 @@
+#include "sim/sched/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sim/sched/layer_cost.h"
+
+namespace nnasim::sched {
+namespace {
+
+using graph::Graph;
+using graph::Layer;
+using graph::Op;
+
+constexpr int64_t kMaxTilesPerCore = 256;  // bounds the events of one layer
+
+const char* unit_name(NumFormat f) { return f == NumFormat::Lns ? "log-domain (lns)" : "linear"; }
+
+// Candidate tile counts: powers of two up to n, and n itself.
+std::vector<int64_t> tile_counts(int64_t n) {
+  std::vector<int64_t> v;
+  for (int64_t t = 1; t < n; t *= 2) v.push_back(t);
+  v.push_back(std::max<int64_t>(1, n));
+  return v;
+}
+
+struct Choice {
+  bool ok = false;
+  Split split = Split::Channels;
+  Tiling t;
+  int64_t ws = 0;
+};
+
+// Per-core DRAM share when `active` cores stream at once.
+double core_bandwidth(const HardwareSpec& hw, int active) {
+  double share = hw.dram.bandwidth * hw.dram.efficiency / active;
+  return std::min(share, hw.dma.bytes_per_cycle * hw.clock_hz);
+}
+
+struct LayerCtx {
+  const HardwareSpec& hw;
+  LayerGeo geo;
+  int64_t streamed_w = 0;
+  std::vector<bool> in_on_chip;
+  bool out_on_chip = false;
+};
+
+// DRAM bytes of the layer (all cores) for a split and tiling.
+int64_t dram_bytes(const LayerCtx& c, const TileShape& s) {
+  int64_t b = 0;
+  bool any_dram_input = false;
+  for (bool on : c.in_on_chip) any_dram_input |= !on;
+  if (any_dram_input) {
+    // The band covers all inputs; count only the DRAM-resident share.
+    int64_t dram_share = 0, all = 0;
+    for (size_t i = 0; i < c.geo.in.size(); ++i) {
+      int64_t e = c.geo.in[i].c * c.geo.in[i].h * c.geo.in[i].w;
+      all += e;
+      if (!c.in_on_chip[i]) dram_share += e;
+    }
+    b += static_cast<int64_t>(std::llround(double(s.in_band_bytes) * s.input_loads * dram_share / std::max<int64_t>(all, 1))) *
+         s.active_cores;
+  }
+  b += s.weight_tile_bytes * s.weight_loads * s.active_cores;
+  if (!c.out_on_chip) b += s.out_tile_bytes * s.tiles * s.active_cores;
+  return b;
+}
+
+double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
+  const auto& hw = c.hw;
+  int64_t ocm = s.in_band_bytes + s.weight_tile_bytes + s.out_tile_bytes;
+  double tile_s = double(tile_cycles(hw, c.geo, s.gemm, s.tile_ops, ocm)) / hw.clock_hz;
+  double bw = core_bandwidth(hw, s.active_cores);
+  double dma_s = double(dram) / s.active_cores / bw;
+  double first = double(s.in_band_bytes + s.weight_tile_bytes) / bw + hw.dram.latency_s;
+  return first + std::max(tile_s * s.tiles, dma_s);
+}
+
+Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes, bool need_fit) {
+  Choice best;
+  double best_s = 0;
+  int64_t best_dram = 0;
+  std::vector<Split> splits = {Split::Channels};
+  if (c.geo.spatial && c.geo.ho > 1 && cores > 1) splits.push_back(Split::Rows);
+  for (Split sp : splits) {
+    Tiling probe;
+    TileShape base = tile_shape(c.geo, cores, sp, probe, c.streamed_w);
+    for (int64_t tc : tile_counts(base.co_core)) {
+      for (int64_t th : c.geo.spatial ? tile_counts(base.rows_core) : std::vector<int64_t>{1}) {
+        if (tc * th > kMaxTilesPerCore) continue;
+        for (LoopOrder order : {LoopOrder::WeightsOuter, LoopOrder::InputsOuter}) {
+          Tiling t{tc, th, order};
+          TileShape s = tile_shape(c.geo, cores, sp, t, c.streamed_w);
+          bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
+          int64_t ws = working_set(s, all_in_on_chip, c.out_on_chip);
+          if (need_fit && ws > free_bytes) continue;
+          if (!need_fit && best.ok && ws >= best.ws) continue;
+          int64_t dram = dram_bytes(c, s);
+          if (need_fit && best.ok && dram > best_dram) continue;
+          double secs = est_seconds(c, s, dram);
+          bool better = !best.ok || !need_fit || dram < best_dram || secs < best_s * (1 - 1e-9);
+          if (!better) continue;
+          best = {true, sp, t, ws};
+          best.t.working_set = ws;
+          best.t.dram_bytes = dram;
+          best.t.est_seconds = secs;
+          best_dram = dram;
+          best_s = secs;
+        }
+      }
+    }
+  }
+  return best;
+}
+
+struct Evaluation {
+  Plan plan;
+  double est_seconds = 0;
+};
+
+}  // namespace
+
+const char* to_string(Mode m) { return m == Mode::Steady ? "steady" : "cold"; }
+
+namespace {
+
+void check_supported(const Graph& g, const HardwareSpec& hw) {
+  for (const Layer& l : g.layers) {
+    if (!l.has_weights()) continue;
+    const graph::Quant& q = l.quant;
+    if (hw.mac.arithmetic == NumFormat::Lns && q.format != NumFormat::Lns)
+      throw InputError(l.loc, fmt::format("layer '{}' is {} but {}'s MAC arrays are {}: run it with --number-format lns",
+                                          l.name, to_string(q.format), hw.name, unit_name(hw.mac.arithmetic)));
+    if (hw.macs_per_cycle(q.format, q.weight_bits, q.act_bits) <= 0)
+      throw InputError(l.loc, fmt::format("layer '{}' needs {} MACs of {}-bit weights and {}-bit activations, which "
+                                          "{}'s MAC array does not support (see mac_array.throughput in {})",
+                                          l.name, to_string(q.format), q.weight_bits, q.act_bits, hw.name, hw.file));
+  }
+}
+
+// Plans every layer for one steady-state weight budget.
+Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector<int64_t>& pinned,
+                       const std::vector<int64_t>& min_ws, Mode mode, double* est_total) {
+  const int n = hw.cores;
+  const int L = static_cast<int>(g.layers.size());
+  const int64_t cap = static_cast<int64_t>(hw.ocm.size_bytes);
+  auto consumers = g.consumers();
+
+  Plan plan;
+  plan.mode = mode;
+  plan.layers.resize(L);
+  for (int64_t p : pinned) plan.pinned_weight_bytes += p;
+  // Pinned weights are spread over the cores with their output channels.
+  plan.pinned_per_core = (plan.pinned_weight_bytes + n - 1) / n;
+  const int64_t avail = cap - plan.pinned_per_core;
+
+  // proj[j]: bytes of activations held on chip per core while layer j runs.
+  std::vector<int64_t> proj(L, 0);
+  std::vector<bool> on_chip(L, false);
+  auto per_core = [&](int64_t total) { return (total + n - 1) / n; };
+
+  for (int i = 1; i < L; ++i) {
+    const Layer& l = g.layers[i];
+    // Keep the output on chip when, over its whole lifetime, every layer still fits its smallest
+    // working set next to it. The network's final output goes to DRAM.
+    int last = i;
+    for (int c : consumers[i]) last = std::max(last, c);
+    if (last > i) {
+      const int64_t bytes = per_core(l.cost.output_bytes);  // each core holds its share
+      bool fits = true;
+      for (int j = i; j <= last && fits; ++j) fits = proj[j] + bytes + min_ws[j] <= avail;
+      if (fits) {
+        for (int j = i; j <= last; ++j) proj[j] += bytes;
+        on_chip[i] = true;
+      }
+    }
+  }
+
+  double total_s = 0;
+  for (int i = 1; i < L; ++i) {
+    const Layer& l = g.layers[i];
+    LayerPlan& lp = plan.layers[i];
+    lp.layer = i;
+    lp.output_on_chip = on_chip[i];
+    lp.pinned_weight_bytes = pinned[i];
+    for (int p : l.inputs) lp.input_on_chip.push_back(p != 0 && on_chip[p]);
+    lp.resident_bytes = proj[i];
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip};
+    Choice c = choose_tiling(ctx, n, avail - lp.resident_bytes, true);
+    if (!c.ok) {
+      // The projection guaranteed min_ws next to the residents; reaching here is a planner bug.
+      throw InternalError(fmt::format("planner: layer '{}' lost its working set ({} bytes free)", l.name,
+                                      avail - lp.resident_bytes));
+    }
+    lp.split = c.split;
+    lp.tiling = c.t;
+    lp.active_cores = tile_shape(ctx.geo, n, c.split, c.t, ctx.streamed_w).active_cores;
+    plan.est_dram_bytes += c.t.dram_bytes;
+    total_s += c.t.est_seconds;
+  }
+  if (est_total) *est_total = total_s;
+  return plan;
+}
+
+}  // namespace
+
+Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) {
+  check_supported(g, hw);
+  const int L = static_cast<int>(g.layers.size());
+  const int n = hw.cores;
+  const int64_t cap = static_cast<int64_t>(hw.ocm.size_bytes);
+
+  // Smallest working set of each layer (inputs from DRAM, output to DRAM, no pinned weights).
+  std::vector<int64_t> min_ws(L, 0);
+  int64_t max_min_ws = 0;
+  for (int i = 1; i < L; ++i) {
+    const Layer& l = g.layers[i];
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, std::vector<bool>(l.inputs.size(), false), false};
+    Choice c = choose_tiling(ctx, n, 0, false);
+    min_ws[i] = c.ws;
+    if (c.ws > cap)
+      throw InputError(l.loc, fmt::format("layer '{}' does not fit in OCM: its smallest tile needs {} bytes per core "
+                                          "(input band, weights of one output channel, output band, double-buffered) "
+                                          "but {} has {} bytes of OCM per core",
+                                          l.name, c.ws, hw.name, cap));
+    max_min_ws = std::max(max_min_ws, c.ws);
+  }
+
+  std::vector<int64_t> none(L, 0);
+  double best_s = 0;
+  Plan best = plan_with_pinning(g, hw, none, min_ws, opt.mode, &best_s);
+  if (opt.mode == Mode::Cold) return best;
+
+  // Steady state: weights that stay resident are never re-read. Rank layers by the traffic a
+  // resident byte saves (weight DRAM bytes per weight byte in the plan without residency: > 1 when
+  // a layer re-fetches), then try budgets from none to the most the OCM can spare, and keep the
+  // plan with the least DRAM traffic.
+  std::vector<int> order;
+  std::vector<double> density(L, 0);
+  int64_t total_w = 0;
+  for (int i = 1; i < L; ++i) {
+    const Layer& l = g.layers[i];
+    if (l.cost.weight_bytes <= 0) continue;
+    order.push_back(i);
+    total_w += l.cost.weight_bytes;
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, best.layers[i].input_on_chip, best.layers[i].output_on_chip};
+    TileShape s = tile_shape(ctx.geo, n, best.layers[i].split, best.layers[i].tiling, ctx.streamed_w);
+    density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return density[a] > density[b]; });
+  const int64_t max_pin = std::min<int64_t>(total_w, std::max<int64_t>(0, (cap - max_min_ws)) * n);
+  if (max_pin <= 0) return best;
+
+  constexpr int kSteps = 8;
+  for (int k = 1; k <= kSteps; ++k) {
+    int64_t budget = max_pin * k / kSteps;
+    std::vector<int64_t> pinned(L, 0);
+    int64_t left = budget;
+    for (int i : order) {
+      int64_t take = std::min(left, g.layers[i].cost.weight_bytes);
+      pinned[i] = take;
+      left -= take;
+      if (left <= 0) break;
+    }
+    double s = 0;
+    Plan p = plan_with_pinning(g, hw, pinned, min_ws, opt.mode, &s);
+    if (p.est_dram_bytes < best.est_dram_bytes || (p.est_dram_bytes == best.est_dram_bytes && s < best_s)) {
+      best = std::move(p);
+      best_s = s;
+    }
+  }
+  return best;
+}
+
+}  // namespace nnasim::sched

@@ -1,0 +1,18 @@
+// The scheduler: Graph + HardwareSpec -> Plan -> Program.
+#pragma once
+#include "sim/sched/plan.h"
+#include "sim/sched/program.h"
+
+namespace nnasim::sched {
+
+struct Schedule {
+  Plan plan;
+  Program program;
+};
+
+// Emits the per-core command streams for a plan (see program.h for their semantics).
+Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& plan);
+
+Schedule schedule(const graph::Graph& g, const HardwareSpec& hw, const SchedOptions& opt);
+
+}  // namespace nnasim::sched
