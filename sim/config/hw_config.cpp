@@ -163,7 +163,6 @@ void apply_overrides(YAML::Node& root, Origin& origin, const std::vector<Overrid
 HardwareSpec load_hardware(const std::string& path, const std::vector<Override>& overrides) {
   YAML::Node root = load_yaml_file(path);
   Origin origin{path, {}};
-  if (root.IsMap()) root = YAML::Clone(root);
   apply_overrides(root, origin, overrides);
   HardwareSpec hw = parse_hardware(root, origin);
   hw.file = path;

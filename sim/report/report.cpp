@@ -90,6 +90,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.ocm_read_bytes = a.ocm_read;
     lr.ocm_write_bytes = a.ocm_write;
     lr.lns_conversions = a.lns_conversions;
+    lr.lns_macs = a.lns_macs;
+    lr.vector_ops = a.vector_ops;
     for (int c = 0; c < n; ++c) {
       lr.compute_seconds = std::max(lr.compute_seconds, comp[size_t(i) * n + c]);
       lr.dma_seconds = std::max(lr.dma_seconds, dma[size_t(i) * n + c]);

@@ -26,6 +26,8 @@ struct LayerReport {
   int64_t dram_weight_bytes = 0;  // part of dram_read that is weights
   int64_t ocm_read_bytes = 0, ocm_write_bytes = 0;
   int64_t lns_conversions = 0;
+  int64_t lns_macs = 0;
+  int64_t vector_ops = 0;
   energy::Breakdown energy;
   std::string bound;  // "compute" or "memory"
   double compute_seconds = 0, dma_seconds = 0;  // busiest core's unit time in this layer

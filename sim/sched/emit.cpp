@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "sim/sched/layer_cost.h"
 #include "sim/sched/scheduler.h"
@@ -101,6 +102,13 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
         int64_t cur_w = -1, cur_in = -1;
         uint32_t w_load = start_id, in_load = start_id;
         const bool ws_outer = t.order == LoopOrder::WeightsOuter;
+        std::optional<Command> pending_store;
+        std::vector<uint32_t>* pending_slot = nullptr;
+        auto flush_store = [&] {
+          if (!pending_store) return;
+          *pending_slot = {prog.add(std::move(*pending_store))};
+          pending_store.reset();
+        };
         const int64_t outer_n = ws_outer ? t.channel_tiles : t.row_tiles;
         const int64_t inner_n = ws_outer ? t.row_tiles : t.channel_tiles;
         for (int64_t a = 0; a < outer_n; ++a) {
@@ -185,18 +193,23 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
               in_slots.current().push_back(u);
               w_slots.current().push_back(u);
             }
+            // The store of this tile is issued after the next tile's loads, so that the in-order DMA
+            // stream prefetches instead of waiting for this compute to finish.
+            flush_store();
             if (!lp.output_on_chip) {
               Command st;
               st.kind = Kind::Store, st.core = core, st.layer = li;
               st.dram_bytes = out_bytes;
               st.ocm_read = out_bytes;
               st.deps = users;
-              out_slot = {prog.add(st)};
+              pending_store = std::move(st);
+              pending_slot = &out_slot;
             } else {
               out_slot = {};
             }
           }
         }
+        flush_store();
         // The last command of each unit on this core for this layer.
         for (int u = 0; u < kUnits; ++u)
           for (size_t k = prog.cmds.size(); k-- > start_id + 1;)

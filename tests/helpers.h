@@ -1,0 +1,35 @@
+// Shared test helpers: hardware and graphs from struct literals, a forked simulation (SystemC
+// elaborates once per process, so each simulation runs in a child), and running the CLI.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "sim/config/hw_spec.h"
+#include "sim/graph/graph.h"
+#include "sim/sched/plan.h"
+
+namespace nnasim::test {
+
+// A small, fully specified machine: 1 core, rows x cols WS array at 1 GHz, `ocm` bytes of OCM,
+// `bw` bytes/s DRAM with no latency; energy table with round numbers (1 pJ per MAC, ...).
+HardwareSpec literal_hw(int rows = 4, int cols = 4, double ocm = 1 << 20, double bw = 1e9, int cores = 1);
+
+// input [1, c, h, w] -> one layer.
+graph::Graph single_fc(int64_t in_features, int64_t out_features, bool bias = false, int weight_bits = 8);
+graph::Graph single_conv(int64_t cin, int64_t hw, int64_t cout, int k, int groups = 1, int weight_bits = 8);
+
+// Simulates in a forked child and returns the report JSON (DESIGN.md's contract).
+nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sched::Mode mode = sched::Mode::Cold);
+
+struct CliResult {
+  int status = -1;
+  std::string out, err;
+};
+// Runs build/nnasim with the given arguments (a shell-quoted string), capturing both streams.
+CliResult run_cli(const std::string& args);
+
+std::string source_dir();
+std::string temp_file(const std::string& name, const std::string& content);
+
+}  // namespace nnasim::test
