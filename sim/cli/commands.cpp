@@ -11,6 +11,8 @@
 #include "sim/graph/passes.h"
 #include "sim/report/pipeline.h"
 #include "sim/report/writers.h"
+#include "sim/graph/compress.h"
+#include "sim/trace/trace.h"
 
 #ifndef NNASIM_SOURCE_DIR
 #define NNASIM_SOURCE_DIR "."
@@ -22,11 +24,7 @@ std::string help_config() { return config::hardware_help(); }
 std::string default_hw_path() { return std::string(NNASIM_SOURCE_DIR) + "/configs/hw/series4-1core.yaml"; }
 std::string default_model() { return "tinynet"; }
 
-namespace {
-
-// Writes to -o FILE, or stdout.
-template <typename Fn>
-void emit(const std::string& path, Fn fn) {
+void emit(const std::string& path, const std::function<void(std::ostream&)>& fn) {
   if (path.empty() || path == "-") {
     fn(std::cout);
     return;
@@ -71,41 +69,29 @@ sched::Mode parse_mode(const std::string& m) {
   throw InputError({"--mode", 0}, fmt::format("unknown mode '{}': expected steady or cold", m));
 }
 
-}  // namespace
+namespace {
 
-Commands::Commands(CLI::App& app) {
-  run_ = app.add_subcommand("run", "simulate one inference of a model on a hardware description");
-  auto& r = run_args_;
-  run_->add_option("--hw", r.hw, "hardware YAML (default: configs/hw/series4-1core.yaml)");
-  run_->add_option("--model", r.model, "model: .onnx, .yaml, SCALE-Sim .csv, or a zoo name (default: " + default_model() + ")");
-  run_->add_option("--set", r.sets, "override a hardware key, e.g. --set ocm.size='2 MiB' (repeatable)");
-  run_->add_option("--weight-bits", r.weight_bits, "weight bits of every conv/fc layer");
-  run_->add_option("--act-bits", r.act_bits, "activation bits of every layer");
-  run_->add_option("--number-format", r.number_format, "number format of every layer: int, fp8-e4m3, fp8-e5m2, lns");
-  run_->add_option("--mode", r.mode, "steady (back-to-back inferences, resident weights) or cold (from an empty chip)");
-  run_->add_option("--format", r.format, "table, json or csv");
-  run_->add_option("-o,--output", r.output, "write the report to FILE");
-  run_->add_option("--trace-out", r.trace_out, "write the layer trace of this run (JSON Lines)");
-  run_->add_option("--timeline", r.timeline, "write a Chrome/Perfetto trace-event timeline");
-  run_->add_option("--program-out", r.program_out, "write the scheduled Program (command streams)");
-  run_->add_flag("--allow-unknown-ops", r.allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
+struct RunArgs {
+  std::string hw;
+  std::string model;
+  std::vector<std::string> sets;
+  std::optional<int> weight_bits, act_bits;
+  std::string number_format;
+  std::string compress;
+  std::string mode = "steady";
+  std::string format = "table";
+  std::string output;
+  std::string trace_out, timeline, program_out;
+  bool allow_unknown_ops = false;
+};
 
-  info_ = app.add_subcommand("info", "per-layer MACs, params and bytes of a model, and totals");
-  info_->add_option("--model", info_args_.model, "model file or zoo name")->required();
-  info_->add_option("--format", info_args_.format, "table, json or csv");
-  info_->add_option("--weight-bits", info_args_.weight_bits, "weight bits of every conv/fc layer");
-  info_->add_option("-o,--output", info_args_.output, "write to FILE");
-  info_->add_flag("--allow-unknown-ops", info_args_.allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
-}
+struct InfoArgs {
+  std::string model, format = "table", output, compress;
+  std::optional<int> weight_bits;
+  bool allow_unknown_ops = false;
+};
 
-int Commands::dispatch(CLI::App& app) {
-  if (run_->parsed() || app.get_subcommands().empty()) return run();
-  if (info_->parsed()) return info();
-  return 0;
-}
-
-int Commands::run() {
-  const auto& a = run_args_;
+int run(const RunArgs& a) {
   const auto fmt_out = report::parse_format(a.format, "--format");
   const auto mode = parse_mode(a.mode);
   HardwareSpec hw = config::load_hardware(a.hw.empty() ? default_hw_path() : a.hw, parse_sets(a.sets));
@@ -113,23 +99,64 @@ int Commands::run() {
   lo.allow_unknown_ops = a.allow_unknown_ops;
   graph::Graph g = graph::load_model(a.model.empty() ? default_model() : a.model, lo);
   graph::prepare(g, prepare_options(a.weight_bits, a.act_bits, a.number_format));
+  if (!a.compress.empty()) {
+    graph::cluster_compress(g, graph::parse_compress(a.compress, {"--compress", 0}));
+    graph::annotate(g);
+  }
   sched::SchedOptions so;
   so.mode = mode;
   report::RunOutput out = report::simulate_inference(g, hw, so);
   if (!a.program_out.empty()) emit(a.program_out, [&](std::ostream& os) { out.schedule.program.write(os); });
+  if (!a.trace_out.empty()) emit(a.trace_out, [&](std::ostream& os) { trace::write_trace(os, g, hw, out); });
+  if (!a.timeline.empty()) emit(a.timeline, [&](std::ostream& os) { trace::write_timeline(os, g, hw, out); });
   emit(a.output, [&](std::ostream& os) { report::write(os, out.report, fmt_out); });
   return 0;
 }
 
-int Commands::info() {
-  const auto& a = info_args_;
+int info(const InfoArgs& a) {
   const auto f = report::parse_format(a.format, "--format");
   graph::LoadOptions lo;
   lo.allow_unknown_ops = a.allow_unknown_ops;
   graph::Graph g = graph::load_model(a.model, lo);
   graph::prepare(g, prepare_options(a.weight_bits, std::nullopt, ""));
+  if (!a.compress.empty()) {
+    graph::cluster_compress(g, graph::parse_compress(a.compress, {"--compress", 0}));
+    graph::annotate(g);
+  }
   emit(a.output, [&](std::ostream& os) { report::write_info(os, g, f); });
   return 0;
 }
 
+}  // namespace
+
+void register_run_info(CLI::App& app, Registry& reg) {
+  auto ra = std::make_shared<RunArgs>();
+  auto& r = *ra;
+  CLI::App* run_cmd = app.add_subcommand("run", "simulate one inference of a model on a hardware description");
+  run_cmd->add_option("--hw", r.hw, "hardware YAML (default: configs/hw/series4-1core.yaml)");
+  run_cmd->add_option("--model", r.model, "model: .onnx, .yaml, SCALE-Sim .csv, or a zoo name (default: " + default_model() + ")");
+  run_cmd->add_option("--set", r.sets, "override a hardware key, e.g. --set ocm.size='2 MiB' (repeatable)");
+  run_cmd->add_option("--weight-bits", r.weight_bits, "weight bits of every conv/fc layer");
+  run_cmd->add_option("--act-bits", r.act_bits, "activation bits of every layer");
+  run_cmd->add_option("--number-format", r.number_format, "number format of every layer: int, fp8-e4m3, fp8-e5m2, lns");
+  run_cmd->add_option("--compress", r.compress, "weight compression, e.g. cluster:64 (k-means of 3x3 kernels)");
+  run_cmd->add_option("--mode", r.mode, "steady (back-to-back inferences, resident weights) or cold (from an empty chip)");
+  run_cmd->add_option("--format", r.format, "table, json or csv");
+  run_cmd->add_option("-o,--output", r.output, "write the report to FILE");
+  run_cmd->add_option("--trace-out", r.trace_out, "write the layer trace of this run (JSON Lines)");
+  run_cmd->add_option("--timeline", r.timeline, "write a Chrome/Perfetto trace-event timeline");
+  run_cmd->add_option("--program-out", r.program_out, "write the scheduled Program (command streams)");
+  run_cmd->add_flag("--allow-unknown-ops", r.allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
+  reg.push_back({run_cmd, [ra] { return run(*ra); }});
+
+  auto ia = std::make_shared<InfoArgs>();
+  CLI::App* info_cmd = app.add_subcommand("info", "per-layer MACs, params and bytes of a model, and totals");
+  info_cmd->add_option("--model", ia->model, "model file or zoo name")->required();
+  info_cmd->add_option("--format", ia->format, "table, json or csv");
+  info_cmd->add_option("--weight-bits", ia->weight_bits, "weight bits of every conv/fc layer");
+  info_cmd->add_option("--compress", ia->compress, "weight compression, e.g. cluster:64");
+  info_cmd->add_option("-o,--output", ia->output, "write to FILE");
+  info_cmd->add_flag("--allow-unknown-ops", ia->allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
+  reg.push_back({info_cmd, [ia] { return info(*ia); }});
+}
 }  // namespace nnasim::cli

@@ -1,48 +1,41 @@
-// Subcommands of the nnasim executable.
+// Subcommands of the nnasim executable. Each area registers its subcommands here; main() parses
+// and dispatches to the one the user named. Shared option helpers live here too.
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "sim/config/hw_config.h"
+#include "sim/graph/passes.h"
+#include "sim/sched/plan.h"
+
 namespace nnasim::cli {
+
+struct Subcommand {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+using Registry = std::vector<Subcommand>;
+
+void register_run_info(CLI::App& app, Registry& reg);  // commands.cpp: run, info
+void register_sweep(CLI::App& app, Registry& reg);     // cmd_sweep.cpp: sweep, pareto
+void register_replay(CLI::App& app, Registry& reg);    // cmd_replay.cpp: replay
+void register_numerics(CLI::App& app, Registry& reg);  // cmd_numerics.cpp: numerics
 
 std::string help_config();
 std::string default_hw_path();
 std::string default_model();
 
-// Options shared by `run` and `sweep` points: what to simulate and how.
-struct RunArgs {
-  std::string hw;
-  std::string model;
-  std::vector<std::string> sets;  // key=value overrides of the hardware YAML
-  std::optional<int> weight_bits, act_bits;
-  std::string number_format;  // empty: as the model says
-  std::string mode = "steady";
-  std::string format = "table";
-  std::string output;
-  std::string trace_out, timeline, program_out;
-  bool allow_unknown_ops = false;
-};
-
-class Commands {
- public:
-  explicit Commands(CLI::App& app);
-  int dispatch(CLI::App& app);
-
- private:
-  int run();
-  int info();
-
-  CLI::App* run_ = nullptr;
-  CLI::App* info_ = nullptr;
-  RunArgs run_args_;
-  struct {
-    std::string model, format = "table", output;
-    std::optional<int> weight_bits;
-    bool allow_unknown_ops = false;
-  } info_args_;
-};
+// --set key=value -> overrides whose source is the option itself.
+std::vector<config::Override> parse_sets(const std::vector<std::string>& sets);
+graph::PrepareOptions prepare_options(std::optional<int> weight_bits, std::optional<int> act_bits,
+                                      const std::string& number_format);
+sched::Mode parse_mode(const std::string& m);
+// Writes to `path` (or stdout when empty or "-").
+void emit(const std::string& path, const std::function<void(std::ostream&)>& fn);
 
 }  // namespace nnasim::cli

@@ -17,7 +17,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "nnasim 0.1");
   bool help_config = false;
   app.add_flag("--help-config", help_config, "describe every key of the hardware YAML");
-  nnasim::cli::Commands cmds(app);
+  nnasim::cli::Registry reg;
+  nnasim::cli::register_run_info(app, reg);
+  nnasim::cli::register_sweep(app, reg);
+  nnasim::cli::register_replay(app, reg);
+  nnasim::cli::register_numerics(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,7 +34,9 @@ int main(int argc, char** argv) {
       std::cout << nnasim::cli::help_config();
       return 0;
     }
-    return cmds.dispatch(app);
+    for (const auto& sc : reg)
+      if (sc.app->parsed()) return sc.run();
+    return reg.front().run();  // no subcommand: `nnasim run` with its defaults
   } catch (const nnasim::InputError& e) {
     std::cerr << e.line() << "\n";
     return 2;
