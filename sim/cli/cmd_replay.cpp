@@ -1,5 +1,50 @@
+// `nnasim replay`: schedules a layer trace on a hardware description and reports as `run` does,
+// with the measured figures and their error when the trace carries them.
+#include <memory>
+
 #include "sim/cli/commands.h"
+#include "sim/common/error.h"
+#include "sim/report/pipeline.h"
+#include "sim/report/writers.h"
+#include "sim/trace/trace.h"
 
 namespace nnasim::cli {
-void register_replay(CLI::App&, Registry&) {}
+namespace {
+
+struct ReplayArgs {
+  std::string hw, trace, mode = "steady", format = "table", output, trace_out, timeline;
+  std::vector<std::string> sets;
+};
+
+int replay(const ReplayArgs& a) {
+  const auto f = report::parse_format(a.format, "--format");
+  const auto mode = parse_mode(a.mode);
+  HardwareSpec hw = config::load_hardware(a.hw.empty() ? default_hw_path() : a.hw, parse_sets(a.sets));
+  trace::Trace t = trace::read_trace(a.trace);
+  sched::SchedOptions so;
+  so.mode = mode;
+  report::RunOutput out = report::simulate_inference(t.graph, hw, so);
+  trace::attach_measured(out.report, t);
+  if (!a.trace_out.empty()) emit(a.trace_out, [&](std::ostream& os) { trace::write_trace(os, t.graph, hw, out); });
+  if (!a.timeline.empty()) emit(a.timeline, [&](std::ostream& os) { trace::write_timeline(os, t.graph, hw, out); });
+  emit(a.output, [&](std::ostream& os) { report::write(os, out.report, f); });
+  return 0;
+}
+
+}  // namespace
+
+void register_replay(CLI::App& app, Registry& reg) {
+  auto a = std::make_shared<ReplayArgs>();
+  CLI::App* c = app.add_subcommand("replay", "schedule a layer trace (.jsonl or .csv) on a hardware description");
+  c->add_option("--hw", a->hw, "hardware YAML (default: configs/hw/series4-1core.yaml)");
+  c->add_option("--trace", a->trace, "layer trace: JSON Lines or CSV")->required();
+  c->add_option("--set", a->sets, "override a hardware key (repeatable)");
+  c->add_option("--mode", a->mode, "steady or cold");
+  c->add_option("--format", a->format, "table, json or csv");
+  c->add_option("-o,--output", a->output, "write the report to FILE");
+  c->add_option("--trace-out", a->trace_out, "write the trace of the replay");
+  c->add_option("--timeline", a->timeline, "write a Chrome/Perfetto timeline");
+  reg.push_back({c, [a] { return replay(*a); }});
+}
+
 }  // namespace nnasim::cli

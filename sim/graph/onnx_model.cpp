@@ -89,7 +89,7 @@ class Importer {
       if (unknown_.size() > 5) list += fmt::format(", and {} more", unknown_.size() - 5);
       std::cerr << fmt::format(
           "warning: {}: {} node(s) with unsupported operators costed as zero-MAC element-wise layers "
-          "(allow_unknown_ops): {}\n",
+          "(--allow-unknown-ops): {}\n",
           path_, unknown_.size(), list);
     }
     return b_.finish();
@@ -117,11 +117,17 @@ class Importer {
   }
 
   // ---------------------------------------------------------------- tensors
+  // Sizes beyond these are a corrupt file, not a network; the limits keep every 64-bit count
+  // (elements, MACs, bytes) far from overflow.
+  static constexpr int64_t kMaxDim = int64_t(1) << 31, kMaxElements = int64_t(1) << 40;
+  static constexpr int kMaxWindow = 1 << 16;  // kernel, stride, dilation, padding
+
   static int64_t checked_elements(const Dims& d, const std::function<void(const std::string&)>& bad) {
     int64_t n = 1;
     for (int64_t x : d) {
       if (x < 0) bad(fmt::format("dimension {} is negative", x));
-      if (x != 0 && n > (int64_t(1) << 50) / x) bad(fmt::format("shape {} is implausibly large", dims_str(d)));
+      if (x > kMaxDim || (x != 0 && n > kMaxElements / x))
+        bad(fmt::format("shape {} is implausibly large", dims_str(d)));
       n *= x;
     }
     return n;
@@ -297,6 +303,7 @@ class Importer {
         fail_file(fmt::format("the image input '{}' has a symbolic or zero dimension {} ('{}'): expected fixed sizes",
                               in.name(), i, dims[i].dim_param()));
     }
+    checked_elements(d, [&](const std::string& m) { fail_file(fmt::format("the image input '{}': {}", in.name(), m)); });
     Layer l;
     l.op = Op::Input;
     l.name = in.name();
@@ -422,7 +429,7 @@ class Importer {
       fail(fmt::format("attribute '{}' is {}: expected 2 values (only 2-D operators are supported)", name,
                        dims_str(*v)));
     for (int64_t x : *v)
-      if (x < 1 || x > 1 << 20) fail(fmt::format("attribute '{}' is {}: expected positive values", name, dims_str(*v)));
+      if (x < 1 || x > kMaxWindow) fail(fmt::format("attribute '{}' is {}: expected positive values", name, dims_str(*v)));
     return {int((*v)[0]), int((*v)[1])};
   }
 
@@ -456,11 +463,27 @@ class Importer {
     l.name = layer_name();
     l.loc = loc();
     int idx = b_.add(std::move(l));
+    check_size(b_.graph().layers[idx]);
     if (out_dims.empty()) out_dims = dims4(b_.graph().layers[idx].out);
     define_data(0, idx, std::move(out_dims), from_matmul);
     return idx;
   }
   static Dims dims4(const Shape& s) { return {s.n, s.c, s.h, s.w}; }
+
+  // Rejects a layer whose output or MAC count could overflow the 64-bit counters (computed in
+  // double from the shape's fields, before anything multiplies them as integers).
+  void check_size(const Layer& l) const {
+    const Shape& o = l.out;
+    const double elems = double(o.n) * double(o.c) * double(o.h) * double(o.w);
+    double per_output = 1;
+    if (l.op == Op::Conv) per_output = double(b_.graph().layers[l.inputs[0]].out.c / l.groups) * l.kh * l.kw;
+    if (l.op == Op::FullyConnected) {
+      const Shape& x = b_.graph().layers[l.inputs[0]].out;
+      per_output = double(x.c) * double(x.h) * double(x.w);
+    }
+    if (elems > double(kMaxElements) * 1024 || elems * per_output > 0x1p60)
+      fail(fmt::format("the layer's output {} is implausibly large (corrupt file?)", o.str()));
+  }
 
   // Explicit pads or auto_pad for a 2-D window of kernel (kh, kw), strides and dilations.
   void set_padding(Layer& l, const Shape& x) const {
@@ -470,7 +493,7 @@ class Importer {
       if (!p) return;
       if (p->size() != 4) fail(fmt::format("attribute 'pads' is {}: expected [top, left, bottom, right]", dims_str(*p)));
       for (int64_t v : *p)
-        if (v < 0 || v > 1 << 20) fail(fmt::format("attribute 'pads' is {}: expected non-negative values", dims_str(*p)));
+        if (v < 0 || v > kMaxWindow) fail(fmt::format("attribute 'pads' is {}: expected non-negative values", dims_str(*p)));
       l.pad_t = int((*p)[0]), l.pad_l = int((*p)[1]), l.pad_b = int((*p)[2]), l.pad_r = int((*p)[3]);
     } else if (ap == "VALID") {
       l.pad_t = l.pad_l = l.pad_b = l.pad_r = 0;
@@ -559,10 +582,10 @@ class Importer {
     int64_t g = attr_int("group", 1);
     if (g < 1 || g > x.c) fail(fmt::format("group {} must be between 1 and the input's {} channels", g, x.c));
     l.groups = int(g);
-    if (w[1] * g != x.c)
-      fail(fmt::format("weight '{}' {} with group {} expects {} input channels; the input has {}", node().input(1),
-                       dims_str(w), g, w[1] * g, x.c));
-    if (w[0] < 1 || w[2] < 1 || w[3] < 1 || w[2] > 1 << 20 || w[3] > 1 << 20)
+    if (x.c % g || w[1] != x.c / g)
+      fail(fmt::format("weight '{}' {} with group {} expects {} x {} input channels; the input has {}",
+                       node().input(1), dims_str(w), g, g, w[1], x.c));
+    if (w[0] < 1 || w[2] < 1 || w[3] < 1 || w[2] > kMaxWindow || w[3] > kMaxWindow)
       fail(fmt::format("weight '{}' has shape {}: expected positive sizes", node().input(1), dims_str(w)));
     l.out_channels = w[0];
     l.kh = int(w[2]), l.kw = int(w[3]);
@@ -877,9 +900,11 @@ class Importer {
       if (out[i] == -1) {
         if (infer >= 0) fail(fmt::format("shape {} has more than one -1", dims_str(shape)));
         infer = int64_t(i);
-      } else if (out[i] < 0) {
-        fail(fmt::format("shape {} has a negative size", dims_str(shape)));
+      } else if (out[i] < 0 || out[i] > kMaxDim) {
+        fail(fmt::format("shape {} has a negative or implausibly large size", dims_str(shape)));
       } else {
+        if (out[i] && known > kMaxElements / out[i])
+          fail(fmt::format("shape {} is implausibly large", dims_str(shape)));
         known *= out[i];
       }
     }
@@ -914,7 +939,7 @@ class Importer {
       begin[axes[i]] = pads[i], end[axes[i]] = pads[axes.size() + i];
     }
     for (int i = 0; i < 4; ++i)
-      if (begin[i] < 0 || end[i] < 0 || begin[i] > 1 << 20 || end[i] > 1 << 20)
+      if (begin[i] < 0 || end[i] < 0 || begin[i] > kMaxWindow || end[i] > kMaxWindow)
         fail(fmt::format("pads {} must be non-negative (cropping is not supported)", dims_str(pads)));
     if (begin[0] || end[0] || begin[1] || end[1])
       fail(fmt::format("pads {} pad the batch or channel axis: only H and W padding is supported", dims_str(pads)));

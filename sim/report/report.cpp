@@ -136,4 +136,26 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   return rep;
 }
 
+std::optional<Comparison> compare_measured(const Report& r) {
+  Comparison c;
+  double abs_sum = 0;
+  std::vector<std::pair<double, int>> errs;
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const auto& l = r.layers[i];
+    auto e = l.error_pct();
+    if (!e) continue;
+    ++c.layers;
+    c.measured_seconds += *l.measured_seconds;
+    c.simulated_seconds += l.seconds;
+    abs_sum += std::fabs(*e);
+    errs.push_back({std::fabs(*e), static_cast<int>(i)});
+  }
+  if (c.layers == 0) return std::nullopt;
+  c.error_pct = c.simulated_seconds > 0 ? (c.measured_seconds / c.simulated_seconds - 1.0) * 100.0 : 0;
+  c.mean_abs_error_pct = abs_sum / c.layers;
+  std::stable_sort(errs.begin(), errs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t k = 0; k < errs.size() && k < 5; ++k) c.worst.push_back(errs[k].second);
+  return c;
+}
+
 }  // namespace nnasim::report

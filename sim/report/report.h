@@ -38,6 +38,13 @@ struct LayerReport {
   int64_t resident_weight_bytes = 0;
   int weight_bits = 8, act_bits = 8;
   std::string format;
+  // From a replayed trace that carries a device's figures.
+  std::optional<double> measured_seconds, measured_energy_joules;
+  // (measured / simulated - 1) x 100: positive when the device was slower than simulated.
+  std::optional<double> error_pct() const {
+    if (!measured_seconds || seconds <= 0) return std::nullopt;
+    return (*measured_seconds / seconds - 1.0) * 100.0;
+  }
 };
 
 struct Report {
@@ -60,6 +67,17 @@ struct Report {
   int64_t events = 0;  // commands simulated
   std::vector<LayerReport> layers;
 };
+
+// Comparison with measured figures (when any layer has them).
+struct Comparison {
+  int layers = 0;                 // layers with a measured time
+  double measured_seconds = 0;    // sum over those layers
+  double simulated_seconds = 0;   // same layers, simulated
+  double error_pct = 0;           // total: (measured / simulated - 1) x 100
+  double mean_abs_error_pct = 0;  // over layers
+  std::vector<int> worst;         // indices into Report::layers, largest |error| first (at most 5)
+};
+std::optional<Comparison> compare_measured(const Report& r);
 
 // Builds the report of one simulated inference. Totals are the sums of the layers; the DRAM and
 // OCM module counters are checked against them (a mismatch is an InternalError).

@@ -70,8 +70,24 @@ ordered_json to_json(const Report& r) {
                       {"weight_bits", l.weight_bits},
                       {"act_bits", l.act_bits},
                       {"format", l.format}});
+    if (l.measured_seconds) {
+      layers.back()["measured_seconds"] = *l.measured_seconds;
+      layers.back()["error_pct"] = *l.error_pct();
+    }
+    if (l.measured_energy_joules) layers.back()["measured_energy_joules"] = *l.measured_energy_joules;
   }
   j["layers"] = std::move(layers);
+  if (auto c = compare_measured(r)) {
+    ordered_json worst = ordered_json::array();
+    for (int i : c->worst)
+      worst.push_back({{"name", r.layers[i].name}, {"error_pct", *r.layers[i].error_pct()}});
+    j["measured"] = {{"layers", c->layers},
+                     {"seconds", c->measured_seconds},
+                     {"simulated_seconds", c->simulated_seconds},
+                     {"error_pct", c->error_pct},
+                     {"mean_abs_error_pct", c->mean_abs_error_pct},
+                     {"worst_layers", worst}};
+  }
   return j;
 }
 
@@ -115,6 +131,15 @@ void write_table(std::ostream& os, const Report& r) {
              small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"), small(r.energy.ocm, "J"),
              small(r.energy.dram, "J"), small(r.energy.static_, "J"));
   fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
+  if (auto c = compare_measured(r)) {
+    fmt::print(os, "\nagainst measured ({} layers)\n", c->layers);
+    fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
+               small(c->measured_seconds, "s"), small(c->simulated_seconds, "s"), c->error_pct, c->mean_abs_error_pct);
+    fmt::print(os, "  largest disagreements:\n");
+    for (int i : c->worst)
+      fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
+                 small(*r.layers[i].measured_seconds, "s"), small(r.layers[i].seconds, "s"), *r.layers[i].error_pct());
+  }
 }
 
 void write_csv(std::ostream& os, const Report& r) {

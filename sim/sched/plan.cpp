@@ -79,41 +79,80 @@ double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   return first + std::max(tile_s * s.tiles, dma_s);
 }
 
-Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes, bool need_fit) {
-  Choice best;
-  double best_s = 0;
-  int64_t best_dram = 0;
+struct Candidate {
+  Split split;
+  Tiling t;
+  int64_t ws, dram;
+  double secs;
+};
+
+// Every split and tiling of a layer with its working set, DRAM traffic and time estimate.
+std::vector<Candidate> candidates(const LayerCtx& c, int cores) {
+  std::vector<Candidate> out;
   std::vector<Split> splits = {Split::Channels};
   if (c.geo.spatial && c.geo.ho > 1 && cores > 1) splits.push_back(Split::Rows);
+  const bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
   for (Split sp : splits) {
-    Tiling probe;
-    TileShape base = tile_shape(c.geo, cores, sp, probe, c.streamed_w);
+    TileShape base = tile_shape(c.geo, cores, sp, Tiling{}, c.streamed_w);
     for (int64_t tc : tile_counts(base.co_core)) {
       for (int64_t th : c.geo.spatial ? tile_counts(base.rows_core) : std::vector<int64_t>{1}) {
         if (tc * th > kMaxTilesPerCore) continue;
         for (LoopOrder order : {LoopOrder::WeightsOuter, LoopOrder::InputsOuter}) {
           Tiling t{tc, th, order};
           TileShape s = tile_shape(c.geo, cores, sp, t, c.streamed_w);
-          bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
-          int64_t ws = working_set(s, all_in_on_chip, c.out_on_chip);
-          if (need_fit && ws > free_bytes) continue;
-          if (!need_fit && best.ok && ws >= best.ws) continue;
           int64_t dram = dram_bytes(c, s);
-          if (need_fit && best.ok && dram > best_dram) continue;
-          double secs = est_seconds(c, s, dram);
-          bool better = !best.ok || !need_fit || dram < best_dram || secs < best_s * (1 - 1e-9);
-          if (!better) continue;
-          best = {true, sp, t, ws};
-          best.t.working_set = ws;
-          best.t.dram_bytes = dram;
-          best.t.est_seconds = secs;
-          best_dram = dram;
-          best_s = secs;
+          out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip), dram, est_seconds(c, s, dram)});
         }
       }
     }
   }
-  return best;
+  return out;
+}
+
+Choice make_choice(const Candidate& k) {
+  Choice ch{true, k.split, k.t, k.ws};
+  ch.t.working_set = k.ws;
+  ch.t.dram_bytes = k.dram;
+  ch.t.est_seconds = k.secs;
+  return ch;
+}
+
+// Within `free_bytes`: the least DRAM traffic, and among those tilings the fastest estimate.
+// Plans (below) may trade up to kTrafficSlack more traffic for speed.
+constexpr double kTrafficSlack = 1.05;
+Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
+  auto all = candidates(c, cores);
+  int64_t least = std::numeric_limits<int64_t>::max();
+  for (const auto& k : all)
+    if (k.ws <= free_bytes) least = std::min(least, k.dram);
+  const Candidate* best = nullptr;
+  for (const auto& k : all) {
+    if (k.ws > free_bytes || k.dram > least) continue;
+    if (!best || k.secs < best->secs * (1 - 1e-9) || (k.secs <= best->secs * (1 + 1e-9) && k.dram < best->dram))
+      best = &k;
+  }
+  return best ? make_choice(*best) : Choice{};
+}
+
+// The smallest working set of any tiling (ok is false only for an empty candidate list).
+Choice smallest_tiling(const LayerCtx& c, int cores) {
+  auto all = candidates(c, cores);
+  const Candidate* best = nullptr;
+  for (const auto& k : all)
+    if (!best || k.ws < best->ws) best = &k;
+  return best ? make_choice(*best) : Choice{};
+}
+
+// The smallest working set that still runs the layer within kEfficientSlack of its best time in
+// `cap` bytes: what the planner reserves next to resident activations.
+constexpr double kEfficientSlack = 1.10;
+int64_t efficient_ws(const LayerCtx& c, int cores, int64_t cap) {
+  Choice best = choose_tiling(c, cores, cap);
+  if (!best.ok) return 0;
+  int64_t ws = best.ws;
+  for (const auto& k : candidates(c, cores))
+    if (k.ws <= cap && k.secs <= best.t.est_seconds * kEfficientSlack) ws = std::min(ws, k.ws);
+  return ws;
 }
 
 struct Evaluation {
@@ -143,7 +182,7 @@ void check_supported(const Graph& g, const HardwareSpec& hw) {
 
 // Plans every layer for one steady-state weight budget.
 Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector<int64_t>& pinned,
-                       const std::vector<int64_t>& min_ws, Mode mode, double* est_total) {
+                       const std::vector<int64_t>& min_ws, bool efficient_reserve, Mode mode, double* est_total) {
   const int n = hw.cores;
   const int L = static_cast<int>(g.layers.size());
   const int64_t cap = static_cast<int64_t>(hw.ocm.size_bytes);
@@ -162,16 +201,25 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
   std::vector<bool> on_chip(L, false);
   auto per_core = [&](int64_t total) { return (total + n - 1) / n; };
 
+  // What each layer keeps free for its buffers next to resident activations: its smallest tile,
+  // or (efficient_reserve) the smallest working set that still runs it near its best speed.
+  std::vector<int64_t> reserve(L, 0);
   for (int i = 1; i < L; ++i) {
     const Layer& l = g.layers[i];
-    // Keep the output on chip when, over its whole lifetime, every layer still fits its smallest
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], std::vector<bool>(l.inputs.size(), false), false};
+    reserve[i] = efficient_reserve ? std::max(min_ws[i], efficient_ws(ctx, n, avail)) : min_ws[i];
+  }
+
+  for (int i = 1; i < L; ++i) {
+    const Layer& l = g.layers[i];
+    // Keep the output on chip when, over its whole lifetime, every layer still fits an efficient
     // working set next to it. The network's final output goes to DRAM.
     int last = i;
     for (int c : consumers[i]) last = std::max(last, c);
     if (last > i) {
       const int64_t bytes = per_core(l.cost.output_bytes);  // each core holds its share
       bool fits = true;
-      for (int j = i; j <= last && fits; ++j) fits = proj[j] + bytes + min_ws[j] <= avail;
+      for (int j = i; j <= last && fits; ++j) fits = proj[j] + bytes + reserve[j] <= avail;
       if (fits) {
         for (int j = i; j <= last; ++j) proj[j] += bytes;
         on_chip[i] = true;
@@ -189,7 +237,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
     for (int p : l.inputs) lp.input_on_chip.push_back(p != 0 && on_chip[p]);
     lp.resident_bytes = proj[i];
     LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip};
-    Choice c = choose_tiling(ctx, n, avail - lp.resident_bytes, true);
+    Choice c = choose_tiling(ctx, n, avail - lp.resident_bytes);
     if (!c.ok) {
       // The projection guaranteed min_ws next to the residents; reaching here is a planner bug.
       throw InternalError(fmt::format("planner: layer '{}' lost its working set ({} bytes free)", l.name,
@@ -219,7 +267,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
   for (int i = 1; i < L; ++i) {
     const Layer& l = g.layers[i];
     LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, std::vector<bool>(l.inputs.size(), false), false};
-    Choice c = choose_tiling(ctx, n, 0, false);
+    Choice c = smallest_tiling(ctx, n);
     min_ws[i] = c.ws;
     if (c.ws > cap)
       throw InputError(l.loc, fmt::format("layer '{}' does not fit in OCM: its smallest tile needs {} bytes per core "
@@ -229,50 +277,66 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     max_min_ws = std::max(max_min_ws, c.ws);
   }
 
-  std::vector<int64_t> none(L, 0);
-  double best_s = 0;
-  Plan best = plan_with_pinning(g, hw, none, min_ws, opt.mode, &best_s);
-  if (opt.mode == Mode::Cold) return best;
-
-  // Steady state: weights that stay resident are never re-read. Rank layers by the traffic a
-  // resident byte saves (weight DRAM bytes per weight byte in the plan without residency: > 1 when
-  // a layer re-fetches), then try budgets from none to the most the OCM can spare, and keep the
-  // plan with the least DRAM traffic.
-  std::vector<int> order;
-  std::vector<double> density(L, 0);
-  int64_t total_w = 0;
-  for (int i = 1; i < L; ++i) {
-    const Layer& l = g.layers[i];
-    if (l.cost.weight_bytes <= 0) continue;
-    order.push_back(i);
-    total_w += l.cost.weight_bytes;
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, best.layers[i].input_on_chip, best.layers[i].output_on_chip};
-    TileShape s = tile_shape(ctx.geo, n, best.layers[i].split, best.layers[i].tiling, ctx.streamed_w);
-    density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
-  }
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return density[a] > density[b]; });
-  const int64_t max_pin = std::min<int64_t>(total_w, std::max<int64_t>(0, (cap - max_min_ws)) * n);
-  if (max_pin <= 0) return best;
-
-  constexpr int kSteps = 8;
-  for (int k = 1; k <= kSteps; ++k) {
-    int64_t budget = max_pin * k / kSteps;
-    std::vector<int64_t> pinned(L, 0);
-    int64_t left = budget;
-    for (int i : order) {
-      int64_t take = std::min(left, g.layers[i].cost.weight_bytes);
-      pinned[i] = take;
-      left -= take;
-      if (left <= 0) break;
+  // Candidate plans: activations kept on chip as long as layers keep their smallest tile, or only
+  // while they keep an efficient one; in steady state, for a range of resident-weight budgets.
+  struct Option {
+    Plan plan;
+    double est_s = 0;
+  };
+  std::vector<Option> options;
+  auto try_pinning = [&](const std::vector<int64_t>& pinned) {
+    for (bool efficient : {false, true}) {
+      Option o;
+      o.plan = plan_with_pinning(g, hw, pinned, min_ws, efficient, opt.mode, &o.est_s);
+      options.push_back(std::move(o));
     }
-    double s = 0;
-    Plan p = plan_with_pinning(g, hw, pinned, min_ws, opt.mode, &s);
-    if (p.est_dram_bytes < best.est_dram_bytes || (p.est_dram_bytes == best.est_dram_bytes && s < best_s)) {
-      best = std::move(p);
-      best_s = s;
+  };
+  try_pinning(std::vector<int64_t>(L, 0));
+
+  if (opt.mode == Mode::Steady) {
+    // Weights that stay resident are never re-read. Rank layers by the traffic a resident byte
+    // saves (weight DRAM bytes per weight byte in a plan without residency: > 1 when a layer
+    // re-fetches), then try budgets from none to the most the OCM can spare.
+    const Plan& base = options.front().plan;
+    std::vector<int> order;
+    std::vector<double> density(L, 0);
+    int64_t total_w = 0;
+    for (int i = 1; i < L; ++i) {
+      const Layer& l = g.layers[i];
+      if (l.cost.weight_bytes <= 0) continue;
+      order.push_back(i);
+      total_w += l.cost.weight_bytes;
+      LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, base.layers[i].input_on_chip, base.layers[i].output_on_chip};
+      TileShape s = tile_shape(ctx.geo, n, base.layers[i].split, base.layers[i].tiling, ctx.streamed_w);
+      density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return density[a] > density[b]; });
+    const int64_t max_pin = std::min<int64_t>(total_w, std::max<int64_t>(0, (cap - max_min_ws)) * n);
+    constexpr int kSteps = 8;
+    for (int k = 1; k <= kSteps && max_pin > 0; ++k) {
+      int64_t left = max_pin * k / kSteps;
+      std::vector<int64_t> pinned(L, 0);
+      for (int i : order) {
+        int64_t take = std::min(left, g.layers[i].cost.weight_bytes);
+        pinned[i] = take;
+        left -= take;
+        if (left <= 0) break;
+      }
+      try_pinning(pinned);
     }
   }
-  return best;
+
+  // The fastest estimate among the plans within kTrafficSlack of the least DRAM traffic.
+  int64_t least = std::numeric_limits<int64_t>::max();
+  for (const auto& o : options) least = std::min(least, o.plan.est_dram_bytes);
+  const Option* best = nullptr;
+  for (const auto& o : options) {
+    if (double(o.plan.est_dram_bytes) > double(least) * kTrafficSlack) continue;
+    if (!best || o.est_s < best->est_s * (1 - 1e-9) ||
+        (o.est_s <= best->est_s * (1 + 1e-9) && o.plan.est_dram_bytes < best->plan.est_dram_bytes))
+      best = &o;
+  }
+  return best->plan;
 }
 
 }  // namespace nnasim::sched

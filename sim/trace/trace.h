@@ -1,17 +1,46 @@
-// Layer traces (record and replay) and the Chrome/Perfetto timeline.
+// Layer traces: the per-layer record of a network's execution, recorded by nnasim, written by
+// hand, or converted from a device profiler, replayed on other hardware without the model file.
+// Two forms of the same records: JSON Lines (a header line, then one record per layer in
+// execution order) and CSV (one row per layer, header names = record keys). See README
+// "Layer traces" for the keys. Also the Chrome/Perfetto timeline of a run.
 #pragma once
 #include <iosfwd>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/graph/graph.h"
 #include "sim/report/pipeline.h"
 
 namespace nnasim::trace {
 
-// The layer trace of a run: JSON Lines, a header then one record per layer (README "Layer traces").
+constexpr int kTraceVersion = 1;
+
+// Writes the trace of a run (JSON Lines).
 void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const report::RunOutput& run);
 
-// Chrome trace-event JSON: one track per core unit and one for the DRAM channel.
-void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const report::RunOutput& run);
+// A loaded trace: the graph it describes and, per layer (same order as graph layers), what the
+// recording run or a device measured.
+struct Measured {
+  std::optional<double> seconds, energy_joules;
+};
+struct Trace {
+  std::string model, hardware;
+  graph::Graph graph;              // already prepared (folded, fused, quantised): replay only schedules it
+  std::vector<Measured> measured;  // per graph layer
+};
+
+// Reads a .jsonl or .csv trace; every malformed record is an InputError at its line.
+Trace read_trace(const std::string& path);
+
+// Copies measured figures into a report's layers (matched by name).
+void attach_measured(report::Report& r, const Trace& t);
+
+// Chrome trace-event JSON (Perfetto, chrome://tracing): one track per core's MAC array, DMA, LNS
+// unit and vector unit, one for the DRAM channel, and DRAM bandwidth as a counter track. Above
+// `max_slices` commands, consecutive commands of one layer on one track merge into one slice (the
+// metadata says so).
+void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const report::RunOutput& run,
+                    size_t max_slices = 200000);
 
 }  // namespace nnasim::trace

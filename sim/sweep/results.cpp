@@ -1,0 +1,301 @@
+#include "sim/sweep/results.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace nnasim::sweep {
+
+const std::vector<std::string> kFigureColumns = {"seconds",       "inferences_per_second", "dram_bytes",
+                                                 "energy_joules", "tops_per_watt",         "mac_utilization"};
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The child's error: its "error: ..." line, else its last words, else how it ended. One line.
+std::string error_text(const RawResult& r) {
+  std::string found, last;
+  std::istringstream in(r.err);
+  std::string l;
+  while (std::getline(in, l)) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (l.find_first_not_of(" \t") == std::string::npos) continue;
+    last = l;
+    if (found.empty() && (l.rfind("error:", 0) == 0 || l.rfind("internal error:", 0) == 0)) found = l;
+  }
+  std::string s = !found.empty() ? found : !last.empty() ? "error: " + last
+                  : r.exit_code < 0      ? fmt::format("error: killed by signal {}", -r.exit_code)
+                                         : fmt::format("error: exit status {}", r.exit_code);
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+std::string num(double v) { return fmt::format("{}", v); }
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw InputError({path, 0}, fmt::format("cannot write the results file: {}", std::strerror(errno)));
+    off += size_t(w);
+  }
+}
+
+}  // namespace
+
+OutputFormat output_format_of(const std::string& path) {
+  return ends_with(path, ".jsonl") ? OutputFormat::JsonLines : OutputFormat::Csv;
+}
+
+std::vector<std::string> csv_columns(const SweepSpec& spec) {
+  std::vector<std::string> c = spec.identity_columns;
+  c.insert(c.end(), kFigureColumns.begin(), kFigureColumns.end());
+  c.push_back("top1");
+  c.push_back("status");
+  return c;
+}
+
+std::string csv_field(const std::string& s) {
+  bool quote = s.find_first_of(",\"\n\r") != std::string::npos ||
+               (!s.empty() && (s.front() == ' ' || s.back() == ' '));
+  if (!quote) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string csv_line(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += ',';
+    out += csv_field(fields[i]);
+  }
+  return out + "\n";
+}
+
+bool parse_csv_line(const std::string& line, std::vector<std::string>* fields) {
+  fields->clear();
+  std::string cur;
+  bool quoted = false, was_quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        cur += c;
+      }
+    } else if (c == '"' && cur.empty() && !was_quoted) {
+      quoted = was_quoted = true;
+    } else if (c == ',') {
+      fields->push_back(cur);
+      cur.clear();
+      was_quoted = false;
+    } else if (c == '\r' && i + 1 == line.size()) {
+      // tolerate CRLF files edited elsewhere
+    } else {
+      cur += c;
+    }
+  }
+  if (quoted) return false;
+  fields->push_back(cur);
+  return true;
+}
+
+Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
+  const Point& p = spec.points.at(r.index);
+  Row row;
+  row.index = r.index;
+  nlohmann::ordered_json report;
+  std::string status;
+  if (r.exit_code == 0) {
+    try {
+      report = nlohmann::ordered_json::parse(r.out);
+      status = "ok";
+    } catch (const std::exception& e) {
+      status = fmt::format("error: unreadable report from the child process: {}", e.what());
+    }
+  } else {
+    status = error_text(r);
+  }
+  std::vector<std::string> figures(kFigureColumns.size());
+  if (status == "ok") {
+    try {
+      const auto& inf = report.at("inference");
+      figures = {num(inf.at("seconds").get<double>()),
+                 num(inf.at("inferences_per_second").get<double>()),
+                 std::to_string(report.at("dram").at("read_bytes").get<int64_t>() +
+                                report.at("dram").at("write_bytes").get<int64_t>()),
+                 num(report.at("energy").at("joules").get<double>()),
+                 num(report.at("energy").at("tops_per_watt").get<double>()),
+                 num(inf.at("mac_utilization").get<double>())};
+    } catch (const std::exception& e) {
+      status = fmt::format("error: incomplete report from the child process: {}", e.what());
+      figures.assign(kFigureColumns.size(), "");
+    }
+  }
+  row.ok = status == "ok";
+  std::vector<std::string> id = p.identity();
+  if (f == OutputFormat::Csv) {
+    std::vector<std::string> fields = id;
+    fields.insert(fields.end(), figures.begin(), figures.end());
+    fields.push_back(p.top1);
+    fields.push_back(status);
+    row.line = csv_line(fields);
+  } else {
+    nlohmann::ordered_json j;
+    nlohmann::ordered_json pt = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < id.size(); ++i) pt[spec.identity_columns[i]] = id[i];
+    j["point"] = pt;
+    j["top1"] = p.top1.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(std::stod(p.top1));
+    j["status"] = status;
+    j["report"] = row.ok ? report : nlohmann::ordered_json(nullptr);
+    row.line = j.dump() + "\n";
+  }
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume)
+    : spec_(spec), path_(std::move(path)), format_(output_format_of(path_)) {
+  rows_.resize(spec.points.size());
+  done_.assign(spec.points.size(), false);
+  if (path_.empty() || path_ == "-") {
+    if (resume) throw InputError({"--resume", 0}, "--resume needs a results file: give it with -o FILE");
+    return;
+  }
+  if (resume) load_previous();
+  rewrite();
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) throw InputError({path_, 0}, fmt::format("cannot open the results file: {}", std::strerror(errno)));
+}
+
+ResultFile::~ResultFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string ResultFile::header() const { return format_ == OutputFormat::Csv ? csv_line(csv_columns(spec_)) : ""; }
+
+void ResultFile::load_previous() {
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return;  // nothing to resume: start afresh
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  std::map<std::vector<std::string>, size_t> by_id;
+  for (const auto& p : spec_.points) by_id.emplace(p.identity(), p.index);
+  const size_t nid = spec_.identity_columns.size();
+  const size_t ncols = csv_columns(spec_).size();
+  // Only lines ending in '\n' count: a torn last line (killed mid-write) is dropped.
+  size_t start = 0, lineno = 0;
+  while (true) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) break;
+    std::string line = text.substr(start, nl - start);
+    start = nl + 1;
+    ++lineno;
+    std::vector<std::string> id;
+    std::string status;
+    if (format_ == OutputFormat::Csv) {
+      if (lineno == 1) {
+        if (line + "\n" != header())
+          throw InputError({path_, 1}, fmt::format("was written by another sweep (its columns differ from {}): "
+                                                   "give another -o or remove the file", fmt::join(csv_columns(spec_), ",")));
+        continue;
+      }
+      std::vector<std::string> fields;
+      if (!parse_csv_line(line, &fields) || fields.size() != ncols) {
+        ++dropped_;
+        continue;
+      }
+      id.assign(fields.begin(), fields.begin() + long(nid));
+      status = fields.back();
+    } else {
+      nlohmann::ordered_json j;
+      try {
+        j = nlohmann::ordered_json::parse(line);
+      } catch (const std::exception&) {
+        ++dropped_;
+        continue;
+      }
+      if (!j.is_object() || !j.contains("point") || !j["point"].is_object() || j["point"].size() != nid)
+        throw InputError({path_, int(lineno)}, "was written by another sweep (its points have other keys): give another -o or remove the file");
+      for (const auto& c : spec_.identity_columns) {
+        if (!j["point"].contains(c) || !j["point"][c].is_string())
+          throw InputError({path_, int(lineno)}, fmt::format("was written by another sweep (no '{}' in its points)", c));
+        id.push_back(j["point"][c].get<std::string>());
+      }
+      status = j.value("status", "");
+    }
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      ++dropped_;
+      continue;
+    }
+    if (done_[it->second]) continue;  // a repeated row: keep the first
+    done_[it->second] = true;
+    rows_[it->second] = line + "\n";
+    ++kept_;
+    if (status != "ok") ++kept_failed_;
+  }
+}
+
+void ResultFile::rewrite() {
+  std::string data = header();
+  for (const auto& r : rows_)
+    if (r) data += *r;
+  std::string tmp = path_ + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError({path_, 0}, fmt::format("cannot write the results file: {}", std::strerror(errno)));
+  try {
+    write_all(fd, data, path_);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
+    throw InputError({path_, 0}, fmt::format("cannot replace the results file: {}", std::strerror(errno)));
+}
+
+void ResultFile::append(const Row& row) {
+  rows_.at(row.index) = row.line;
+  if (fd_ >= 0) write_all(fd_, row.line, path_);
+}
+
+void ResultFile::finish() {
+  if (path_.empty() || path_ == "-") {
+    std::cout << header();
+    for (const auto& r : rows_)
+      if (r) std::cout << *r;
+    std::cout.flush();
+    return;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  rewrite();
+}
+
+}  // namespace nnasim::sweep

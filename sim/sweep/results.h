@@ -1,0 +1,75 @@
+// One result row per sweep point: the child's output -> a CSV line or a JSON Lines record, and the
+// results file that rows are appended to as points finish, re-sorted into point order at the end.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/sweep/spec.h"
+
+namespace nnasim::sweep {
+
+// What a point's child process left behind.
+struct RawResult {
+  size_t index = 0;
+  int exit_code = 0;  // exit status, or -signal when it was killed
+  std::string out, err;
+};
+
+enum class OutputFormat { Csv, JsonLines };
+OutputFormat output_format_of(const std::string& path);  // .jsonl -> JSON Lines, else CSV
+
+// Columns of the CSV: identity columns, then the figures, top1 and status.
+std::vector<std::string> csv_columns(const SweepSpec& spec);
+extern const std::vector<std::string> kFigureColumns;  // seconds ... mac_utilization
+
+// A formatted row: one line of text ending in '\n'.
+struct Row {
+  size_t index = 0;
+  bool ok = false;
+  std::string line;
+};
+Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f);
+
+// CSV helpers: RFC 4180 quoting; every row written here is one physical line.
+std::string csv_field(const std::string& s);
+std::string csv_line(const std::vector<std::string>& fields);  // with the trailing '\n'
+// Parses one line (without '\n'); false when quotes are unbalanced.
+bool parse_csv_line(const std::string& line, std::vector<std::string>* fields);
+
+// The results file. Rows are appended with one write() each, so a sweep killed at any moment
+// leaves whole rows and at most one torn last line; finish() rewrites the file in point order
+// (atomically: a temporary file renamed over it). Path "" or "-" collects rows for stdout.
+class ResultFile {
+ public:
+  ResultFile(const SweepSpec& spec, std::string path, bool resume);
+  ~ResultFile();
+  ResultFile(const ResultFile&) = delete;
+  ResultFile& operator=(const ResultFile&) = delete;
+
+  OutputFormat format() const { return format_; }
+  // Points kept from the previous run (--resume); their count and how many of them failed.
+  const std::vector<bool>& done() const { return done_; }
+  size_t kept() const { return kept_; }
+  size_t kept_failed() const { return kept_failed_; }
+  size_t dropped() const { return dropped_; }
+
+  void append(const Row& row);
+  void finish();
+
+ private:
+  void load_previous();
+  void rewrite();
+  std::string header() const;
+
+  const SweepSpec& spec_;
+  std::string path_;
+  OutputFormat format_;
+  std::vector<std::optional<std::string>> rows_;  // by point index
+  std::vector<bool> done_;
+  size_t kept_ = 0, kept_failed_ = 0, dropped_ = 0;
+  int fd_ = -1;
+};
+
+}  // namespace nnasim::sweep

@@ -1,0 +1,225 @@
+#include "sim/sweep/runner.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <iostream>
+
+extern char** environ;
+
+namespace nnasim::sweep {
+
+std::string self_exe() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw InternalError("cannot find the nnasim executable (/proc/self/exe)");
+  return std::string(buf, size_t(n));
+}
+
+int default_jobs() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 && n < INT_MAX ? int(n) : 1;
+}
+
+// --- ChildPool ---------------------------------------------------------------------------------
+
+ChildPool::~ChildPool() {
+  for (auto& k : kids_) {
+    ::kill(k.pid, SIGTERM);
+    if (k.out_fd >= 0) ::close(k.out_fd);
+    if (k.err_fd >= 0) ::close(k.err_fd);
+    int st = 0;
+    ::waitpid(k.pid, &st, 0);
+  }
+}
+
+void ChildPool::start(size_t index, const std::vector<std::string>& argv) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]), ::close(out[1]);
+    throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, exe_.c_str(), &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(out[0]), ::close(err[0]);
+    failed_to_start_.push_back({index, 127, "", fmt::format("error: cannot start {}: {}", exe_, std::strerror(rc))});
+    return;
+  }
+  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
+  Child c;
+  c.pid = pid;
+  c.index = index;
+  c.out_fd = out[0];
+  c.err_fd = err[0];
+  kids_.push_back(std::move(c));
+}
+
+std::vector<RawResult> ChildPool::poll(int timeout_ms) {
+  std::vector<RawResult> done;
+  done.swap(failed_to_start_);
+  if (!done.empty()) return done;
+  while (!kids_.empty()) {
+    std::vector<pollfd> fds;
+    std::vector<std::pair<size_t, int*>> owner;  // kid, which fd
+    for (size_t i = 0; i < kids_.size(); ++i)
+      for (int* fd : {&kids_[i].out_fd, &kids_[i].err_fd})
+        if (*fd >= 0) {
+          fds.push_back({*fd, POLLIN, 0});
+          owner.push_back({i, fd});
+        }
+    int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (n < 0 && errno != EINTR) throw InternalError(fmt::format("poll: {}", std::strerror(errno)));
+    for (size_t f = 0; n > 0 && f < fds.size(); ++f) {
+      if (!fds[f].revents) continue;
+      Child& k = kids_[owner[f].first];
+      std::string& buf = owner[f].second == &k.out_fd ? k.out : k.err;
+      char chunk[65536];
+      while (true) {
+        ssize_t r = ::read(fds[f].fd, chunk, sizeof chunk);
+        if (r > 0) {
+          buf.append(chunk, size_t(r));
+          continue;
+        }
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        ::close(*owner[f].second);  // end of file (or a broken pipe): the child closed its end
+        *owner[f].second = -1;
+        break;
+      }
+    }
+    for (size_t i = 0; i < kids_.size();) {
+      Child& k = kids_[i];
+      if (k.out_fd >= 0 || k.err_fd >= 0) {
+        ++i;
+        continue;
+      }
+      int st = 0;
+      while (::waitpid(k.pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : -1;
+      done.push_back({k.index, code, std::move(k.out), std::move(k.err)});
+      kids_.erase(kids_.begin() + long(i));
+    }
+    if (!done.empty() || timeout_ms >= 0) break;
+  }
+  return done;
+}
+
+// --- Progress ----------------------------------------------------------------------------------
+
+Progress::Progress(size_t total, size_t already_done, bool enabled)
+    : total_(total), base_(already_done), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+
+void Progress::update(size_t done, size_t failed) {
+  if (!enabled_) return;
+  size_t n = base_ + done;
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::string eta = "--:--";
+  if (done > 0 && n < total_) {
+    long s = long(elapsed / double(done) * double(total_ - n) + 0.5);
+    eta = fmt::format("{}:{:02}", s / 60, s % 60);
+  } else if (n >= total_) {
+    eta = "0:00";
+  }
+  const int width = 30;
+  int fill = total_ ? int(double(n) / double(total_) * width) : width;
+  std::cerr << fmt::format("\r[{}{}] {}/{} points, {} failed, ETA {}   ", std::string(size_t(fill), '#'),
+                           std::string(size_t(width - fill), '.'), n, total_, failed, eta)
+            << std::flush;
+  drawn_ = true;
+}
+
+void Progress::finish() {
+  if (drawn_) std::cerr << "\n";
+  drawn_ = false;
+}
+
+// --- Collector ---------------------------------------------------------------------------------
+
+Collector::Collector(const SweepSpec& spec, const RunOptions& ro)
+    : spec_(spec), ro_(ro), file_(spec, ro.output, ro.resume),
+      progress_(spec.points.size(), file_.kept(), ::isatty(STDERR_FILENO) == 1 && !ro.quiet) {
+  if (file_.dropped() && !ro.quiet)
+    std::cerr << fmt::format("sweep: {}: dropped {} row(s) that match no point of this sweep (or were cut short)\n",
+                             ro.output, file_.dropped());
+  progress_.update(0, 0);
+}
+
+std::vector<size_t> Collector::pending() const {
+  std::vector<size_t> p;
+  for (size_t i = 0; i < spec_.points.size(); ++i)
+    if (!file_.done()[i]) p.push_back(i);
+  return p;
+}
+
+void Collector::record(const RawResult& r) {
+  Row row = format_row(spec_, r, file_.format());
+  file_.append(row);
+  ++done_;
+  if (!row.ok) ++failed_;
+  progress_.update(done_, failed_);
+}
+
+void Collector::finish() {
+  progress_.finish();
+  file_.finish();
+  if (ro_.quiet) return;
+  std::string where = ro_.output.empty() || ro_.output == "-" ? "" : fmt::format("; results in {}", ro_.output);
+  std::string kept = file_.kept() ? fmt::format(", {} kept from the previous run ({} failed)", file_.kept(), file_.kept_failed()) : "";
+  std::cerr << fmt::format("sweep: {} points: {} run ({} failed){}{}\n", spec_.points.size(), done_, failed_, kept, where);
+}
+
+// --- runners -----------------------------------------------------------------------------------
+
+void run_local(const SweepSpec& spec, const RunOptions& ro) {
+  const std::string exe = ro.exe.empty() ? self_exe() : ro.exe;
+  const size_t jobs = size_t(ro.jobs > 0 ? ro.jobs : default_jobs());
+  Collector c(spec, ro);
+  const std::vector<size_t> pending = c.pending();
+  ChildPool pool(exe);
+  size_t next = 0;
+  while (next < pending.size() || pool.running()) {
+    while (pool.running() < jobs && next < pending.size()) {
+      pool.start(pending[next], spec.points[pending[next]].argv(exe));
+      ++next;
+    }
+    for (const auto& r : pool.poll(-1)) c.record(r);
+  }
+  c.finish();
+}
+
+int sweep_main(const std::string& spec_path, const SpecOptions& so, RunOptions ro) {
+  if (ro.jobs < 0) throw InputError({"-j", 0}, fmt::format("{} workers: expected a positive number", ro.jobs));
+  if (mpi_launched()) return run_mpi(spec_path, so, ro);
+  SweepSpec spec = load_sweep(spec_path, so);
+  run_local(spec, ro);
+  return 0;
+}
+
+}  // namespace nnasim::sweep

@@ -1,0 +1,95 @@
+// Running a sweep: every point in its own child process (`nnasim run ... --format json`; SystemC
+// elaborates once per process), -j at a time, locally or spread over the ranks of an MPI job.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "sim/sweep/results.h"
+#include "sim/sweep/spec.h"
+
+namespace nnasim::sweep {
+
+struct RunOptions {
+  std::string output;  // results file (.csv or .jsonl); "" or "-": CSV on stdout at the end
+  int jobs = 0;        // child processes at a time (per rank); 0: the number of cores
+  bool resume = false;
+  std::string exe;     // the nnasim executable; "": this process's own (/proc/self/exe)
+  bool quiet = false;  // no summary line on stderr
+};
+
+// Parses the spec and runs it: under mpirun with more than one rank, distributed; else locally.
+// Returns the exit status (0 when the sweep ran, whatever its points' status).
+int sweep_main(const std::string& spec_path, const SpecOptions& so, RunOptions ro);
+
+// Child processes, started with posix_spawn; each one's stdout and stderr are read through pipes.
+class ChildPool {
+ public:
+  explicit ChildPool(std::string exe) : exe_(std::move(exe)) {}
+  ~ChildPool();
+  ChildPool(const ChildPool&) = delete;
+  ChildPool& operator=(const ChildPool&) = delete;
+
+  void start(size_t index, const std::vector<std::string>& argv);
+  size_t running() const { return kids_.size(); }
+  // Waits up to timeout_ms (-1: until one finishes) and returns the children that finished.
+  std::vector<RawResult> poll(int timeout_ms);
+
+ private:
+  struct Child {
+    pid_t pid = -1;
+    size_t index = 0;
+    int out_fd = -1, err_fd = -1;
+    std::string out, err;
+  };
+  std::string exe_;
+  std::vector<Child> kids_;
+  std::vector<RawResult> failed_to_start_;
+};
+
+// Points done / failed / ETA on stderr, redrawn in place; only when stderr is a terminal.
+class Progress {
+ public:
+  Progress(size_t total, size_t already_done, bool enabled);
+  void update(size_t done, size_t failed);
+  void finish();
+
+ private:
+  size_t total_, base_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Shared by the local and the MPI runners: records rows as they arrive and reports progress.
+class Collector {
+ public:
+  Collector(const SweepSpec& spec, const RunOptions& ro);
+  std::vector<size_t> pending() const;  // points still to run, in point order
+  void record(const RawResult& r);
+  // Writes the final file and the summary line.
+  void finish();
+
+ private:
+  const SweepSpec& spec_;
+  RunOptions ro_;
+  ResultFile file_;
+  Progress progress_;
+  size_t done_ = 0, failed_ = 0;
+};
+
+std::string self_exe();
+int default_jobs();
+
+// The local runner: `jobs` children at a time.
+void run_local(const SweepSpec& spec, const RunOptions& ro);
+
+// MPI (mpi_runner.cpp): true when this process was started by mpirun; runs the sweep over the
+// job's ranks (rank 0 writes the file) and returns the exit status.
+bool mpi_launched();
+int run_mpi(const std::string& spec_path, const SpecOptions& so, const RunOptions& ro);
+
+}  // namespace nnasim::sweep

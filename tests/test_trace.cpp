@@ -1,0 +1,160 @@
+// Layer traces: record, replay, measured-time comparison, timeline, and malformed records.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "helpers.h"
+#include "sim/trace/trace.h"
+
+using nlohmann::json;
+using nnasim::test::run_cli;
+using nnasim::test::source_dir;
+using nnasim::test::temp_file;
+
+namespace {
+std::string hw(const std::string& n) { return source_dir() + "/configs/hw/" + n + ".yaml"; }
+std::string tinynet() { return source_dir() + "/models/tinynet.yaml"; }
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+std::vector<json> lines(const std::string& p) {
+  std::vector<json> out;
+  std::ifstream in(p);
+  std::string l;
+  while (std::getline(in, l))
+    if (!l.empty()) out.push_back(json::parse(l));
+  return out;
+}
+std::string write_lines(const std::string& name, const std::vector<json>& recs) {
+  std::string text;
+  for (const auto& r : recs) text += r.dump() + "\n";
+  return temp_file(name, text);
+}
+json run_json(const std::string& args) {
+  auto r = run_cli(args + " --format json");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  return json::parse(r.out);
+}
+// A recorded tinynet trace on series4-1core.
+std::string recorded() {
+  auto path = temp_file("tinynet.jsonl", "");
+  auto r = run_cli("run --hw " + hw("series4-1core") + " --model " + tinynet() + " --trace-out " + path + " -o /dev/null");
+  REQUIRE(r.status == 0);
+  return path;
+}
+void expect_error(const std::string& trace, int line, const std::string& words) {
+  auto r = run_cli("replay --trace " + trace);
+  INFO(r.err);
+  CHECK(r.status == 2);
+  CHECK(r.err.rfind("error: " + trace + ":" + std::to_string(line) + ": ", 0) == 0);
+  CHECK_THAT(r.err, Catch::Contains(words));
+}
+}  // namespace
+
+TEST_CASE("trace: record then replay on the same hardware reproduces the totals", "[trace]") {
+  auto path = recorded();
+  auto run = run_json("run --hw " + hw("series4-1core") + " --model " + tinynet());
+  auto rep = run_json("replay --hw " + hw("series4-1core") + " --trace " + path);
+  CHECK(rep["inference"]["seconds"].get<double>() == Approx(run["inference"]["seconds"].get<double>()).epsilon(1e-12));
+  CHECK(rep["dram"]["read_bytes"] == run["dram"]["read_bytes"]);
+  CHECK(rep["dram"]["write_bytes"] == run["dram"]["write_bytes"]);
+  CHECK(rep["totals"]["macs"] == run["totals"]["macs"]);
+  CHECK(rep["energy"]["joules"].get<double>() == Approx(run["energy"]["joules"].get<double>()).epsilon(1e-12));
+  // The header and one record per layer, the input first.
+  auto recs = lines(path);
+  CHECK(recs[0]["nnasim_trace"] == 1);
+  CHECK(recs[1]["op"] == "input");
+  CHECK(recs.size() == run["layers"].size() + 2);
+}
+
+TEST_CASE("trace: replay on series4-8core is faster than on series4-1core, without the model file", "[trace]") {
+  auto path = recorded();
+  auto one = run_json("replay --hw " + hw("series4-1core") + " --trace " + path);
+  auto eight = run_json("replay --hw " + hw("series4-8core") + " --trace " + path);
+  CHECK(eight["inference"]["seconds"].get<double>() < one["inference"]["seconds"].get<double>());
+  CHECK(eight["hardware"] == "series4-8core");
+  // The shipped ResNet-50 trace replays on both as well.
+  auto shipped = source_dir() + "/traces/resnet50-series4-1core.jsonl";
+  auto r1 = run_json("replay --hw " + hw("series4-1core") + " --trace " + shipped);
+  auto r8 = run_json("replay --hw " + hw("series4-8core") + " --trace " + shipped);
+  CHECK(r8["inference"]["seconds"].get<double>() < r1["inference"]["seconds"].get<double>());
+  CHECK(r1["model"] == "resnet50");
+}
+
+TEST_CASE("trace: measured times 10% above the simulated ones report +10% per layer", "[trace]") {
+  auto recs = lines(recorded());
+  for (size_t i = 2; i < recs.size(); ++i) recs[i]["measured_seconds"] = recs[i]["seconds"].get<double>() * 1.1;
+  auto path = write_lines("measured.jsonl", recs);
+  auto rep = run_json("replay --hw " + hw("series4-1core") + " --trace " + path);
+  for (const auto& l : rep["layers"]) {
+    if (l["seconds"].get<double>() == 0) continue;
+    CHECK(l["error_pct"].get<double>() == Approx(10.0).epsilon(1e-6));
+  }
+  CHECK(rep["measured"]["error_pct"].get<double>() == Approx(10.0).epsilon(1e-6));
+  CHECK(rep["measured"]["mean_abs_error_pct"].get<double>() == Approx(10.0).epsilon(1e-6));
+  CHECK(rep["measured"]["worst_layers"].size() == 5);
+}
+
+TEST_CASE("trace: the CSV form replays like the JSON Lines form", "[trace]") {
+  auto csv = source_dir() + "/traces/handwritten-measured.csv";
+  auto rep = run_json("replay --hw " + hw("series4-1core") + " --trace " + csv);
+  CHECK(rep["layers"].size() >= 4);
+  CHECK(rep.contains("measured"));
+  auto table = run_cli("replay --hw " + hw("series4-1core") + " --trace " + csv);
+  CHECK_THAT(table.out, Catch::Contains("largest disagreements"));
+}
+
+TEST_CASE("trace: the timeline parses, its tracks never overlap, and every layer appears", "[trace][timeline]") {
+  auto path = temp_file("timeline.json", "");
+  auto r = run_cli("run --hw " + hw("series4-8core") + " --model " + tinynet() + " --timeline " + path + " -o /dev/null");
+  REQUIRE(r.status == 0);
+  json doc = json::parse(slurp(path));
+  std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> tracks;
+  std::set<std::string> names;
+  bool counter = false;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "C") counter = true;
+    if (e["ph"] != "X") continue;
+    tracks[{e["pid"].get<int>(), e["tid"].get<int>()}].push_back({e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>()});
+    names.insert(e["name"].get<std::string>());
+  }
+  CHECK(counter);
+  for (auto& [k, v] : tracks) {
+    std::sort(v.begin(), v.end());
+    for (size_t i = 1; i < v.size(); ++i) CHECK(v[i].first >= v[i - 1].second - 1e-9);
+  }
+  auto info = run_json("info --model " + tinynet());
+  for (const auto& l : info["layers"]) CHECK(names.count(l["name"].get<std::string>()) == 1);
+}
+
+TEST_CASE("trace: a record that misses a required field", "[trace][errors]") {
+  auto recs = lines(recorded());
+  recs[3].erase("kernel");
+  expect_error(write_lines("missing.jsonl", recs), 4, "misses the required field 'kernel'");
+}
+
+TEST_CASE("trace: a shape that does not match its MACs", "[trace][errors]") {
+  auto recs = lines(recorded());
+  recs[2]["macs"] = recs[2]["macs"].get<int64_t>() + 1;
+  expect_error(write_lines("macs.jsonl", recs), 3, "does not match its shapes");
+}
+
+TEST_CASE("trace: an unknown op", "[trace][errors]") {
+  auto recs = lines(recorded());
+  recs[4]["op"] = "lstm";
+  expect_error(write_lines("op.jsonl", recs), 5, "unknown op 'lstm'");
+}
+
+TEST_CASE("trace: a header with a newer version", "[trace][errors]") {
+  auto recs = lines(recorded());
+  recs[0]["nnasim_trace"] = 2;
+  expect_error(write_lines("version.jsonl", recs), 1, "version 2");
+}
