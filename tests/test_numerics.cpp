@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "helpers.h"
@@ -228,7 +229,7 @@ TEST_CASE("numerics: the LNS conv is the scalar LNS MAC, product by product", "[
   }
 }
 
-TEST_CASE("numerics: the int datapath rounds exactly like IntFormat", "[numerics][int]") {
+TEST_CASE("numerics: the int and FP8 datapaths round exactly like IntFormat and Fp8Format", "[numerics][int][fp8]") {
   // Values on and next to the rounding ties of a per-channel scale.
   Eigen::ArrayXf w(16);
   w << 127, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.4999, 63.5, 64.5, -127, 3, 0, 1e-9f, -126.5, 126.5;
@@ -237,6 +238,23 @@ TEST_CASE("numerics: the int datapath rounds exactly like IntFormat", "[numerics
     const numeric::IntFormat f(bits);
     CHECK((dp.quantize_weights(w, 2) == f.quantize_per_channel(w, 2)).all());
     CHECK((dp.quantize_activations(w) == f.quantize(w)).all());
+  }
+  // FP8: ties, subnormals, saturation, infinities, signed zeros, and a Gaussian sweep.
+  Eigen::ArrayXf v(4096);
+  v.head(16) << 448, 464, -480, 1e-4f, -3e-3f, 2.0f / 512, 3.0f / 1024, 0, -0.0f, 57344, 61440,
+      std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 1.0625f, 1.1875f, 2.5e-5f;
+  v.tail(4080) = numeric::seeded_input({1, 1, 1, 4080}, 3).data * 30.0f;
+  for (const char* spec : {"fp8-e4m3", "fp8-e5m2", "fp8-e4m3-raw", "fp8-e5m2-raw"}) {
+    INFO(spec);
+    const Datapath dp = Datapath::from_spec(spec);
+    const auto f = numeric::make_format(spec);
+    const Eigen::ArrayXf a = dp.quantize_weights(v, 4), b = f->quantize_per_channel(v, 4);
+    bool same = true;
+    for (Eigen::Index i = 0; i < v.size(); ++i)
+      same &= (a[i] == b[i] && std::signbit(a[i]) == std::signbit(b[i])) || (std::isnan(a[i]) && std::isnan(b[i]));
+    CHECK(same);
+    const Eigen::ArrayXf fin = v.tail(4080);
+    CHECK((dp.quantize_activations(fin) == f->quantize(fin)).all());
   }
 }
 

@@ -14,6 +14,7 @@
 #include "sim/graph/load.h"
 #include "sim/graph/passes.h"
 #include "sim/numeric/functional.h"
+#include "sim/numeric/metrics.h"
 #include "sim/numeric/numerics.h"
 
 namespace nnasim::cli {
@@ -86,14 +87,23 @@ int numerics(const NumericsArgs& a) {
   graph::Graph g = graph::load_model(a.model.empty() ? default_model() : a.model, lo);
   graph::prepare(g, prepare_options(a.weight_bits, std::nullopt, ""));
   numeric::materialize_weights(g, a.seed);  // seeded He-normal where the model has no weights
+  std::optional<graph::Graph> original;     // with --compress: the FP32 reference keeps these weights
   if (spec) {
+    original = g;
     graph::cluster_compress(g, *spec, a.seed);
     graph::annotate(g);
   }
   numeric::NumericsOptions no;
   no.seed = a.seed;
   no.threads = a.threads;
-  const numeric::NumericsResult r = numeric::analyse_numerics(g, dp, no);
+  const numeric::NumericsResult r = numeric::analyse_numerics(original ? *original : g, g, dp, no);
+  // SQNR of the clustered weights against the originals, per compressed layer.
+  auto weight_sqnr = [&](int i) {
+    const auto& w0 = original->layers[i].tensors->weight;
+    const auto& w1 = g.layers[i].tensors->weight;
+    return numeric::sqnr_db(Eigen::Map<const Eigen::ArrayXf>(w0.data(), Eigen::Index(w0.size())),
+                            Eigen::Map<const Eigen::ArrayXf>(w1.data(), Eigen::Index(w1.size())));
+  };
   const graph::CompressionTotals ct = graph::compression_totals(g);
 
   if (a.format == "json") {
@@ -110,6 +120,7 @@ int numerics(const NumericsArgs& a) {
         o["uncompressed_weight_bytes"] = graph::uncompressed_weight_bytes(l);
         o["weight_bytes"] = l.cost.weight_bytes;
         o["compression_ratio"] = graph::compression_ratio(l);
+        if (l.compression.clusters > 0) o["weight_sqnr_db"] = db(weight_sqnr(row.layer));
       }
       layers.push_back(std::move(o));
     }
@@ -131,14 +142,16 @@ int numerics(const NumericsArgs& a) {
     os << fmt::format("model {}   format {}   seed {}{}\n", g.name, dp.name(), a.seed,
                       spec ? "   compress " + a.compress : "");
     os << fmt::format("{:<28} {:<14} {:>10}", "layer", "op", "SQNR dB");
-    if (spec) os << fmt::format(" {:>8} {:>12} {:>12} {:>7}", "K", "bytes", "compressed", "ratio");
+    if (spec) os << fmt::format(" {:>8} {:>12} {:>12} {:>7} {:>10}", "K", "bytes", "compressed", "ratio", "weight dB");
     os << "\n";
     for (const auto& row : r.layers) {
       const graph::Layer& l = g.layers[row.layer];
       os << fmt::format("{:<28} {:<14} {:>10}", l.name, graph::to_string(l.op), db_text(row.sqnr_db));
       if (spec && l.has_weights())
-        os << fmt::format(" {:>8} {:>12} {:>12} {:>7.2f}", l.compression.clusters ? std::to_string(l.compression.clusters) : "-",
-                          graph::uncompressed_weight_bytes(l), l.cost.weight_bytes, graph::compression_ratio(l));
+        os << fmt::format(" {:>8} {:>12} {:>12} {:>7.2f} {:>10}",
+                          l.compression.clusters ? std::to_string(l.compression.clusters) : "-",
+                          graph::uncompressed_weight_bytes(l), l.cost.weight_bytes, graph::compression_ratio(l),
+                          l.compression.clusters ? db_text(weight_sqnr(row.layer)) : "");
       os << "\n";
     }
     os << fmt::format("mean SQNR over {} MAC layers: {} dB\n", r.mac_layers, db_text(r.mean_sqnr_db));

@@ -22,7 +22,7 @@ namespace nnasim::cli {
 
 std::string help_config() { return config::hardware_help(); }
 std::string default_hw_path() { return std::string(NNASIM_SOURCE_DIR) + "/configs/hw/series4-1core.yaml"; }
-std::string default_model() { return "tinynet"; }
+std::string default_model() { return "resnet50"; }
 
 void emit(const std::string& path, const std::function<void(std::ostream&)>& fn) {
   if (path.empty() || path == "-") {

@@ -1,9 +1,10 @@
 // Dependency tracking for a Program: each command waits until the commands it depends on have
-// finished. Built once at elaboration (reverse edges, counters); O(1) per completion edge.
+// finished. Built once at elaboration (reverse edges, counters); O(1) per completion edge. A unit
+// only ever waits for the command at the head of its stream, so one event per stream suffices:
+// when a command's last dependency finishes, the event of the stream that owns it fires.
 #pragma once
 #include <systemc>
 
-#include <deque>
 #include <vector>
 
 #include "sim/sched/program.h"
@@ -18,7 +19,9 @@ struct CommandTiming {
 class Scoreboard {
  public:
   explicit Scoreboard(const sched::Program& p);
-  void wait_ready(uint32_t id);   // from an SC_THREAD
+  // Gives a command's stream; `ready` is that stream's event (owned by the unit).
+  void bind(uint32_t id, sc_core::sc_event* ready) { stream_[id] = ready; }
+  void wait_ready(uint32_t id);   // from the SC_THREAD of the command's stream
   void started(uint32_t id);
   void finished(uint32_t id);
   const std::vector<CommandTiming>& timing() const { return timing_; }
@@ -27,7 +30,7 @@ class Scoreboard {
  private:
   std::vector<std::vector<uint32_t>> dependents_;
   std::vector<uint32_t> pending_;
-  std::deque<sc_core::sc_event> ready_;
+  std::vector<sc_core::sc_event*> stream_;
   std::vector<CommandTiming> timing_;
   size_t done_ = 0;
 };

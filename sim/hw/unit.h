@@ -24,7 +24,10 @@ class UnitBase : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(UnitBase);
   UnitBase(sc_core::sc_module_name name, const sched::Program& prog, Scoreboard& sb, Ocm& ocm);
-  void enqueue(uint32_t id) { queue_.push_back(id); }
+  void enqueue(uint32_t id) {
+    queue_.push_back(id);
+    sb_.bind(id, &ready_);
+  }
   const UnitStats& stats() const { return stats_; }
 
  protected:
@@ -38,6 +41,7 @@ class UnitBase : public sc_core::sc_module {
   const sched::Program& prog_;
   Scoreboard& sb_;
   std::vector<uint32_t> queue_;
+  sc_core::sc_event ready_;  // fires when the head command's last dependency finishes
 };
 
 }  // namespace nnasim::hw

@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 
+#include "sim/numeric/fp8.h"
 #include "sim/numeric/int_format.h"
 
 namespace nnasim::numeric {
@@ -20,6 +21,9 @@ namespace {
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowMap = Eigen::Map<RowMat>;
 using CRowMap = Eigen::Map<const RowMat>;
+
+// Shape::str() lives in the graph library, which links after this one.
+std::string shape_str(const Shape& s) { return fmt::format("[{}, {}, {}, {}]", s.n, s.c, s.h, s.w); }
 
 [[noreturn]] void bad_layer(const Layer& l, const std::string& what) {
   throw InputError(l.loc, fmt::format("layer '{}': {}", l.name, what));
@@ -256,7 +260,7 @@ Tensor elementwise(const std::vector<const Tensor*>& xs, Op op) {
       v.resize(o.elements());
       for (int64_t nc = 0; nc < o.n * o.c; ++nc) v.segment(nc * hw, hw).setConstant(t.data[nc]);
     } else {
-      throw InternalError(fmt::format("element-wise shapes {} and {} do not broadcast", t.shape.str(), o.str()));
+      throw InternalError(fmt::format("element-wise shapes {} and {} do not broadcast", shape_str(t.shape), shape_str(o)));
     }
     if (i == 0) out = Tensor(o, std::move(v));
     else op(out.data, v);
@@ -297,9 +301,14 @@ Datapath Datapath::lns(const LnsParams& p) { return Datapath(std::make_shared<Ln
 
 namespace {
 
+// round_half_even without fmod (|v| < 2^52).
+inline double rhe(double v) {
+  const double lo = std::floor(v), diff = v - lo;
+  return diff > 0.5 ? lo + 1.0 : diff < 0.5 ? lo : ((static_cast<int64_t>(lo) & 1) ? lo + 1.0 : lo);
+}
+
 // IntFormat::quantize_with_scale, value for value (round half to even on x / scale in double,
-// saturating at +-qmax, NaN -> 0), without its per-element call and fmod: the hot loop of
-// every int datapath.
+// saturating at +-qmax, NaN -> 0), without a call per element: the hot loop of int datapaths.
 void int_round_trip(const float* x, int64_t n, float scale, int qmax, float* y) {
   if (scale == 0.0f) {
     std::fill(y, y + n, 0.0f);
@@ -308,15 +317,34 @@ void int_round_trip(const float* x, int64_t n, float scale, int qmax, float* y) 
   const double s = scale, top = qmax;
   for (int64_t i = 0; i < n; ++i) {
     const double v = static_cast<double>(x[i]) / s;
-    double q;
-    if (std::isnan(v)) q = 0.0;
-    else if (v >= top) q = top;
-    else if (v <= -top) q = -top;
-    else {
-      const double lo = std::floor(v), diff = v - lo;
-      q = diff > 0.5 ? lo + 1.0 : diff < 0.5 ? lo : ((static_cast<int64_t>(lo) & 1) ? lo + 1.0 : lo);
-    }
+    const double q = std::isnan(v) ? 0.0 : v >= top ? top : v <= -top ? -top : rhe(v);
     y[i] = static_cast<float>(static_cast<int32_t>(q)) * scale;
+  }
+}
+
+// Fp8Format::quantize_with_scale, value for value: decode(encode(x / scale)) * scale.
+void fp8_round_trip(const Fp8Format& f, const float* x, int64_t n, float scale, float* y) {
+  const int emin = 1 - f.bias(), mb = f.mantissa_bits();
+  const double top = f.max_finite();
+  const bool has_inf = f.kind() == Fp8Kind::E5M2;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i] / scale;
+    float r;
+    if (std::isnan(v)) {
+      r = v;
+    } else if (std::isinf(v)) {
+      r = has_inf ? v : std::copysign(static_cast<float>(top), v);
+    } else if (v == 0.0f) {
+      r = v;
+    } else {
+      const double a = std::fabs(static_cast<double>(v));
+      int k = 0;
+      std::frexp(a, &k);
+      const int qe = std::max(k - 1, emin) - mb;
+      const double m = std::min(std::ldexp(rhe(std::ldexp(a, -qe)), qe), top);
+      r = std::copysign(static_cast<float>(m), v);
+    }
+    y[i] = r * scale;
   }
 }
 
@@ -329,6 +357,11 @@ Eigen::ArrayXf Datapath::quantize_activations(const Eigen::Ref<const Eigen::Arra
     int_round_trip(x.data(), x.size(), f->scale_for(x), f->qmax(), y.data());
     return y;
   }
+  if (const auto* f = dynamic_cast<const Fp8Format*>(format_.get())) {
+    Eigen::ArrayXf y(x.size());
+    fp8_round_trip(*f, x.data(), x.size(), f->scale_for(x), y.data());
+    return y;
+  }
   return format_->quantize(x);
 }
 
@@ -339,6 +372,13 @@ Eigen::ArrayXf Datapath::quantize_weights(const Eigen::Ref<const Eigen::ArrayXf>
     Eigen::ArrayXf y(w.size());
     for (int c = 0; c < channels; ++c)
       int_round_trip(w.data() + c * k, k, f->scale_for(w.segment(c * k, k)), f->qmax(), y.data() + c * k);
+    return y;
+  }
+  if (const auto* f = dynamic_cast<const Fp8Format*>(format_.get())) {
+    const Eigen::Index k = channel_block(w, channels);
+    Eigen::ArrayXf y(w.size());
+    for (int c = 0; c < channels; ++c)
+      fp8_round_trip(*f, w.data() + c * k, k, f->scale_for(w.segment(c * k, k)), y.data() + c * k);
     return y;
   }
   return format_->quantize_per_channel(w, channels);
@@ -465,7 +505,7 @@ Tensor concat(const std::vector<const Tensor*>& xs) {
     int64_t c0 = 0;
     for (const Tensor* t : xs) {
       if (t->shape.n != o.n || t->shape.h != o.h || t->shape.w != o.w)
-        throw InternalError(fmt::format("concat of {} with {}", t->shape.str(), xs[0]->shape.str()));
+        throw InternalError(fmt::format("concat of {} with {}", shape_str(t->shape), shape_str(xs[0]->shape)));
       const int64_t len = t->shape.c * hw;
       out.data.segment((n * o.c + c0) * hw, len) = t->data.segment(n * len, len);
       c0 += t->shape.c;
@@ -552,7 +592,7 @@ Tensor run_layer(const Layer& l, const std::vector<const Tensor*>& inputs, const
   for (Act a : l.fused) apply_activation(out.data, a);
   if (out.shape != l.out)
     throw InternalError(fmt::format("layer '{}': functional output {} differs from the graph's {}", l.name,
-                                    out.shape.str(), l.out.str()));
+                                    shape_str(out.shape), shape_str(l.out)));
   return out;
 }
 

@@ -16,11 +16,11 @@ namespace {
 using graph::Graph;
 using graph::Op;
 
-// Runs g once in `dp` (and, when `per_layer` is given, also in `per_layer` on the same inputs,
-// recording each layer's SQNR), freeing each activation after its last consumer. Returns the
-// concatenated outputs of the sink layers.
-Eigen::ArrayXf run_network(const Graph& g, const Datapath& dp, uint64_t seed, const Datapath* per_layer,
-                           std::vector<LayerNumerics>* rows) {
+// Runs g once in `dp` (and, when `per_layer` is given, also test's layer in `per_layer` on the
+// same inputs, recording each layer's SQNR), freeing each activation after its last consumer.
+// Returns the concatenated outputs of the sink layers.
+Eigen::ArrayXf run_network(const Graph& g, const Datapath& dp, uint64_t seed, const Graph* test,
+                           const Datapath* per_layer, std::vector<LayerNumerics>* rows) {
   const size_t n = g.layers.size();
   std::vector<int> uses(n, 0);
   for (const auto& l : g.layers)
@@ -41,7 +41,7 @@ Eigen::ArrayXf run_network(const Graph& g, const Datapath& dp, uint64_t seed, co
     }
     Tensor out = run_layer(l, ins, dp);
     if (per_layer) {
-      const Tensor q = run_layer(l, ins, *per_layer);
+      const Tensor q = run_layer(test->layers[i], ins, *per_layer);
       rows->push_back({static_cast<int>(i), l.op == Op::Conv || l.op == Op::FullyConnected, sqnr_db(out.data, q.data)});
     }
     for (int p : l.inputs)
@@ -62,17 +62,29 @@ Eigen::ArrayXf run_network(const Graph& g, const Datapath& dp, uint64_t seed, co
 }  // namespace
 
 NumericsResult analyse_numerics(const Graph& g, const Datapath& dp, const NumericsOptions& opt) {
-  for (const auto& l : g.layers)
-    if (l.has_weights() && (!l.tensors || l.tensors->weight.empty()))
-      throw InternalError(fmt::format("analyse_numerics: layer '{}' has no weights (materialize_weights first)", l.name));
+  return analyse_numerics(g, g, dp, opt);
+}
+
+NumericsResult analyse_numerics(const Graph& g, const Graph& test, const Datapath& dp, const NumericsOptions& opt) {
+  if (g.layers.size() != test.layers.size())
+    throw InternalError("analyse_numerics: the reference and test graphs differ");
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const auto& a = g.layers[i];
+    const auto& b = test.layers[i];
+    if (a.op != b.op || a.out != b.out || a.inputs != b.inputs)
+      throw InternalError(fmt::format("analyse_numerics: layer '{}' differs between the graphs", a.name));
+    for (const auto* l : {&a, &b})
+      if (l->has_weights() && (!l->tensors || l->tensors->weight.empty()))
+        throw InternalError(fmt::format("analyse_numerics: layer '{}' has no weights (materialize_weights first)", l->name));
+  }
   NumericsResult r;
   const Datapath fp32;
-  auto end_to_end = [&] { return run_network(g, dp, opt.seed, nullptr, nullptr); };
+  auto end_to_end = [&] { return run_network(test, dp, opt.seed, nullptr, nullptr, nullptr); };
   std::future<Eigen::ArrayXf> quant;
   if (opt.threads > 1) quant = std::async(std::launch::async, end_to_end);
-  const Eigen::ArrayXf ref = run_network(g, fp32, opt.seed, &dp, &r.layers);
-  const Eigen::ArrayXf test = opt.threads > 1 ? quant.get() : end_to_end();
-  r.end_to_end_sqnr_db = sqnr_db(ref, test);
+  const Eigen::ArrayXf ref = run_network(g, fp32, opt.seed, &test, &dp, &r.layers);
+  const Eigen::ArrayXf got = opt.threads > 1 ? quant.get() : end_to_end();
+  r.end_to_end_sqnr_db = sqnr_db(ref, got);
   double sum = 0;
   for (const auto& row : r.layers)
     if (row.mac) sum += row.sqnr_db, ++r.mac_layers;

@@ -32,4 +32,10 @@ struct NumericsOptions {
 // seeded_input(shape, seed, index). Throws InternalError when a MAC layer has no weights.
 NumericsResult analyse_numerics(const graph::Graph& g, const Datapath& dp, const NumericsOptions& opt = {});
 
+// The same with the reference (FP32) computed on `ref` and the format run on `test`: the same
+// graph with other weights, e.g. `test` cluster-compressed, so that the error counts both the
+// compression and the format. Throws InternalError when the two graphs' layers differ in shape.
+NumericsResult analyse_numerics(const graph::Graph& ref, const graph::Graph& test, const Datapath& dp,
+                                const NumericsOptions& opt = {});
+
 }  // namespace nnasim::numeric

@@ -50,6 +50,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
   for (const auto& l : g.layers) prog.layers.push_back({l.name, to_string(l.op)});
   const int L = static_cast<int>(g.layers.size());
   auto consumers = g.consumers();
+  size_t expect = 0;
+  for (const auto& lp : plan.layers) expect += size_t(lp.tiling.channel_tiles * lp.tiling.row_tiles) * 4 + 2;
+  prog.cmds.reserve(expect * size_t(n));
   std::vector<int> last_use(L, -1);
   for (int i = 0; i < L; ++i)
     for (int c : consumers[i]) last_use[i] = std::max(last_use[i], c);

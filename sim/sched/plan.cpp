@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <tuple>
 #include <cmath>
 #include <limits>
 
@@ -40,12 +43,28 @@ double core_bandwidth(const HardwareSpec& hw, int active) {
   return std::min(share, hw.dma.bytes_per_cycle * hw.clock_hz);
 }
 
+
+struct Candidate {
+  Split split;
+  Tiling t;
+  int64_t ws, dram;
+  double secs;
+};
+
+// Candidate lists depend only on the layer, its streamed weights and where its tensors live; the
+// planner asks for the same ones many times (each residency policy and weight budget), so they
+// are computed once per process of planning.
+using CandidateKey = std::tuple<int, int64_t, uint64_t, bool>;
+using CandidateCache = std::map<CandidateKey, std::vector<Candidate>>;
+
 struct LayerCtx {
   const HardwareSpec& hw;
   LayerGeo geo;
   int64_t streamed_w = 0;
   std::vector<bool> in_on_chip;
   bool out_on_chip = false;
+  int layer = 0;
+  CandidateCache* cache = nullptr;
 };
 
 // DRAM bytes of the layer (all cores) for a split and tiling.
@@ -79,16 +98,15 @@ double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   return first + std::max(tile_s * s.tiles, dma_s);
 }
 
-struct Candidate {
-  Split split;
-  Tiling t;
-  int64_t ws, dram;
-  double secs;
-};
 
 // Every split and tiling of a layer with its working set, DRAM traffic and time estimate.
-std::vector<Candidate> candidates(const LayerCtx& c, int cores) {
-  std::vector<Candidate> out;
+const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
+  uint64_t bits = 0;
+  for (size_t i = 0; i < c.in_on_chip.size() && i < 64; ++i) bits |= uint64_t(c.in_on_chip[i]) << i;
+  CandidateKey key{c.layer, c.streamed_w, bits, c.out_on_chip};
+  auto it = c.cache->find(key);
+  if (it != c.cache->end()) return it->second;
+  std::vector<Candidate>& out = (*c.cache)[key];
   std::vector<Split> splits = {Split::Channels};
   if (c.geo.spatial && c.geo.ho > 1 && cores > 1) splits.push_back(Split::Rows);
   const bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
@@ -117,17 +135,19 @@ Choice make_choice(const Candidate& k) {
   return ch;
 }
 
-// Within `free_bytes`: the least DRAM traffic, and among those tilings the fastest estimate.
-// Plans (below) may trade up to kTrafficSlack more traffic for speed.
+// Within `free_bytes`: the fastest estimate among tilings whose DRAM traffic is within
+// kTrafficSlack of the least possible. Traffic is energy, but insisting on the very least can
+// force tiny tiles that starve the array (a layer that keeps its whole input resident and
+// streams weights one channel at a time): a few percent more traffic buys full-width tiles.
 constexpr double kTrafficSlack = 1.05;
 Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
-  auto all = candidates(c, cores);
+  const auto& all = candidates(c, cores);
   int64_t least = std::numeric_limits<int64_t>::max();
   for (const auto& k : all)
     if (k.ws <= free_bytes) least = std::min(least, k.dram);
   const Candidate* best = nullptr;
   for (const auto& k : all) {
-    if (k.ws > free_bytes || k.dram > least) continue;
+    if (k.ws > free_bytes || double(k.dram) > double(least) * kTrafficSlack) continue;
     if (!best || k.secs < best->secs * (1 - 1e-9) || (k.secs <= best->secs * (1 + 1e-9) && k.dram < best->dram))
       best = &k;
   }
@@ -136,7 +156,7 @@ Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
 
 // The smallest working set of any tiling (ok is false only for an empty candidate list).
 Choice smallest_tiling(const LayerCtx& c, int cores) {
-  auto all = candidates(c, cores);
+  const auto& all = candidates(c, cores);
   const Candidate* best = nullptr;
   for (const auto& k : all)
     if (!best || k.ws < best->ws) best = &k;
@@ -182,7 +202,8 @@ void check_supported(const Graph& g, const HardwareSpec& hw) {
 
 // Plans every layer for one steady-state weight budget.
 Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector<int64_t>& pinned,
-                       const std::vector<int64_t>& min_ws, bool efficient_reserve, Mode mode, double* est_total) {
+                       const std::vector<int64_t>& min_ws, bool efficient_reserve, Mode mode, double* est_total,
+                       CandidateCache* cache) {
   const int n = hw.cores;
   const int L = static_cast<int>(g.layers.size());
   const int64_t cap = static_cast<int64_t>(hw.ocm.size_bytes);
@@ -206,7 +227,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
   std::vector<int64_t> reserve(L, 0);
   for (int i = 1; i < L; ++i) {
     const Layer& l = g.layers[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], std::vector<bool>(l.inputs.size(), false), false};
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], std::vector<bool>(l.inputs.size(), false), false, i, cache};
     reserve[i] = efficient_reserve ? std::max(min_ws[i], efficient_ws(ctx, n, avail)) : min_ws[i];
   }
 
@@ -236,7 +257,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
     lp.pinned_weight_bytes = pinned[i];
     for (int p : l.inputs) lp.input_on_chip.push_back(p != 0 && on_chip[p]);
     lp.resident_bytes = proj[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip};
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip, i, cache};
     Choice c = choose_tiling(ctx, n, avail - lp.resident_bytes);
     if (!c.ok) {
       // The projection guaranteed min_ws next to the residents; reaching here is a planner bug.
@@ -261,12 +282,13 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
   const int n = hw.cores;
   const int64_t cap = static_cast<int64_t>(hw.ocm.size_bytes);
 
+  CandidateCache cache;
   // Smallest working set of each layer (inputs from DRAM, output to DRAM, no pinned weights).
   std::vector<int64_t> min_ws(L, 0);
   int64_t max_min_ws = 0;
   for (int i = 1; i < L; ++i) {
     const Layer& l = g.layers[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, std::vector<bool>(l.inputs.size(), false), false};
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, std::vector<bool>(l.inputs.size(), false), false, i, &cache};
     Choice c = smallest_tiling(ctx, n);
     min_ws[i] = c.ws;
     if (c.ws > cap)
@@ -287,7 +309,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
   auto try_pinning = [&](const std::vector<int64_t>& pinned) {
     for (bool efficient : {false, true}) {
       Option o;
-      o.plan = plan_with_pinning(g, hw, pinned, min_ws, efficient, opt.mode, &o.est_s);
+      o.plan = plan_with_pinning(g, hw, pinned, min_ws, efficient, opt.mode, &o.est_s, &cache);
       options.push_back(std::move(o));
     }
   };
@@ -306,7 +328,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
       if (l.cost.weight_bytes <= 0) continue;
       order.push_back(i);
       total_w += l.cost.weight_bytes;
-      LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, base.layers[i].input_on_chip, base.layers[i].output_on_chip};
+      LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, base.layers[i].input_on_chip, base.layers[i].output_on_chip, i, &cache};
       TileShape s = tile_shape(ctx.geo, n, base.layers[i].split, base.layers[i].tiling, ctx.streamed_w);
       density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
     }
@@ -336,6 +358,9 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
         (o.est_s <= best->est_s * (1 + 1e-9) && o.plan.est_dram_bytes < best->plan.est_dram_bytes))
       best = &o;
   }
+  if (std::getenv("NNASIM_DEBUG_PLAN"))
+    for (const auto& o : options)
+      fmt::print(stderr, "plan option: pinned {} est_dram {} est_s {:.6g}{}\n", o.plan.pinned_weight_bytes, o.plan.est_dram_bytes, o.est_s, &o == best ? " <- chosen" : "");
   return best->plan;
 }
 

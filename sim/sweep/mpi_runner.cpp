@@ -7,6 +7,7 @@
 // MPI is optional at build time (CMake defines NNASIM_HAVE_MPI when Open MPI is found); this file
 // is the only place that knows.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -14,7 +15,6 @@
 #include <exception>
 #include <iostream>
 #include <optional>
-#include <unistd.h>
 
 #include "sim/sweep/runner.h"
 
