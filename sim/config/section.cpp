@@ -197,7 +197,9 @@ std::string describe(const std::string& section, const std::vector<Param>& param
     }
     std::string key = section.empty() ? p.key : section + "." + p.key;
     out += fmt::format("  {:<28} {}; {}{}\n", key, kind, p.desc,
-                       p.required ? " [required]" : fmt::format(" [default: {}]", p.default_value));
+                       p.required                ? " [required]"
+                       : p.default_value.empty() ? " [optional]"
+                                                 : fmt::format(" [default: {}]", p.default_value));
   }
   return out;
 }
