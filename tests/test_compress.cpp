@@ -118,13 +118,21 @@ TEST_CASE("compress: weight bytes follow the formula", "[compress]") {
 }
 
 TEST_CASE("compress: which layers are compressed", "[compress]") {
-  // Depthwise 3x3 (16 kernels) is compressed when K <= 16 and skipped above; 1x1 never.
-  graph::Graph dw = test::single_conv(16, 8, 16, 3, 16);
-  graph::cluster_compress(dw, {16});
-  CHECK(dw.layers[1].compression.clusters == 16);
-  CHECK(dw.layers[1].compression.kernels == 16);
-  graph::cluster_compress(dw, {17});
+  // Depthwise 3x3 with 64 kernels: compressed at K = 8 (ceil(64 * 19 / 8) + 72 = 224 < 576 bytes);
+  // K = 48 would not save a byte (ceil(64 * 22 / 8) + 432 = 608 >= 576); K = 65 > 64 kernels.
+  graph::Graph dw = test::single_conv(64, 8, 64, 3, 64);
+  graph::cluster_compress(dw, {8});
+  CHECK(dw.layers[1].compression.clusters == 8);
+  CHECK(dw.layers[1].compression.kernels == 64);
+  graph::annotate(dw);
+  CHECK(dw.layers[1].cost.weight_bytes == 224);
+  graph::cluster_compress(dw, {32});  // ceil(64 * 21 / 8) + 288 = 456 < 576
+  CHECK(dw.layers[1].compression.clusters == 32);
+  graph::cluster_compress(dw, {48});
   CHECK(dw.layers[1].compression.clusters == 0);
+  graph::cluster_compress(dw, {65});
+  CHECK(dw.layers[1].compression.clusters == 0);
+  // 1x1 and 5x5: never.
   graph::Graph pw = test::single_conv(64, 8, 64, 1);
   graph::cluster_compress(pw, {4});
   CHECK(pw.layers[1].compression.clusters == 0);

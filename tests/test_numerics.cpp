@@ -195,36 +195,42 @@ TEST_CASE("numerics: SQNR ordering of the formats on a small seeded conv", "[num
 }
 
 TEST_CASE("numerics: the LNS conv is the scalar LNS MAC, product by product", "[numerics][lns]") {
-  // lns8 (3 fractional bits: split GEMMs) and lns12 (7: the scalar loop), both converters.
-  const ConvCase cc{"lns", 6, 7, 7, 4, 3, 2, 1, 1, 1, 1, 1, 2};
-  const graph::Layer l = conv_layer(cc, 11, false);
-  const Tensor x = numeric::seeded_input({1, 6, 7, 7}, 12);
-  for (const char* spec : {"lns8", "lns8-mitchell", "lns12", "lns12-mitchell", "lns5"}) {
-    INFO(spec);
-    const Datapath dp = Datapath::from_spec(spec);
-    const numeric::LnsFormat& f = *dp.lns_format();
-    const Tensor got = numeric::conv2d(x, l, dp);
-    // Reference: per-channel weight scales, one activation scale, LnsFormat::product_to_linear.
-    const Eigen::Map<const Eigen::ArrayXf> w(l.tensors->weight.data(), l.tensors->weight.size());
-    const int64_t K = 3 * 3 * 3, oh = 4, ow = 4;
-    const float sx = f.scale_for(x.data);
-    for (int64_t o = 0; o < 4; ++o) {
-      const float sw = f.scale_for(w.segment(o * K, K));
-      for (int64_t oy = 0; oy < oh; ++oy)
-        for (int64_t ox = 0; ox < ow; ++ox) {
-          double acc = 0;
-          for (int64_t c = 0; c < 3; ++c)
-            for (int i = 0; i < 3; ++i)
-              for (int j = 0; j < 3; ++j) {
-                const int64_t iy = oy * 2 - 1 + i, ix = ox * 2 - 1 + j;
-                if (iy < 0 || iy >= 7 || ix < 0 || ix >= 7) continue;
-                const float wv = w[o * K + (c * 3 + i) * 3 + j];
-                const float xv = x.data[((o / 2) * 3 + c) * 49 + iy * 7 + ix];
-                acc += f.product_to_linear(f.encode(wv / sw), f.encode(xv / sx));
-              }
-          const double want = acc * sw * sx;
-          CHECK(got.data[(o * oh + oy) * ow + ox] == Approx(want).epsilon(1e-5).margin(1e-6));
-        }
+  // lns8 (3 fractional bits) and lns12 (7: more than 64 remainder classes), both converters;
+  // a narrow grouped conv (2 outputs per group: the direct loop) and a wide one (the split GEMMs).
+  const ConvCase convs[] = {{"narrow", 6, 7, 7, 4, 3, 2, 1, 1, 1, 1, 1, 2}, {"wide", 3, 7, 7, 24, 3, 2, 1, 1, 1, 1, 1, 1}};
+  for (const ConvCase& cc : convs) {
+    const graph::Layer l = conv_layer(cc, 11, false);
+    const Tensor x = numeric::seeded_input({1, cc.cin, 7, 7}, 12);
+    const int64_t cin_g = cc.cin / cc.groups, cout_g = cc.cout / cc.groups, K = cin_g * 9, oh = 4, ow = 4;
+    for (const char* spec : {"lns8", "lns8-mitchell", "lns12", "lns12-mitchell", "lns5"}) {
+      INFO(cc.what << " " << spec);
+      const Datapath dp = Datapath::from_spec(spec);
+      const numeric::LnsFormat& f = *dp.lns_format();
+      const Tensor got = numeric::conv2d(x, l, dp);
+      // Reference: per-channel weight scales, one activation scale, LnsFormat::product_to_linear.
+      const Eigen::Map<const Eigen::ArrayXf> w(l.tensors->weight.data(), l.tensors->weight.size());
+      const float sx = f.scale_for(x.data);
+      double worst = 0, top = 0;
+      for (int64_t o = 0; o < cc.cout; ++o) {
+        const float sw = f.scale_for(w.segment(o * K, K));
+        for (int64_t oy = 0; oy < oh; ++oy)
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            double acc = 0;
+            for (int64_t c = 0; c < cin_g; ++c)
+              for (int i = 0; i < 3; ++i)
+                for (int j = 0; j < 3; ++j) {
+                  const int64_t iy = oy * 2 - 1 + i, ix = ox * 2 - 1 + j;
+                  if (iy < 0 || iy >= 7 || ix < 0 || ix >= 7) continue;
+                  const float wv = w[o * K + (c * 3 + i) * 3 + j];
+                  const float xv = x.data[((o / cout_g) * cin_g + c) * 49 + iy * 7 + ix];
+                  acc += f.product_to_linear(f.encode(wv / sw), f.encode(xv / sx));
+                }
+            const double want = acc * sw * sx;
+            worst = std::max(worst, std::abs(want - got.data[(o * oh + oy) * ow + ox]));
+            top = std::max(top, std::abs(want));
+          }
+      }
+      CHECK(worst <= 1e-6 * top);  // FP32 accumulation of the same converted products
     }
   }
 }

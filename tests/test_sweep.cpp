@@ -400,7 +400,7 @@ TEST_CASE("pareto: a hand-made table with a known front", "[sweep][pareto]") {
                  "g,hw1,2,75,ok\nd,hw1,4,80,ok\nb,hw2,1,75,ok\n");
   auto table = run_cli(fmt::format("pareto {}", q(csv)));
   REQUIRE(table.status == 0);
-  CHECK(table.out.find("model  seconds  top1") != std::string::npos);
+  CHECK(table.out.find("model  hardware  seconds  top1") != std::string::npos);
   auto json = run_cli(fmt::format("pareto {} --minimize-y --format json", q(csv)));
   REQUIRE(json.status == 0);
   auto j = nlohmann::json::parse(json.out);

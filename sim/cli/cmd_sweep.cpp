@@ -100,11 +100,19 @@ int pareto(const ParetoArgs& a) {
       os << arr.dump(2) << "\n";
       return;
     }
-    // Table: the group, the model, x and y (or the columns asked for).
+    // Table: the group, the columns that name a point (those before `seconds` in a sweep's
+    // results, else `model`), x and y; or the columns asked for. Numbers to 6 significant digits.
     std::vector<std::string> cols = a.columns;
     if (cols.empty()) {
       if (!a.by.empty()) cols.push_back(a.by);
-      if (t.column("model") >= 0 && a.by != "model" && a.x != "model" && a.y != "model") cols.push_back("model");
+      std::vector<std::string> names;
+      int figures = t.column(sweep::kFigureColumns.front());
+      if (figures >= 0)
+        names.assign(t.header.begin(), t.header.begin() + figures);
+      else if (t.column("model") >= 0)
+        names.push_back("model");
+      for (const auto& n : names)
+        if (n != a.by && n != a.x && n != a.y) cols.push_back(n);
       cols.push_back(a.x);
       cols.push_back(a.y);
     }
@@ -114,22 +122,28 @@ int pareto(const ParetoArgs& a) {
       if (i < 0) throw InputError({"--columns", 0}, fmt::format("no column '{}' in {}", c, a.results));
       idx.push_back(i);
     }
+    auto cell = [&](const sweep::FrontPoint& p, size_t c) {
+      const std::string& v = t.rows[p.row][size_t(idx[c])];
+      double d = 0;
+      std::string unit;
+      return sweep::split_number(v, &d, &unit) && unit.empty() ? fmt::format("{:.6g}", d) : v;
+    };
     std::vector<size_t> width(cols.size());
     for (size_t c = 0; c < cols.size(); ++c) {
       width[c] = cols[c].size();
-      for (const auto& p : front) width[c] = std::max(width[c], t.rows[p.row][size_t(idx[c])].size());
+      for (const auto& p : front) width[c] = std::max(width[c], cell(p, c).size());
     }
     os << fmt::format("non-dominated points of {}: {} {}, {} {}{}\n", a.results, o.minimize_x ? "minimise" : "maximise",
                       a.x, o.maximize_y ? "maximise" : "minimise", a.y, a.by.empty() ? "" : ", by " + a.by);
-    auto line = [&](auto cell) {
+    auto line = [&](auto text) {
       std::string s;
-      for (size_t c = 0; c < cols.size(); ++c) s += fmt::format("{}{:<{}}", c ? "  " : "", cell(c), width[c]);
+      for (size_t c = 0; c < cols.size(); ++c) s += fmt::format("{}{:<{}}", c ? "  " : "", text(c), width[c]);
       while (!s.empty() && s.back() == ' ') s.pop_back();
       os << s << "\n";
     };
     line([&](size_t c) { return cols[c]; });
     line([&](size_t c) { return std::string(width[c], '-'); });
-    for (const auto& p : front) line([&](size_t c) { return t.rows[p.row][size_t(idx[c])]; });
+    for (const auto& p : front) line([&](size_t c) { return cell(p, c); });
   });
   return 0;
 }
@@ -159,7 +173,7 @@ void register_sweep(CLI::App& app, Registry& reg) {
   p->add_option("--by", pa->by, "one front per value of this column (e.g. hardware)");
   p->add_flag("--minimize-y", pa->minimize_y, "minimise y instead");
   p->add_flag("--maximize-x", pa->maximize_x, "maximise x instead");
-  p->add_option("--columns", pa->columns, "table columns (default: the --by column, model, x, y)")->delimiter(',');
+  p->add_option("--columns", pa->columns, "table columns (default: the --by column, the columns naming a point, x, y)")->delimiter(',');
   p->add_option("--format", pa->format, "table, csv or json");
   p->add_option("-o,--output", pa->output, "write to FILE");
   reg.push_back({p, [pa] { return pareto(*pa); }});

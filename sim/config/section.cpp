@@ -10,8 +10,13 @@
 namespace nnasim::config {
 
 SourceLoc loc_of(const YAML::Node& node, const Origin& origin, const std::string& path) {
-  auto it = origin.overrides.find(path);
-  if (!path.empty() && it != origin.overrides.end()) return it->second;
+  if (!path.empty()) {
+    // An override names this key, or a key below it (`--set foo.bar=1` creates `foo`).
+    auto it = origin.overrides.find(path);
+    if (it != origin.overrides.end()) return it->second;
+    for (const auto& [key, where] : origin.overrides)
+      if (key.rfind(path + ".", 0) == 0 && !(node && node.Mark().line >= 0)) return where;
+  }
   if (node && node.Mark().line >= 0) return {origin.file, node.Mark().line + 1};
   return {origin.file, 0};
 }

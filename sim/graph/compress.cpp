@@ -3,8 +3,10 @@
 #include <Eigen/Core>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <future>
 #include <random>
 
 #include "sim/numeric/functional.h"  // derive_seed
@@ -28,20 +30,20 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 bool assign(const RowMat& V, const RowMat& C, std::vector<int>& a) {
   const int64_t m = V.rows(), k = C.rows();
   const Eigen::VectorXf cn = C.rowwise().squaredNorm();
-  constexpr int64_t kBlock = 4096;
+  constexpr int64_t kBlock = 2048;
   bool changed = false;
-  RowMat D;
+  Eigen::MatrixXf E;  // k x rows, column-major: one point's distances are contiguous
   for (int64_t r0 = 0; r0 < m; r0 += kBlock) {
     const int64_t rows = std::min(kBlock, m - r0);
-    D.noalias() = V.middleRows(r0, rows) * C.transpose();  // |v - c|^2 = |v|^2 + |c|^2 - 2 v.c
+    // |v - c|^2 - |v|^2 = |c|^2 - 2 v.c
+    E.noalias() = C * V.middleRows(r0, rows).transpose();
+    E = (E * -2.0f).colwise() + cn;
+    const Eigen::RowVectorXf best = E.colwise().minCoeff();
     for (int64_t i = 0; i < rows; ++i) {
-      int best = 0;
-      float bd = cn[0] - 2.0f * D(i, 0);
-      for (int64_t j = 1; j < k; ++j) {
-        const float d = cn[j] - 2.0f * D(i, j);
-        if (d < bd) bd = d, best = static_cast<int>(j);
-      }
-      if (a[r0 + i] != best) a[r0 + i] = best, changed = true;
+      const float* col = E.data() + i * k;
+      int j = 0;
+      while (col[j] != best[i]) ++j;  // the first (lowest) index reaching the minimum
+      if (a[r0 + i] != j) a[r0 + i] = j, changed = true;
     }
   }
   return changed;
@@ -184,6 +186,7 @@ std::vector<float> reconstruct(const KernelClusters& c) {
 void cluster_compress(Graph& g, const CompressSpec& spec, uint64_t seed) {
   if (spec.clusters <= 0) return;
   const int k = spec.clusters;
+  std::vector<size_t> jobs;  // layers with real weights to cluster
   for (size_t i = 0; i < g.layers.size(); ++i) {
     Layer& l = g.layers[i];
     if (!cluster_eligible(l)) continue;
@@ -198,16 +201,38 @@ void cluster_compress(Graph& g, const CompressSpec& spec, uint64_t seed) {
     z.kernels = kernels;
     z.codebook_entries = int64_t(k) * l.kh * l.kw;
     z.scale_bits = 16;
+    // Same terms as annotate(), biases aside (they are stored either way).
+    const int wb = l.quant.weight_bits;
+    const int64_t packed = ceil_div(kernels * (z.index_bits + z.scale_bits), 8) + ceil_div(z.codebook_entries * wb, 8);
+    if (packed >= ceil_div(kernels * 9 * wb, 8)) {  // it would not save a byte
+      l.compression = Compression{};
+      continue;
+    }
     l.compression = z;
     if (l.tensors && !l.tensors->weight.empty()) {
-      auto& w = l.tensors->weight;
-      if (int64_t(w.size()) != kernels * 9)
+      if (int64_t(l.tensors->weight.size()) != kernels * 9)
         throw InputError(l.loc, fmt::format("layer '{}' has {} weights, expected {} kernels of 3x3", l.name,
-                                            w.size(), kernels));
-      const KernelClusters c = cluster_kernels(w.data(), kernels, 9, k,
-                                               numeric::derive_seed(seed ^ 0xC1057E5ull, static_cast<uint64_t>(i)));
+                                            l.tensors->weight.size(), kernels));
+      jobs.push_back(i);
+    }
+  }
+  // Layers are independent (each has its own seed), so two workers give the same result as one.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t j; (j = next++) < jobs.size();) {
+      Layer& l = g.layers[jobs[j]];
+      auto& w = l.tensors->weight;
+      const KernelClusters c = cluster_kernels(w.data(), l.compression.kernels, 9, k,
+                                               numeric::derive_seed(seed ^ 0xC1057E5ull, static_cast<uint64_t>(jobs[j])));
       w = reconstruct(c);
     }
+  };
+  if (jobs.size() > 1) {
+    auto other = std::async(std::launch::async, worker);
+    worker();
+    other.get();
+  } else {
+    worker();
   }
 }
 

@@ -2,8 +2,11 @@
 //
 // Which layers: every Conv with a 3x3 kernel — dense, grouped and depthwise alike (a kernel is
 // the 9-vector of one (output channel, input channel of its group) pair, so a depthwise layer
-// has Cout kernels). A layer with fewer kernels than K is left uncompressed (its codebook would
-// hold more entries than it has kernels). 1x1, 5x5, 7x7 convs and FC layers are never compressed.
+// has Cout kernels). Left uncompressed: a layer with fewer kernels than K (its codebook would
+// hold more entries than it has kernels), and a layer whose compressed weights (indices, scales
+// and codebook) would not be smaller than its plain weights (e.g. a 16-channel depthwise conv
+// with K = 16: 184 bytes instead of 144 at 8 bits). 1x1, 5x5, 7x7 convs and FC layers are never
+// compressed.
 //
 // How (per layer, one codebook per layer):
 //   - each kernel w is normalised, v = w / (|w|_2 * sign(w_centre)) (sign(0) = +1); all-zero

@@ -29,6 +29,12 @@ std::string shape_str(const Shape& s) { return fmt::format("[{}, {}, {}, {}]", s
   throw InputError(l.loc, fmt::format("layer '{}': {}", l.name, what));
 }
 
+// round_half_even without fmod (|v| < 2^52).
+inline double rhe(double v) {
+  const double lo = std::floor(v), diff = v - lo;
+  return diff > 0.5 ? lo + 1.0 : diff < 0.5 ? lo : ((static_cast<int64_t>(lo) & 1) ? lo + 1.0 : lo);
+}
+
 // floor(e / 2^f) for any sign of e.
 int floor_shift(int e, int f) { return e >= 0 ? e >> f : -((-e + (1 << f) - 1) >> f); }
 
@@ -92,35 +98,49 @@ struct LnsOperand {
   std::vector<uint8_t> rem;
 };
 
+// LnsFormat::encode, decision for decision (log2 in double, ties to even, saturation at the top
+// exponent, flush to zero below the smallest), split into (sign * 2^q, r) with e = q * 2^F + r.
 void lns_encode(const LnsFormat& f, const float* x, int64_t n, float scale, float* val, uint8_t* rem) {
-  const int F = f.params().frac_bits;
+  const int F = f.params().frac_bits, top = f.max_exponent(), bottom = f.min_exponent();
+  const double unit = double(1 << F);
   for (int64_t i = 0; i < n; ++i) {
-    const LnsFormat::Code c = f.encode(x[i] / scale);
-    if (f.is_zero(c)) {
+    const float v = x[i] / scale;
+    int e;
+    if (std::isnan(v) || v == 0.0f) {
       val[i] = 0.0f, rem[i] = 0;
       continue;
+    } else if (std::isinf(v)) {
+      e = top;
+    } else {
+      const double t = std::log2(std::fabs(static_cast<double>(v))) * unit;
+      const double r = rhe(std::clamp(t, -1e9, 1e9));
+      if (r < bottom) {
+        val[i] = 0.0f, rem[i] = 0;
+        continue;
+      }
+      e = r > top ? top : static_cast<int>(r);
     }
-    const int e = f.exponent(c);
     const int q = floor_shift(e, F);
     rem[i] = static_cast<uint8_t>(e - q * (1 << F));
-    val[i] = std::ldexp(f.is_negative(c) ? -1.0f : 1.0f, q);
+    val[i] = std::ldexp(std::signbit(v) ? -1.0f : 1.0f, q);
   }
 }
 
 // Y (M x P) += sum over k of A(m,k) (x) B(k,p) through the LNS converter, where
-// table[ra + rb] = to_linear(ra + rb).
+// table[ra + rb] = to_linear(ra + rb). Wide layers: one GEMM per activation remainder class;
+// narrow ones (depthwise, M <= 8) and formats with more than 64 classes: a direct loop.
 void lns_gemm(const float* aval, const uint8_t* arem, int64_t M, int64_t K, const float* bval,
               const uint8_t* brem, int64_t P, const std::vector<float>& table, int classes, RowMap Y) {
-  if (classes <= 64) {
+  if (classes <= 64 && M > 8) {
     RowMat Ap(M, K), Bp(K, P);
     const int64_t kp = K * P, mk = M * K;
     for (int rb = 0; rb < classes; ++rb) {
       bool any = false;
       float* b = Bp.data();
       for (int64_t i = 0; i < kp; ++i) {
-        const bool in = brem[i] == rb && bval[i] != 0.0f;
+        const bool in = brem[i] == rb;
         b[i] = in ? bval[i] : 0.0f;
-        any |= in;
+        any |= in && bval[i] != 0.0f;
       }
       if (!any) continue;
       float* a = Ap.data();
@@ -129,15 +149,17 @@ void lns_gemm(const float* aval, const uint8_t* arem, int64_t M, int64_t K, cons
     }
     return;
   }
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t p = 0; p < P; ++p) {
-      double acc = 0.0;
-      for (int64_t k = 0; k < K; ++k) {
-        const float a = aval[m * K + k], b = bval[k * P + p];
-        if (a != 0.0f && b != 0.0f) acc += double(a) * b * table[arem[m * K + k] + brem[k * P + p]];
-      }
-      Y(m, p) += static_cast<float>(acc);
+  for (int64_t m = 0; m < M; ++m) {
+    float* y = Y.data() + m * P;
+    for (int64_t k = 0; k < K; ++k) {
+      const float a = aval[m * K + k];
+      if (a == 0.0f) continue;
+      const float* t = table.data() + arem[m * K + k];
+      const float* bv = bval + k * P;
+      const uint8_t* br = brem + k * P;
+      for (int64_t p = 0; p < P; ++p) y[p] += a * t[br[p]] * bv[p];
     }
+  }
 }
 
 // The conv every MAC layer runs: weights [cout, K], bias [cout] or empty.
@@ -300,12 +322,6 @@ Datapath Datapath::from_spec(const std::string& spec, std::optional<Convert> con
 Datapath Datapath::lns(const LnsParams& p) { return Datapath(std::make_shared<LnsFormat>(p)); }
 
 namespace {
-
-// round_half_even without fmod (|v| < 2^52).
-inline double rhe(double v) {
-  const double lo = std::floor(v), diff = v - lo;
-  return diff > 0.5 ? lo + 1.0 : diff < 0.5 ? lo : ((static_cast<int64_t>(lo) & 1) ? lo + 1.0 : lo);
-}
 
 // IntFormat::quantize_with_scale, value for value (round half to even on x / scale in double,
 // saturating at +-qmax, NaN -> 0), without a call per element: the hot loop of int datapaths.

@@ -168,7 +168,14 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
     nlohmann::ordered_json pt = nlohmann::ordered_json::object();
     for (size_t i = 0; i < id.size(); ++i) pt[spec.identity_columns[i]] = id[i];
     j["point"] = pt;
-    j["top1"] = p.top1.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(std::stod(p.top1));
+    double top1 = 0;
+    std::string unit;
+    if (p.top1.empty())
+      j["top1"] = nullptr;
+    else if (split_number(p.top1, &top1, &unit) && unit.empty())
+      j["top1"] = top1;
+    else
+      j["top1"] = p.top1;
     j["status"] = status;
     j["report"] = row.ok ? report : nlohmann::ordered_json(nullptr);
     row.line = j.dump() + "\n";

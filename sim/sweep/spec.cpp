@@ -390,19 +390,29 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
   }
   for (const auto& [text, where] : hw_written) hw_files[text] = resolve.hardware(text, where);
 
-  // Keys first, each on its own: an error that adding one key to a valid file causes is that key's.
+  // Keys first. Keys the file has are known (the file loads); keys it lacks are added together with
+  // their first values. An error that then points into the file (a new section has no line there)
+  // is the fault of a key: the one that causes it on its own, else the first of them.
   for (const auto& [text, where] : hw_written) {
     const std::string& file = hw_files[text];
     config::load_hardware(file);  // errors in the file itself point into the file
     YAML::Node tree = config::load_yaml_file(file);
-    for (const auto& a : spec.axes) {
-      if (a.kind != AxisKind::HardwareKey || has_path(tree, a.key)) continue;
-      try {
-        config::load_hardware(file, {{a.key, a.values.front().text, a.where}});
-      } catch (const InputError& e) {
-        if (e.loc().file == file) throw InputError(a.where, e.message());
-        throw;
+    std::vector<config::Override> added;
+    for (const auto& a : spec.axes)
+      if (a.kind == AxisKind::HardwareKey && !has_path(tree, a.key)) added.push_back({a.key, a.values.front().text, a.where});
+    if (added.empty()) continue;
+    try {
+      config::load_hardware(file, added);
+    } catch (const InputError& e) {
+      if (e.loc().file != file) throw;
+      for (const auto& o : added) {
+        try {
+          config::load_hardware(file, {o});
+        } catch (const InputError& alone) {
+          throw InputError(o.where, alone.message());
+        }
       }
+      throw InputError(added.front().where, e.message());
     }
   }
 

@@ -1,0 +1,119 @@
+// The ONNX importer behind load_onnx_model() (sim/graph/onnx_model.h); private to
+//   onnx_importer.cpp  the walk over the graph: reading the file, the graph inputs, and the
+//                      per-node helpers (operand lookup, attributes, adding layers, errors);
+//   onnx_model.cpp     the conversion of each operator into an nnasim layer.
+// The protobuf readers it builds on are in onnx_tensors.h.
+#pragma once
+#include <onnx/onnx_pb.h>
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "sim/graph/graph.h"
+#include "sim/graph/onnx_tensors.h"
+
+namespace nnasim::graph::onnx_detail {
+
+// A named value of the ONNX graph as the importer sees it.
+struct Value {
+  enum class Kind { Data, Param };
+  Kind kind = Kind::Param;
+  int layer = -1;    // Data: the nnasim layer whose output this is
+  Dims dims;         // the ONNX shape (Data: always known; Param: when dims_known)
+  bool dims_known = false;
+  const onnx::TensorProto* tensor = nullptr;  // Param: initializer or Constant tensor, when it holds data
+  bool from_matmul = false;                   // Data: output of an FC made from a MatMul (bias may follow)
+};
+
+class Importer {
+ public:
+  Importer(const std::string& path, bool allow_unknown);
+  Importer(const Importer&) = delete;  // fail_fn() callbacks hold `this`
+  Importer& operator=(const Importer&) = delete;
+
+  Graph run();
+
+ private:
+  // ---------------------------------------------------------------- errors (onnx_importer.cpp)
+  [[noreturn]] void fail_file(const std::string& msg) const;
+  SourceLoc loc() const;
+  // Fails at the current node ("node N 'name' (Op): msg"), or at the file outside a node.
+  [[noreturn]] void fail(const std::string& msg) const;
+  Fail fail_fn() const;  // fail() as a callback for the readers of onnx_tensors.h
+
+  // ---------------------------------------------------------------- file and graph inputs
+  void read_file();
+  int64_t elements(const Dims& d, const std::string& name) const;
+  Dims tensor_dims(const onnx::TensorProto& t, const std::string& name) const;
+  void add_graph_inputs();
+  void add_image(const onnx::ValueInfoProto& in);
+
+  // ---------------------------------------------------------------- node helpers
+  const onnx::NodeProto& node() const { return *node_; }
+  bool present(int i) const { return i < node().input_size() && !node().input(i).empty(); }
+  const Value& value(int i) const;                  // input i, which must exist
+  const Value& data(int i) const;                   // input i, computed from the image
+  const Value& param(int i, const char* what) const;  // input i, a parameter
+  Dims param_dims(int i, const char* what, size_t rank) const;  // rank 0: any rank
+  bool param_floats(int i, std::vector<float>* out) const;
+  bool param_ints(int i, std::vector<int64_t>* out) const;
+
+  Shape shape_of(const Value& v) const { return b_.graph().layers[v.layer].out; }
+  bool consistent(const Value& v) const;
+  Shape spatial_input(int i) const;
+
+  const onnx::AttributeProto* attr(const char* name) const { return attribute(node(), name); }
+  void check_type(const onnx::AttributeProto* a, onnx::AttributeProto::AttributeType t, const char* expect) const;
+  int64_t attr_int(const char* name, int64_t def) const;
+  float attr_float(const char* name, float def) const;
+  std::string attr_str(const char* name, const std::string& def) const;
+  std::optional<Dims> attr_ints(const char* name) const;
+  std::pair<int, int> attr_pair(const char* name, int def, bool required = false) const;
+
+  std::string layer_name();
+  void define(const std::string& name, Value v);
+  void define_data(int output, int layer, Dims dims, bool from_matmul = false);
+  int add_layer(Layer l, Dims out_dims, bool from_matmul = false);
+  void check_size(const Layer& l) const;
+  void set_padding(Layer& l, const Shape& x) const;
+
+  // ---------------------------------------------------------------- operators (onnx_model.cpp)
+  void convert_node();
+  void unknown(const std::string& op);
+  void conv();
+  void gemm();
+  void matmul();
+  void batchnorm();
+  void activation(Act a);
+  void clip();
+  void elementwise(Op op);
+  void concat();
+  void pool(Op op);
+  void global_pool();
+  void reduce_mean();
+  void alias(const Dims& dims);
+  void flatten();
+  void reshape();
+  void pad();
+  void constant();
+
+  // ---------------------------------------------------------------- state
+  std::string path_;
+  bool allow_unknown_;
+  onnx::ModelProto model_;
+  GraphBuilder b_;
+  std::unordered_map<std::string, Value> values_;
+  std::unordered_map<std::string, int> uses_;  // how many node inputs and graph outputs read each value
+  std::unordered_set<std::string> names_;      // layer names already used
+  std::deque<onnx::TensorProto> owned_;        // tensors made from Constant's value_* attributes
+  std::vector<std::string> unknown_;
+  int node_index_ = 0;
+  const onnx::NodeProto* node_ = nullptr;
+};
+
+}  // namespace nnasim::graph::onnx_detail

@@ -1,0 +1,180 @@
+// Reading the parameters of an ONNX protobuf (tensors, declared shapes, attributes).
+#include "sim/graph/onnx_tensors.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace nnasim::graph::onnx_detail {
+
+std::string dims_str(const Dims& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+// ---------------------------------------------------------------- tensors
+int64_t checked_elements(const Dims& d, const Fail& bad) {
+  int64_t n = 1;
+  for (int64_t x : d) {
+    if (x < 0) bad(fmt::format("dimension {} is negative", x));
+    if (x > kMaxDim || (x != 0 && n > kMaxElements / x))
+      bad(fmt::format("shape {} is implausibly large", dims_str(d)));
+    n *= x;
+  }
+  return n;
+}
+
+int64_t elements(const Dims& d, const std::string& name, const Fail& fail) {
+  return checked_elements(d, [&](const std::string& m) { fail(fmt::format("tensor '{}': {}", name, m)); });
+}
+
+Dims tensor_dims(const onnx::TensorProto& t, const std::string& name, const Fail& fail) {
+  Dims d(t.dims().begin(), t.dims().end());
+  elements(d, name, fail);
+  return d;
+}
+
+bool floats_of(const onnx::TensorProto& t, const std::string& name, std::vector<float>* out, const Fail& fail) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
+  const int64_t n = elements(tensor_dims(t, name, fail), name, fail);
+  auto bad_size = [&](int64_t got) {
+    fail(fmt::format("tensor '{}' has {} elements but holds {} values (corrupt file?)", name, n, got));
+  };
+  out->clear();
+  const std::string& raw = t.raw_data();
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      if (!raw.empty()) {
+        if (int64_t(raw.size()) != n * 4) bad_size(int64_t(raw.size()) / 4);
+        out->resize(n);
+        std::memcpy(out->data(), raw.data(), raw.size());
+      } else {
+        if (t.float_data_size() != n) bad_size(t.float_data_size());
+        out->assign(t.float_data().begin(), t.float_data().end());
+      }
+      return true;
+    case onnx::TensorProto::DOUBLE:
+      if (!raw.empty()) {
+        if (int64_t(raw.size()) != n * 8) bad_size(int64_t(raw.size()) / 8);
+        std::vector<double> d(n);
+        std::memcpy(d.data(), raw.data(), raw.size());
+        out->assign(d.begin(), d.end());
+      } else {
+        if (t.double_data_size() != n) bad_size(t.double_data_size());
+        out->assign(t.double_data().begin(), t.double_data().end());
+      }
+      return true;
+    case onnx::TensorProto::INT64:
+    case onnx::TensorProto::INT32: {
+      std::vector<int64_t> v;
+      if (!ints_of(t, name, &v, fail)) return false;
+      out->assign(v.begin(), v.end());
+      return true;
+    }
+    default: return false;
+  }
+}
+
+bool ints_of(const onnx::TensorProto& t, const std::string& name, std::vector<int64_t>* out, const Fail& fail) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
+  const int64_t n = elements(tensor_dims(t, name, fail), name, fail);
+  auto bad_size = [&](int64_t got) {
+    fail(fmt::format("tensor '{}' has {} elements but holds {} values (corrupt file?)", name, n, got));
+  };
+  out->clear();
+  const std::string& raw = t.raw_data();
+  if (t.data_type() == onnx::TensorProto::INT64) {
+    if (!raw.empty()) {
+      if (int64_t(raw.size()) != n * 8) bad_size(int64_t(raw.size()) / 8);
+      out->resize(n);
+      std::memcpy(out->data(), raw.data(), raw.size());
+    } else {
+      if (t.int64_data_size() != n) bad_size(t.int64_data_size());
+      out->assign(t.int64_data().begin(), t.int64_data().end());
+    }
+    return true;
+  }
+  if (t.data_type() == onnx::TensorProto::INT32) {
+    if (!raw.empty()) {
+      if (int64_t(raw.size()) != n * 4) bad_size(int64_t(raw.size()) / 4);
+      std::vector<int32_t> v(n);
+      std::memcpy(v.data(), raw.data(), raw.size());
+      out->assign(v.begin(), v.end());
+    } else {
+      if (t.int32_data_size() != n) bad_size(t.int32_data_size());
+      out->assign(t.int32_data().begin(), t.int32_data().end());
+    }
+    return true;
+  }
+  return false;
+}
+
+bool declared_dims(const onnx::ValueInfoProto& vi, Dims* out, const Fail& fail) {
+  out->clear();
+  if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape()) return false;
+  for (const auto& d : vi.type().tensor_type().shape().dim()) {
+    if (!d.has_dim_value() || d.dim_value() < 0) return false;
+    out->push_back(d.dim_value());
+  }
+  checked_elements(*out, [&](const std::string& m) { fail(fmt::format("graph input '{}': {}", vi.name(), m)); });
+  return true;
+}
+
+// ---------------------------------------------------------------- attributes
+const onnx::AttributeProto* attribute(const onnx::NodeProto& n, const char* name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+void check_attribute_type(const onnx::AttributeProto* a, onnx::AttributeProto::AttributeType t, const char* expect,
+                          const Fail& fail) {
+  if (a->type() != onnx::AttributeProto::UNDEFINED && a->type() != t)
+    fail(fmt::format("attribute '{}' has the wrong type: expected {}", a->name(), expect));
+}
+
+int64_t attribute_int(const onnx::NodeProto& n, const char* name, int64_t def, const Fail& fail) {
+  auto* a = attribute(n, name);
+  if (!a) return def;
+  check_attribute_type(a, onnx::AttributeProto::INT, "an integer", fail);
+  return a->i();
+}
+
+float attribute_float(const onnx::NodeProto& n, const char* name, float def, const Fail& fail) {
+  auto* a = attribute(n, name);
+  if (!a) return def;
+  check_attribute_type(a, onnx::AttributeProto::FLOAT, "a float", fail);
+  return a->f();
+}
+
+std::string attribute_string(const onnx::NodeProto& n, const char* name, const std::string& def, const Fail& fail) {
+  auto* a = attribute(n, name);
+  if (!a) return def;
+  check_attribute_type(a, onnx::AttributeProto::STRING, "a string", fail);
+  return a->s();
+}
+
+std::optional<Dims> attribute_ints(const onnx::NodeProto& n, const char* name, const Fail& fail) {
+  auto* a = attribute(n, name);
+  if (!a) return std::nullopt;
+  check_attribute_type(a, onnx::AttributeProto::INTS, "a list of integers", fail);
+  return Dims(a->ints().begin(), a->ints().end());
+}
+
+std::pair<int, int> attribute_pair(const onnx::NodeProto& n, const char* name, int def, bool required,
+                                   const Fail& fail) {
+  auto v = attribute_ints(n, name, fail);
+  if (!v) {
+    if (required) fail(fmt::format("attribute '{}' is missing", name));
+    return {def, def};
+  }
+  if (v->size() != 2)
+    fail(fmt::format("attribute '{}' is {}: expected 2 values (only 2-D operators are supported)", name,
+                     dims_str(*v)));
+  for (int64_t x : *v)
+    if (x < 1 || x > kMaxWindow) fail(fmt::format("attribute '{}' is {}: expected positive values", name, dims_str(*v)));
+  return {int((*v)[0]), int((*v)[1])};
+}
+
+}  // namespace nnasim::graph::onnx_detail
