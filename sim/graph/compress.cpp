@@ -9,7 +9,7 @@
 #include <future>
 #include <random>
 
-#include "sim/numeric/functional.h"  // derive_seed
+#include "sim/numeric/random.h"  // derive_seed
 #include "sim/numeric/int_format.h"  // round_half_even
 
 namespace nnasim::graph {

@@ -5,10 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 
-#include "sim/numeric/fp8.h"
-#include "sim/numeric/int_format.h"
 
 namespace nnasim::numeric {
 
@@ -22,8 +19,6 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 using RowMap = Eigen::Map<RowMat>;
 using CRowMap = Eigen::Map<const RowMat>;
 
-// Shape::str() lives in the graph library, which links after this one.
-std::string shape_str(const Shape& s) { return fmt::format("[{}, {}, {}, {}]", s.n, s.c, s.h, s.w); }
 
 [[noreturn]] void bad_layer(const Layer& l, const std::string& what) {
   throw InputError(l.loc, fmt::format("layer '{}': {}", l.name, what));
@@ -282,7 +277,7 @@ Tensor elementwise(const std::vector<const Tensor*>& xs, Op op) {
       v.resize(o.elements());
       for (int64_t nc = 0; nc < o.n * o.c; ++nc) v.segment(nc * hw, hw).setConstant(t.data[nc]);
     } else {
-      throw InternalError(fmt::format("element-wise shapes {} and {} do not broadcast", shape_str(t.shape), shape_str(o)));
+      throw InternalError(fmt::format("element-wise shapes {} and {} do not broadcast", t.shape.str(), o.str()));
     }
     if (i == 0) out = Tensor(o, std::move(v));
     else op(out.data, v);
@@ -356,7 +351,7 @@ Tensor concat(const std::vector<const Tensor*>& xs) {
     int64_t c0 = 0;
     for (const Tensor* t : xs) {
       if (t->shape.n != o.n || t->shape.h != o.h || t->shape.w != o.w)
-        throw InternalError(fmt::format("concat of {} with {}", shape_str(t->shape), shape_str(xs[0]->shape)));
+        throw InternalError(fmt::format("concat of {} with {}", t->shape.str(), xs[0]->shape.str()));
       const int64_t len = t->shape.c * hw;
       out.data.segment((n * o.c + c0) * hw, len) = t->data.segment(n * len, len);
       c0 += t->shape.c;
@@ -443,7 +438,7 @@ Tensor run_layer(const Layer& l, const std::vector<const Tensor*>& inputs, const
   for (Act a : l.fused) apply_activation(out.data, a);
   if (out.shape != l.out)
     throw InternalError(fmt::format("layer '{}': functional output {} differs from the graph's {}", l.name,
-                                    shape_str(out.shape), shape_str(l.out)));
+                                    out.shape.str(), l.out.str()));
   return out;
 }
 

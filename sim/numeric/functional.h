@@ -17,17 +17,21 @@
 // their inputs per tensor and compute in FP32; the fused activations of a layer are applied in
 // FP32 on its (float) accumulator output, after the bias.
 //
-// Conv is im2col + one Eigen GEMM per group (FP32, int, FP8). The LNS conv splits the
-// activation operand by the remainder r_b of its exponent (e = q * 2^F + r): the converted
-// product of a weight with remainder r_a and an activation with remainder r_b is
-// 2^(q_a + q_b) * to_linear(r_a + r_b), so for each r_b the weights are premultiplied by
-// to_linear(r_a + r_b) (exact in FP32) and one GEMM adds that class's contribution: 2^F GEMMs
-// per conv (8 for lns8). Formats with more than 6 fractional bits (lns12 and wider) would need
-// more than 64 GEMMs and use a scalar loop instead (slow on big models).
+// Conv is im2col + one Eigen GEMM per group (FP32, int, FP8; a 1x1 stride-1 conv skips the
+// im2col). The LNS conv splits the activation operand by the remainder r_b of its exponent
+// (e = q * 2^F + r): the converted product of a weight with remainder r_a and an activation with
+// remainder r_b is 2^(q_a + q_b) * to_linear(r_a + r_b), so for each r_b the weights are
+// premultiplied by to_linear(r_a + r_b) (exact in FP32) and one GEMM adds that class's
+// contribution: 2^F GEMMs per conv (8 for lns8). Narrow groups (at most 8 output channels, e.g.
+// depthwise) and formats with more than 6 fractional bits (lns12 and wider: more than 64
+// classes) use a direct loop with a table lookup per product instead (slow on big models).
+// The int and FP8 round trips are re-implemented here for speed, value for value equal to
+// IntFormat / Fp8Format (tested).
 //
 // Weights come from Layer::tensors; layers without them get seeded He-normal weights
 // (materialize_weights), so every consumer (numerics, cluster compression) sees the same ones.
 #pragma once
+#include "sim/numeric/random.h"
 #include <Eigen/Core>
 
 #include <cstdint>
@@ -79,12 +83,6 @@ class Datapath {
   const LnsFormat* lns_ = nullptr;  // format_ viewed as LNS, when it is one
 };
 
-// --- deterministic random numbers (std::mt19937_64 + Box-Muller, no std distributions) ---
-
-// A 64-bit seed for stream `stream` of `seed` (splitmix64 mixing).
-uint64_t derive_seed(uint64_t seed, uint64_t stream);
-// n samples of N(0, stddev^2) from a std::mt19937_64 seeded with `seed`.
-std::vector<float> normal_samples(int64_t n, float stddev, uint64_t seed);
 
 // He-normal tensors of a Conv/FC layer whose input has `in_channels` channels (FC: in_features):
 // weight ~ N(0, 2/fan_in), fan_in = in_channels/groups * kh * kw; bias zero when the layer has
