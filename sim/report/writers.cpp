@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "sim/common/error.h"
+#include "sim/graph/compress.h"
 
 namespace nnasim::report {
 
@@ -183,11 +184,22 @@ ordered_json info_json(const graph::Graph& g) {
                       {"weight_bits", l.quant.weight_bits},
                       {"act_bits", l.quant.act_bits},
                       {"format", to_string(l.quant.format)}});
+    if (l.compression.clusters > 0) {
+      layers.back()["clusters"] = l.compression.clusters;
+      layers.back()["uncompressed_weight_bytes"] = graph::uncompressed_weight_bytes(l);
+      layers.back()["compression_ratio"] = graph::compression_ratio(l);
+    }
   }
   graph::Cost t = g.totals();
   ordered_json j;
   j["model"] = g.name;
   j["totals"] = {{"macs", t.macs}, {"params", t.params}, {"weight_bytes", t.weight_bytes}, {"layers", g.layers.size() - 1}};
+  const auto z = graph::compression_totals(g);
+  if (z.compressed_layers > 0)
+    j["compression"] = {{"compressed_layers", z.compressed_layers},
+                        {"uncompressed_weight_bytes", z.uncompressed_bytes},
+                        {"weight_bytes", z.compressed_bytes},
+                        {"ratio", z.ratio}};
   j["layers"] = std::move(layers);
   return j;
 }
@@ -217,6 +229,10 @@ void write_info(std::ostream& os, const graph::Graph& g, Format f) {
   }
   graph::Cost t = g.totals();
   fmt::print(os, "\ntotal: {} MACs, {} params, {} weight bytes\n", t.macs, t.params, t.weight_bytes);
+  const auto z = graph::compression_totals(g);
+  if (z.compressed_layers > 0)
+    fmt::print(os, "cluster compression: {} layers, {} -> {} weight bytes ({:.2f}x)\n", z.compressed_layers,
+               z.uncompressed_bytes, z.compressed_bytes, z.ratio);
 }
 
 }  // namespace nnasim::report
