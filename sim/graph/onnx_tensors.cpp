@@ -35,36 +35,37 @@ Dims tensor_dims(const onnx::TensorProto& t, const std::string& name, const Fail
   return d;
 }
 
-bool floats_of(const onnx::TensorProto& t, const std::string& name, std::vector<float>* out, const Fail& fail) {
-  if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
-  const int64_t n = elements(tensor_dims(t, name, fail), name, fail);
+namespace {
+
+// Copies a tensor's n values of C type Raw, from raw_data (little-endian bytes) when present, else
+// from the typed repeated field; a count that disagrees with the dims is a corrupt file.
+template <typename Raw, typename Field, typename Out>
+void copy_values(const onnx::TensorProto& t, const Field& field, int64_t n, const std::string& name,
+                 std::vector<Out>* out, const Fail& fail) {
   auto bad_size = [&](int64_t got) {
     fail(fmt::format("tensor '{}' has {} elements but holds {} values (corrupt file?)", name, n, got));
   };
-  out->clear();
   const std::string& raw = t.raw_data();
+  if (!raw.empty()) {
+    if (int64_t(raw.size()) != n * int64_t(sizeof(Raw))) bad_size(int64_t(raw.size()) / int64_t(sizeof(Raw)));
+    std::vector<Raw> v(static_cast<size_t>(n));
+    std::memcpy(v.data(), raw.data(), raw.size());
+    out->assign(v.begin(), v.end());
+  } else {
+    if (field.size() != n) bad_size(field.size());
+    out->assign(field.begin(), field.end());
+  }
+}
+
+}  // namespace
+
+bool floats_of(const onnx::TensorProto& t, const std::string& name, std::vector<float>* out, const Fail& fail) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
+  const int64_t n = elements(tensor_dims(t, name, fail), name, fail);
+  out->clear();
   switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT:
-      if (!raw.empty()) {
-        if (int64_t(raw.size()) != n * 4) bad_size(int64_t(raw.size()) / 4);
-        out->resize(n);
-        std::memcpy(out->data(), raw.data(), raw.size());
-      } else {
-        if (t.float_data_size() != n) bad_size(t.float_data_size());
-        out->assign(t.float_data().begin(), t.float_data().end());
-      }
-      return true;
-    case onnx::TensorProto::DOUBLE:
-      if (!raw.empty()) {
-        if (int64_t(raw.size()) != n * 8) bad_size(int64_t(raw.size()) / 8);
-        std::vector<double> d(n);
-        std::memcpy(d.data(), raw.data(), raw.size());
-        out->assign(d.begin(), d.end());
-      } else {
-        if (t.double_data_size() != n) bad_size(t.double_data_size());
-        out->assign(t.double_data().begin(), t.double_data().end());
-      }
-      return true;
+    case onnx::TensorProto::FLOAT: copy_values<float>(t, t.float_data(), n, name, out, fail); return true;
+    case onnx::TensorProto::DOUBLE: copy_values<double>(t, t.double_data(), n, name, out, fail); return true;
     case onnx::TensorProto::INT64:
     case onnx::TensorProto::INT32: {
       std::vector<int64_t> v;
@@ -79,35 +80,12 @@ bool floats_of(const onnx::TensorProto& t, const std::string& name, std::vector<
 bool ints_of(const onnx::TensorProto& t, const std::string& name, std::vector<int64_t>* out, const Fail& fail) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL) return false;
   const int64_t n = elements(tensor_dims(t, name, fail), name, fail);
-  auto bad_size = [&](int64_t got) {
-    fail(fmt::format("tensor '{}' has {} elements but holds {} values (corrupt file?)", name, n, got));
-  };
   out->clear();
-  const std::string& raw = t.raw_data();
-  if (t.data_type() == onnx::TensorProto::INT64) {
-    if (!raw.empty()) {
-      if (int64_t(raw.size()) != n * 8) bad_size(int64_t(raw.size()) / 8);
-      out->resize(n);
-      std::memcpy(out->data(), raw.data(), raw.size());
-    } else {
-      if (t.int64_data_size() != n) bad_size(t.int64_data_size());
-      out->assign(t.int64_data().begin(), t.int64_data().end());
-    }
-    return true;
+  switch (t.data_type()) {
+    case onnx::TensorProto::INT64: copy_values<int64_t>(t, t.int64_data(), n, name, out, fail); return true;
+    case onnx::TensorProto::INT32: copy_values<int32_t>(t, t.int32_data(), n, name, out, fail); return true;
+    default: return false;
   }
-  if (t.data_type() == onnx::TensorProto::INT32) {
-    if (!raw.empty()) {
-      if (int64_t(raw.size()) != n * 4) bad_size(int64_t(raw.size()) / 4);
-      std::vector<int32_t> v(n);
-      std::memcpy(v.data(), raw.data(), raw.size());
-      out->assign(v.begin(), v.end());
-    } else {
-      if (t.int32_data_size() != n) bad_size(t.int32_data_size());
-      out->assign(t.int32_data().begin(), t.int32_data().end());
-    }
-    return true;
-  }
-  return false;
 }
 
 bool declared_dims(const onnx::ValueInfoProto& vi, Dims* out, const Fail& fail) {
