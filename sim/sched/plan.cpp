@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <tuple>
 #include <cmath>
@@ -358,9 +357,6 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
         (o.est_s <= best->est_s * (1 + 1e-9) && o.plan.est_dram_bytes < best->plan.est_dram_bytes))
       best = &o;
   }
-  if (std::getenv("NNASIM_DEBUG_PLAN"))
-    for (const auto& o : options)
-      fmt::print(stderr, "plan option: pinned {} est_dram {} est_s {:.6g}{}\n", o.plan.pinned_weight_bytes, o.plan.est_dram_bytes, o.est_s, &o == best ? " <- chosen" : "");
   return best->plan;
 }
 
