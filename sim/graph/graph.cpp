@@ -171,7 +171,7 @@ void annotate(Graph& g) {
     Cost c;
     const int ab = l.quant.act_bits;
     for (int p : l.inputs) c.input_bytes += bits_to_bytes(g.layers[p].out.elements(), ab);
-    c.output_bytes = l.op == Op::Input ? 0 : bits_to_bytes(l.out.elements(), ab);
+    c.output_bytes = bits_to_bytes(l.out.elements(), ab);
     switch (l.op) {
       case Op::Conv: {
         const Shape& x = g.layers[l.inputs[0]].out;

@@ -7,6 +7,10 @@
 // where r x c is the part of the array the fold uses (partial folds at the edges use fewer).
 //   weight stationary: rows <- K, cols <- N, T = M
 //   output stationary: rows <- M, cols <- N, T = K
+// SCALE-Sim v2's code differs in two conventions (bench/scalesim_comparison.md): it pads every
+// fold to the full array, and its output-stationary fold takes T + R + C - 2 (no separate drain
+// of the R rows). Weight-stationary counts agree within 0.7% on ResNet-50 when nnasim does not
+// tile; output-stationary ones are R cycles per fold higher here, as the paper's formula says.
 // Grouped convolutions run group by group; under weight stationary, groups small enough to fit
 // several at once are packed block-diagonally (p = min(R / K, C / N) groups per fold). Depthwise
 // convolution (K = kh*kw, N = 1) therefore uses a sliver of a wide array: low utilisation.

@@ -70,6 +70,7 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   double prev_end = 0;
   for (int i = 1; i < L; ++i) {
     const auto& l = g.layers[i];
+    if (l.op == graph::Op::Input) continue;
     const auto& lp = s.plan.layers[i];
     LayerReport lr;
     lr.name = l.name;

@@ -60,6 +60,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
   std::vector<uint32_t> prev_end;  // end syncs of the previous layer, one per core
   for (int li = 1; li < L; ++li) {
     const graph::Layer& layer = g.layers[li];
+    if (layer.op == graph::Op::Input) continue;  // a further network input (SCALE-Sim rows): in DRAM
     const LayerPlan& lp = plan.layers[li];
     const LayerGeo geo = layer_geo(g, li);
     const int64_t streamed_w = layer.cost.weight_bytes - lp.pinned_weight_bytes;

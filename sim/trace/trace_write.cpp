@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ostream>
 
 #include "sim/trace/trace.h"
@@ -74,8 +75,8 @@ void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw
     r["weight_bytes"] = l.cost.weight_bytes;
     r["input_bytes"] = l.cost.input_bytes;
     r["output_bytes"] = l.cost.output_bytes;
-    if (i > 0) {
-      const auto& lr = rep.layers[i - 1];
+    if (l.op != graph::Op::Input) {
+      const auto& lr = *std::find_if(rep.layers.begin(), rep.layers.end(), [&](const auto& x) { return x.name == l.name; });
       r["seconds"] = lr.seconds;
       r["cycles"] = lr.cycles;
       r["dram_read_bytes"] = lr.dram_read_bytes;
