@@ -108,3 +108,17 @@ TEST_CASE("timing: a layer whose smallest tile cannot fit is an error naming the
     CHECK_THAT(msg, Catch::Contains("bytes"));
   }
 }
+
+TEST_CASE("timing: a layer too deep for its filters to fit runs in reduction chunks", "[timing][traffic]") {
+  // FC 65536 -> 64 on a 64x64 array with 64 KiB of OCM: one filter is 64 KiB, so not even one
+  // filter and its input fit at once; the planner splits the reduction (input channels) and keeps
+  // 32-bit partial sums in OCM. Every MAC is still done once, and every weight read once.
+  auto fc = test::single_fc(65536, 64);
+  auto j = simulate_forked(fc, literal_hw(64, 64, 64 << 10, 10e9));
+  CHECK(j["totals"]["macs"] == 65536LL * 64);
+  CHECK(j["layers"][0]["macs"] == 65536LL * 64);
+  CHECK(j["dram"]["weight_read_bytes"] == 65536LL * 64);
+  CHECK(j["layers"][0]["tiles"].get<int64_t>() > 1);
+  // Memory-bound: at least the weights and the input over 10 GB/s.
+  CHECK(secs(j) >= (65536.0 * 64 + 65536) / 10e9);
+}

@@ -80,7 +80,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       in_elems += e;
       if (!lp.input_on_chip[k]) in_dram_elems += e;
     }
-    const int64_t ops_per_row_channel = geo.mac ? 0 : (geo.co * geo.ho ? geo.vector_ops / (geo.co * geo.ho) : 0);
+    const int64_t ops_per_row_channel = geo.mac || geo.co * geo.ho == 0 ? 0 : geo.vector_ops / (geo.co * geo.ho);
 
     const bool all_inputs_on_chip =
         std::all_of(lp.input_on_chip.begin(), lp.input_on_chip.end(), [](bool b) { return b; });
@@ -123,83 +123,94 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
             Range rows{rows_core.begin + std::min(rows_core.size(), hi * s.rows_tile),
                        rows_core.begin + std::min(rows_core.size(), (hi + 1) * s.rows_tile)};
             if (co.size() <= 0 || rows.size() <= 0) continue;
-            // Weight tile: this channel range's share of the streamed weights.
-            const int64_t w_bytes = share(streamed_w, co.begin, co.end, geo.co);
-            const int64_t w_all = share(layer.cost.weight_bytes, co.begin, co.end, geo.co);
-            if (streamed_w > 0 && ci != cur_w) {
-              Command ld;
-              ld.kind = Kind::Load, ld.core = core, ld.layer = li, ld.weights = true;
-              ld.dram_bytes = w_bytes;
-              ld.ocm_write = w_bytes;
-              ld.deps = w_slots.take();
-              ld.deps.push_back(start_id);
-              w_load = prog.add(ld);
-              w_slots.current() = {};
-              cur_w = ci;
-            }
-            // Input band: rows of every input this tile reads.
-            int64_t band = 0, band_elems = 0;
-            for (const auto& in : geo.in) {
-              int64_t r0 = geo.spatial ? std::min(in.h, rows.begin * geo.sh) : 0;
-              int64_t r1 = geo.spatial ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
-              int64_t ch = geo.dense ? in.c : share(in.c, co.begin, co.end, geo.co);
-              band_elems += (r1 - r0) * in.w * ch;
-            }
-            band = bytes_of(band_elems, geo.act_bits);
-            const int64_t in_tile_id = geo.dense ? hi : ci * t.row_tiles + hi;
-            if (in_dram_elems > 0 && in_tile_id != cur_in) {
-              Command ld;
-              ld.kind = Kind::Load, ld.core = core, ld.layer = li;
-              ld.dram_bytes = in_elems ? band * in_dram_elems / in_elems : 0;
-              ld.ocm_write = ld.dram_bytes;
-              ld.deps = in_slots.take();
-              ld.deps.push_back(start_id);
-              in_load = prog.add(ld);
-              in_slots.current() = {};
-              cur_in = in_tile_id;
-            }
-            // The tile itself.
+            // Weight bytes of this channel range (the streamed part, and all of it as the array reads it).
+            const int64_t w_bytes_c = share(streamed_w, co.begin, co.end, geo.co);
+            const int64_t w_all_c = share(layer.cost.weight_bytes, co.begin, co.end, geo.co);
             const int64_t out_elems = rows.size() * geo.wo * co.size();
             const int64_t out_bytes = bytes_of(out_elems, geo.act_bits);
-            Command cmp;
-            cmp.core = core, cmp.layer = li;
-            cmp.weight_bits = geo.weight_bits, cmp.act_bits = geo.act_bits, cmp.format = geo.format;
-            cmp.ocm_read = band + w_all;
-            cmp.ocm_write = out_bytes;
+            const int64_t acc = t.k_tiles > 1 ? out_elems * kAccumulatorBytes : 0;
             auto& out_slot = out_slots.take();
-            cmp.deps = {start_id, w_load, in_load};
-            cmp.deps.insert(cmp.deps.end(), out_slot.begin(), out_slot.end());
-            if (geo.mac) {
-              cmp.kind = Kind::Compute;
-              cmp.gemm.m = rows.size() * geo.wo;
-              cmp.gemm.k = geo.k;
-              if (co.size() >= geo.cpg_out) {
-                cmp.gemm.n = geo.cpg_out;
-                cmp.gemm.groups = ceil_div(co.size(), geo.cpg_out);
-              } else {
-                cmp.gemm.n = co.size();
+            std::vector<uint32_t> users;
+            // Reduction chunks: input channels [kch) of a dense layer (one chunk otherwise). Partial
+            // sums stay in OCM; the MAC stream runs the chunks in order.
+            const int64_t in_c = geo.in.empty() ? 1 : geo.in[0].c;
+            for (int64_t kk = 0; kk < t.k_tiles; ++kk) {
+              const Range kch{in_c * kk / t.k_tiles, in_c * (kk + 1) / t.k_tiles};
+              const int64_t w_bytes = share(w_bytes_c, kch.begin, kch.end, in_c);
+              const int64_t w_all = share(w_all_c, kch.begin, kch.end, in_c);
+              const int64_t w_tile_id = ci * t.k_tiles + kk;
+              if (streamed_w > 0 && w_tile_id != cur_w) {
+                Command ld;
+                ld.kind = Kind::Load, ld.core = core, ld.layer = li, ld.weights = true;
+                ld.dram_bytes = w_bytes;
+                ld.ocm_write = w_bytes;
+                ld.deps = w_slots.take();
+                ld.deps.push_back(start_id);
+                w_load = prog.add(ld);
+                w_slots.current() = {};
+                cur_w = w_tile_id;
               }
-              cmp.ops = cmp.gemm.m * geo.k * co.size();
-            } else {
-              cmp.kind = Kind::Vector;
-              cmp.ops = ops_per_row_channel * rows.size() * co.size();
+              // Input band: rows of every input this tile reads (this chunk's channels when dense).
+              int64_t band_elems = 0;
+              for (const auto& in : geo.in) {
+                int64_t r0 = geo.spatial ? std::min(in.h, rows.begin * geo.sh) : 0;
+                int64_t r1 = geo.spatial ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
+                int64_t ch = geo.dense ? kch.size() : share(in.c, co.begin, co.end, geo.co);
+                band_elems += (r1 - r0) * in.w * ch;
+              }
+              const int64_t band = bytes_of(band_elems, geo.act_bits);
+              const int64_t in_tile_id = geo.dense ? hi * t.k_tiles + kk : ci * t.row_tiles + hi;
+              if (in_dram_elems > 0 && in_tile_id != cur_in) {
+                Command ld;
+                ld.kind = Kind::Load, ld.core = core, ld.layer = li;
+                ld.dram_bytes = in_elems ? band * in_dram_elems / in_elems : 0;
+                ld.ocm_write = ld.dram_bytes;
+                ld.deps = in_slots.take();
+                ld.deps.push_back(start_id);
+                in_load = prog.add(ld);
+                in_slots.current() = {};
+                cur_in = in_tile_id;
+              }
+              const bool last = kk + 1 == t.k_tiles;
+              Command cmp;
+              cmp.core = core, cmp.layer = li;
+              cmp.weight_bits = geo.weight_bits, cmp.act_bits = geo.act_bits, cmp.format = geo.format;
+              cmp.ocm_read = band + w_all + (kk > 0 ? acc : 0);
+              cmp.ocm_write = last ? out_bytes : acc;
+              cmp.deps = {start_id, w_load, in_load};
+              if (kk == 0) cmp.deps.insert(cmp.deps.end(), out_slot.begin(), out_slot.end());
+              if (geo.mac) {
+                cmp.kind = Kind::Compute;
+                cmp.gemm.m = rows.size() * geo.wo;
+                cmp.gemm.k = geo.dense ? geo.k / in_c * kch.size() : geo.k;
+                if (co.size() >= geo.cpg_out) {
+                  cmp.gemm.n = geo.cpg_out;
+                  cmp.gemm.groups = ceil_div(co.size(), geo.cpg_out);
+                } else {
+                  cmp.gemm.n = co.size();
+                }
+                cmp.ops = cmp.gemm.m * cmp.gemm.k * co.size();
+              } else {
+                cmp.kind = Kind::Vector;
+                cmp.ops = ops_per_row_channel * rows.size() * co.size();
+              }
+              users = {prog.add(cmp)};
+              if (lns) {
+                Command cv = cmp;
+                cv.kind = Kind::Convert;
+                cv.ops = cmp.ops + (last ? out_elems : 0);  // every product to linear, every result back to log
+                cv.ocm_read = cv.ocm_write = 0;
+                users.push_back(prog.add(cv));
+              }
+              // Readers of the input and weight buffers, for the next loads into those slots.
+              for (uint32_t u : users) {
+                in_slots.current().push_back(u);
+                w_slots.current().push_back(u);
+              }
+              // The previous tile's store is issued after this tile's first loads, so that the
+              // in-order DMA stream prefetches instead of waiting for that compute to finish.
+              if (kk == 0) flush_store();
             }
-            std::vector<uint32_t> users{prog.add(cmp)};
-            if (lns) {
-              Command cv = cmp;
-              cv.kind = Kind::Convert;
-              cv.ops = cmp.ops + out_elems;  // every product to linear, every result back to log
-              cv.ocm_read = cv.ocm_write = 0;
-              users.push_back(prog.add(cv));
-            }
-            // Readers of the input and weight buffers, for the next loads into those slots.
-            for (uint32_t u : users) {
-              in_slots.current().push_back(u);
-              w_slots.current().push_back(u);
-            }
-            // The store of this tile is issued after the next tile's loads, so that the in-order DMA
-            // stream prefetches instead of waiting for this compute to finish.
-            flush_store();
             if (!lp.output_on_chip) {
               Command st;
               st.kind = Kind::Store, st.core = core, st.layer = li;

@@ -57,6 +57,12 @@ LayerGeo layer_geo(const graph::Graph& g, int idx) {
   return geo;
 }
 
+bool wants_k_tiles(const LayerGeo& geo, int64_t streamed_w, int cols, int64_t ocm_bytes) {
+  if (!geo.mac || !geo.dense || geo.in.size() != 1 || geo.in[0].c < 2 || geo.co <= 0) return false;
+  const int64_t full_width = ceil_div(streamed_w * std::min<int64_t>(geo.co, cols), geo.co);
+  return 2 * full_width > ocm_bytes / 2;
+}
+
 TileShape tile_shape(const LayerGeo& geo, int cores, Split split, const Tiling& t, int64_t streamed_w) {
   TileShape s;
   const int64_t n_split = split == Split::Channels ? geo.co : geo.ho;
@@ -66,27 +72,33 @@ TileShape tile_shape(const LayerGeo& geo, int cores, Split split, const Tiling& 
   s.co_tile = ceil_div(s.co_core, t.channel_tiles);
   s.rows_tile = ceil_div(s.rows_core, t.row_tiles);
   s.tiles = t.channel_tiles * t.row_tiles;
+  s.k_tiles = t.k_tiles;
+  s.computes = s.tiles * s.k_tiles;
 
   for (const auto& in : geo.in) {
     int64_t rows = geo.spatial ? std::min(in.h, (s.rows_tile - 1) * geo.sh + geo.kh_eff) : in.h;
-    int64_t ch = geo.dense ? in.c : ceil_div(in.c * s.co_tile, geo.co);
+    int64_t ch = geo.dense ? ceil_div(in.c, s.k_tiles) : ceil_div(in.c * s.co_tile, geo.co);
     s.in_band_bytes += bytes_of(rows * in.w * ch, geo.act_bits);
   }
   s.out_tile_bytes = bytes_of(s.rows_tile * geo.wo * s.co_tile, geo.act_bits);
   // Weights per output channel are uniform; a core holds its channels' share (channel split) or all
   // of them (row split).
-  s.weight_tile_bytes = geo.co ? ceil_div(streamed_w * s.co_tile, geo.co) : 0;
+  s.weight_tile_bytes = geo.co ? ceil_div(streamed_w * s.co_tile, geo.co * s.k_tiles) : 0;
 
   const bool ws_outer = t.order == LoopOrder::WeightsOuter;
-  if (geo.dense)
-    s.input_loads = ws_outer ? (t.row_tiles == 1 ? 1 : s.tiles) : t.row_tiles;
-  else
-    s.input_loads = s.tiles;
-  s.weight_loads = streamed_w == 0 ? 0 : (ws_outer || t.channel_tiles == 1 ? t.channel_tiles : s.tiles);
+  if (s.k_tiles > 1) {
+    // Every chunk of the reduction brings its own slice of the input band and of the weights.
+    s.input_loads = s.computes;
+    s.weight_loads = streamed_w == 0 ? 0 : s.computes;
+    s.acc_bytes = s.rows_tile * geo.wo * s.co_tile * kAccumulatorBytes;
+  } else {
+    s.input_loads = geo.dense ? (ws_outer ? (t.row_tiles == 1 ? 1 : s.tiles) : t.row_tiles) : s.tiles;
+    s.weight_loads = streamed_w == 0 ? 0 : (ws_outer || t.channel_tiles == 1 ? t.channel_tiles : s.tiles);
+  }
 
   if (geo.mac) {
     s.gemm.m = s.rows_tile * geo.wo;
-    s.gemm.k = geo.k;
+    s.gemm.k = ceil_div(geo.k, s.k_tiles);
     if (s.co_tile >= geo.cpg_out) {
       s.gemm.n = geo.cpg_out;
       s.gemm.groups = ceil_div(s.co_tile, geo.cpg_out);
@@ -107,7 +119,7 @@ int64_t working_set(const TileShape& s, bool inputs_on_chip, bool output_on_chip
   if (!inputs_on_chip) ws += s.in_band_bytes * (s.input_loads > 1 ? 2 : 1);
   if (s.weight_loads > 0) ws += s.weight_tile_bytes * (s.weight_loads > 1 ? 2 : 1);
   if (!output_on_chip) ws += s.out_tile_bytes * (s.tiles > 1 ? 2 : 1);
-  return ws;
+  return ws + s.acc_bytes;
 }
 
 int64_t tile_cycles(const HardwareSpec& hw, const LayerGeo& geo, const hw::Gemm& gemm, int64_t ops,

@@ -35,6 +35,12 @@ struct LayerGeo {
 
 LayerGeo layer_geo(const graph::Graph& g, int layer);
 
+// Whether splitting the reduction can help: a dense MAC layer whose weights for one array's width
+// of filters cannot be double-buffered in `ocm_bytes`.
+bool wants_k_tiles(const LayerGeo& geo, int64_t streamed_w, int cols, int64_t ocm_bytes);
+
+constexpr int kAccumulatorBytes = 4;  // 32-bit partial sums
+
 // The shape of the work on one core, given a split, a tiling and the per-core counts.
 struct TileShape {
   int active_cores = 1;
@@ -45,9 +51,12 @@ struct TileShape {
   int64_t out_tile_bytes = 0;
   int64_t input_loads = 0;          // per core: how many input bands are loaded over the layer
   int64_t weight_loads = 0;         // per core
-  int64_t tiles = 0;                // per core
-  hw::Gemm gemm;                    // one full tile
-  int64_t tile_ops = 0;             // MACs or vector ops of one full tile
+  int64_t tiles = 0;                // per core: output tiles (each stored once)
+  int64_t k_tiles = 1;              // reduction chunks per output tile
+  int64_t computes = 0;             // per core: compute commands = tiles x k_tiles
+  int64_t acc_bytes = 0;            // 32-bit partial sums of one output tile (k_tiles > 1)
+  hw::Gemm gemm;                    // one full tile (one reduction chunk)
+  int64_t tile_ops = 0;             // MACs or vector ops of one full tile (one reduction chunk)
 };
 
 TileShape tile_shape(const LayerGeo& geo, int cores, Split split, const Tiling& t, int64_t streamed_weight_bytes);

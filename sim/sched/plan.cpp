@@ -48,6 +48,7 @@ struct Candidate {
   Tiling t;
   int64_t ws, dram;
   double secs;
+  int64_t ocm = 0;  // estimated OCM bytes moved (all cores)
 };
 
 // Candidate lists depend only on the layer, its streamed weights and where its tensors live; the
@@ -94,7 +95,7 @@ double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   double bw = core_bandwidth(hw, s.active_cores);
   double dma_s = double(dram) / s.active_cores / bw;
   double first = double(s.in_band_bytes + s.weight_tile_bytes) / bw + hw.dram.latency_s;
-  return first + std::max(tile_s * s.tiles, dma_s);
+  return first + std::max(tile_s * s.computes, dma_s);
 }
 
 
@@ -111,14 +112,27 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   const bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
   for (Split sp : splits) {
     TileShape base = tile_shape(c.geo, cores, sp, Tiling{}, c.streamed_w);
+    // Reduction chunks only where one array's width of filters cannot be double-buffered.
+    const std::vector<int64_t> k_counts =
+        wants_k_tiles(c.geo, c.streamed_w, c.hw.mac.cols, static_cast<int64_t>(c.hw.ocm.size_bytes))
+            ? tile_counts(c.geo.in[0].c)
+            : std::vector<int64_t>{1};
     for (int64_t tc : tile_counts(base.co_core)) {
       for (int64_t th : c.geo.spatial ? tile_counts(base.rows_core) : std::vector<int64_t>{1}) {
-        if (tc * th > kMaxTilesPerCore) continue;
-        for (LoopOrder order : {LoopOrder::WeightsOuter, LoopOrder::InputsOuter}) {
-          Tiling t{tc, th, order};
-          TileShape s = tile_shape(c.geo, cores, sp, t, c.streamed_w);
-          int64_t dram = dram_bytes(c, s);
-          out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip), dram, est_seconds(c, s, dram)});
+        for (int64_t tk : k_counts) {
+          if (tc * th * tk > kMaxTilesPerCore) continue;
+          for (LoopOrder order : {LoopOrder::WeightsOuter, LoopOrder::InputsOuter}) {
+            if (tk > 1 && order == LoopOrder::InputsOuter) continue;  // both streams move per chunk
+            Tiling t{tc, th, tk, order};
+            TileShape s = tile_shape(c.geo, cores, sp, t, c.streamed_w);
+            int64_t dram = dram_bytes(c, s);
+            // Operands into the array per compute, results out per tile, and partial sums in and
+            // out of OCM between reduction chunks.
+            const int64_t ocm = (s.computes * (s.in_band_bytes + s.weight_tile_bytes) + s.tiles * s.out_tile_bytes +
+                                 s.tiles * s.acc_bytes * (2 * s.k_tiles - 2)) *
+                                s.active_cores;
+            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip), dram, est_seconds(c, s, dram), ocm});
+          }
         }
       }
     }
@@ -135,15 +149,16 @@ Choice make_choice(const Candidate& k) {
 }
 
 // Within `free_bytes`: the least estimated energy-delay product (the usual objective of mappers
-// such as Timeloop), counting the energy that differs between tilings: DRAM traffic and static
-// power over the estimated time. Ties go to less traffic. Insisting on the least traffic alone
+// such as Timeloop), counting the energy that differs between tilings: DRAM and OCM traffic and
+// static power over the estimated time. Ties go to less traffic. Insisting on the least traffic alone
 // picks tiles that starve the array (ResNet-50's first conv in two-filter tiles, 13x slower for
 // 7% less traffic); insisting on time alone re-reads data for a sliver of overlap.
 // Plans (below) may trade up to kTrafficSlack more traffic for speed.
 constexpr double kTrafficSlack = 1.05;
 double edp(const LayerCtx& c, const Candidate& k) {
   const auto& e = c.hw.energy;
-  const double joules = double(k.dram) * e.dram_read_j_per_byte + k.secs * e.static_power_w;
+  const double joules =
+      double(k.dram) * e.dram_read_j_per_byte + double(k.ocm) * e.ocm_read_j_per_byte + k.secs * e.static_power_w;
   return k.secs * joules;
 }
 Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {

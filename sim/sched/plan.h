@@ -26,6 +26,8 @@ struct SchedOptions {
 struct Tiling {
   int64_t channel_tiles = 1;  // tiles over this core's output channels
   int64_t row_tiles = 1;      // tiles over this core's output rows
+  int64_t k_tiles = 1;        // dense MAC layers: tiles over the input channels (the reduction); the
+                              // partial sums of an output tile stay in OCM as 32-bit accumulators
   LoopOrder order = LoopOrder::WeightsOuter;
   int64_t working_set = 0;    // per-core OCM bytes for buffers (double-buffered streams)
   int64_t dram_bytes = 0;     // estimated DRAM traffic of the whole layer (all cores)
