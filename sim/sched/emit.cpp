@@ -33,12 +33,9 @@ struct Range {
   int64_t size() const { return end - begin; }
 };
 
-// Splits [0, n) into `parts` nearly equal ranges; part i.
-Range part(int64_t n, int64_t parts, int64_t i, int64_t chunk) {
-  (void)parts;
-  Range r{std::min(n, i * chunk), std::min(n, (i + 1) * chunk)};
-  return r;
-}
+// Part i of [0, n) split as evenly as possible over `parts` (sizes differ by at most one), so that
+// 28 rows over 8 cores is 4,4,4,4,3,3,3,3 rather than seven cores of 4 and an idle eighth.
+Range part(int64_t n, int64_t parts, int64_t i) { return {n * i / parts, n * (i + 1) / parts}; }
 
 }  // namespace
 
@@ -99,8 +96,8 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       tails.push_back(start_id);
 
       if (active) {
-        const Range co_core = lp.split == Split::Channels ? part(geo.co, s.active_cores, core, s.co_core) : Range{0, geo.co};
-        const Range rows_core = lp.split == Split::Rows ? part(geo.ho, s.active_cores, core, s.rows_core) : Range{0, geo.ho};
+        const Range co_core = lp.split == Split::Channels ? part(geo.co, s.active_cores, core) : Range{0, geo.co};
+        const Range rows_core = lp.split == Split::Rows ? part(geo.ho, s.active_cores, core) : Range{0, geo.ho};
         const Tiling& t = lp.tiling;
         Slots in_slots(s.input_loads > 1 ? 2 : 1), w_slots(s.weight_loads > 1 ? 2 : 1), out_slots(s.tiles > 1 ? 2 : 1);
         int64_t cur_w = -1, cur_in = -1;
