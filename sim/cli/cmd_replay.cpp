@@ -12,15 +12,16 @@ namespace nnasim::cli {
 namespace {
 
 struct ReplayArgs {
-  std::string hw, trace, mode = "steady", format = "table", output, trace_out, timeline;
+  std::string hw, trace, mode, format = "table", output, trace_out, timeline;
   std::vector<std::string> sets;
 };
 
 int replay(const ReplayArgs& a) {
   const auto f = report::parse_format(a.format, "--format");
-  const auto mode = parse_mode(a.mode);
   HardwareSpec hw = config::load_hardware(a.hw.empty() ? default_hw_path() : a.hw, parse_sets(a.sets));
   trace::Trace t = trace::read_trace(a.trace);
+  // The mode the trace was recorded in, unless the command line says otherwise.
+  const auto mode = parse_mode(!a.mode.empty() ? a.mode : !t.mode.empty() ? t.mode : "steady");
   sched::SchedOptions so;
   so.mode = mode;
   report::RunOutput out = report::simulate_inference(t.graph, hw, so);
@@ -39,7 +40,7 @@ void register_replay(CLI::App& app, Registry& reg) {
   c->add_option("--hw", a->hw, "hardware YAML (default: configs/hw/series4-1core.yaml)");
   c->add_option("--trace", a->trace, "layer trace: JSON Lines or CSV")->required();
   c->add_option("--set", a->sets, "override a hardware key (repeatable)");
-  c->add_option("--mode", a->mode, "steady or cold");
+  c->add_option("--mode", a->mode, "steady or cold (default: as recorded in the trace, else steady)");
   c->add_option("--format", a->format, "table, json or csv");
   c->add_option("-o,--output", a->output, "write the report to FILE");
   c->add_option("--trace-out", a->trace_out, "write the trace of the replay");

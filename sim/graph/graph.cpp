@@ -96,6 +96,9 @@ Shape infer_shape(const Layer& l, const std::vector<Shape>& in) {
   switch (l.op) {
     case Op::Input:
       if (l.out.elements() <= 0) fail(fmt::format("input shape {} must be positive", l.out.str()));
+      if (l.out.n != 1)
+        fail(fmt::format("batch {} is not supported: nnasim simulates one inference, expected N = 1 in {}", l.out.n,
+                         l.out.str()));
       return l.out;
     case Op::Conv: {
       need_inputs(1, 1);

@@ -33,6 +33,16 @@ struct Range {
   int64_t size() const { return end - begin; }
 };
 
+struct ByteMeter {
+  int bits;
+  int64_t elements = 0;
+  int64_t take(int64_t e) {
+    const int64_t before = bytes_of(elements, bits);
+    elements += e;
+    return bytes_of(elements, bits) - before;
+  }
+};
+
 // Part i of [0, n) split as evenly as possible over `parts` (sizes differ by at most one), so that
 // 28 rows over 8 cores is 4,4,4,4,3,3,3,3 rather than seven cores of 4 and an idle eighth.
 Range part(int64_t n, int64_t parts, int64_t i) { return {n * i / parts, n * (i + 1) / parts}; }
@@ -70,13 +80,6 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       bool dup = std::find(layer.inputs.begin(), layer.inputs.begin() + k, p) != layer.inputs.begin() + k;
       if (!dup && lp.input_on_chip[k] && last_use[p] == li) freed_inputs += ceil_div(g.layers[p].cost.output_bytes, n);
     }
-    // Input elements (all inputs), and the part of them that lives in DRAM.
-    int64_t in_elems = 0, in_dram_elems = 0;
-    for (size_t k = 0; k < geo.in.size(); ++k) {
-      int64_t e = geo.in[k].c * geo.in[k].h * geo.in[k].w;
-      in_elems += e;
-      if (!lp.input_on_chip[k]) in_dram_elems += e;
-    }
     const int64_t ops_per_row_channel = geo.mac || geo.co * geo.ho == 0 ? 0 : geo.vector_ops / (geo.co * geo.ho);
 
     const bool all_inputs_on_chip =
@@ -103,6 +106,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
         int64_t cur_w = -1, cur_in = -1;
         uint32_t w_load = start_id, in_load = start_id;
         const bool ws_outer = t.order == LoopOrder::WeightsOuter;
+        // Sub-byte activations: bytes of each tile as differences of running totals, so a core's
+        // tiles add up to its elements' bytes instead of gaining a rounding byte per tile.
+        ByteMeter in_meter{geo.act_bits}, out_meter{geo.act_bits};
         std::optional<Command> pending_store;
         std::vector<uint32_t>* pending_slot = nullptr;
         auto flush_store = [&] {
@@ -124,7 +130,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
             const int64_t w_bytes_c = share(streamed_w, co.begin, co.end, geo.co);
             const int64_t w_all_c = share(layer.cost.weight_bytes, co.begin, co.end, geo.co);
             const int64_t out_elems = rows.size() * geo.wo * co.size();
-            const int64_t out_bytes = bytes_of(out_elems, geo.act_bits);
+            const int64_t out_bytes = out_meter.take(out_elems);
             const int64_t acc = t.k_tiles > 1 ? out_elems * kAccumulatorBytes : 0;
             auto& out_slot = out_slots.take();
             std::vector<uint32_t> users;
@@ -148,19 +154,21 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                 cur_w = w_tile_id;
               }
               // Input band: rows of every input this tile reads (this chunk's channels when dense).
-              int64_t band_elems = 0;
-              for (const auto& in : geo.in) {
+              int64_t band_elems = 0, band_dram_elems = 0;
+              for (size_t k = 0; k < geo.in.size(); ++k) {
+                const auto& in = geo.in[k];
                 int64_t r0 = geo.spatial ? std::min(in.h, rows.begin * geo.sh) : 0;
                 int64_t r1 = geo.spatial ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
                 int64_t ch = geo.dense ? kch.size() : share(in.c, co.begin, co.end, geo.co);
                 band_elems += (r1 - r0) * in.w * ch;
+                if (!lp.input_on_chip[k]) band_dram_elems += (r1 - r0) * in.w * ch;
               }
               const int64_t band = bytes_of(band_elems, geo.act_bits);
               const int64_t in_tile_id = geo.dense ? hi * t.k_tiles + kk : ci * t.row_tiles + hi;
-              if (in_dram_elems > 0 && in_tile_id != cur_in) {
+              if (band_dram_elems > 0 && in_tile_id != cur_in) {
                 Command ld;
                 ld.kind = Kind::Load, ld.core = core, ld.layer = li;
-                ld.dram_bytes = in_elems ? band * in_dram_elems / in_elems : 0;
+                ld.dram_bytes = in_meter.take(band_dram_elems);
                 ld.ocm_write = ld.dram_bytes;
                 ld.deps = in_slots.take();
                 ld.deps.push_back(start_id);

@@ -65,6 +65,7 @@ struct LayerCtx {
   bool out_on_chip = false;
   int layer = 0;
   CandidateCache* cache = nullptr;
+  bool weights_replicated = false;  // resident weights held whole on every core (row-split layers)
 };
 
 // DRAM bytes of the layer (all cores) for a split and tiling.
@@ -103,18 +104,22 @@ double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
 const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   uint64_t bits = 0;
   for (size_t i = 0; i < c.in_on_chip.size() && i < 64; ++i) bits |= uint64_t(c.in_on_chip[i]) << i;
+  if (c.weights_replicated) bits |= uint64_t(1) << 63;
   CandidateKey key{c.layer, c.streamed_w, bits, c.out_on_chip};
   auto it = c.cache->find(key);
   if (it != c.cache->end()) return it->second;
   std::vector<Candidate>& out = (*c.cache)[key];
   std::vector<Split> splits = {Split::Channels};
-  if (c.geo.spatial && c.geo.ho > 1 && cores > 1) splits.push_back(Split::Rows);
+  // A row split needs every weight on every core: a layer's resident weights are spread over the
+  // cores by output channel, unless the planner replicated them on every core.
+  const bool pinned = c.streamed_w < c.geo.weight_bytes;
+  if (c.geo.spatial && c.geo.ho > 1 && cores > 1 && (!pinned || c.weights_replicated)) splits.push_back(Split::Rows);
   const bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
   for (Split sp : splits) {
     TileShape base = tile_shape(c.geo, cores, sp, Tiling{}, c.streamed_w);
     // Reduction chunks only where one array's width of filters cannot be double-buffered.
     const std::vector<int64_t> k_counts =
-        wants_k_tiles(c.geo, c.streamed_w, c.hw.mac.cols, static_cast<int64_t>(c.hw.ocm.size_bytes))
+        wants_k_tiles(c.geo, c.geo.weight_bytes, c.hw.mac.cols, static_cast<int64_t>(c.hw.ocm.size_bytes))
             ? tile_counts(c.geo.in[0].c)
             : std::vector<int64_t>{1};
     for (int64_t tc : tile_counts(base.co_core)) {
@@ -224,6 +229,7 @@ void check_supported(const Graph& g, const HardwareSpec& hw) {
 
 // Plans every layer for one steady-state weight budget.
 Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector<int64_t>& pinned,
+                       const std::vector<bool>& replicated,
                        const std::vector<int64_t>& min_ws, bool efficient_reserve, Mode mode, double* est_total,
                        CandidateCache* cache) {
   const int n = hw.cores;
@@ -236,7 +242,9 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
   plan.layers.resize(L);
   for (int64_t p : pinned) plan.pinned_weight_bytes += p;
   // Pinned weights are spread over the cores with their output channels.
-  plan.pinned_per_core = (plan.pinned_weight_bytes + n - 1) / n;
+  // Resident weights: a core holds its channels' share, or all of a replicated layer's weights.
+  for (size_t i = 0; i < pinned.size(); ++i)
+    plan.pinned_per_core += replicated[i] ? pinned[i] : (pinned[i] + n - 1) / n;
   const int64_t avail = cap - plan.pinned_per_core;
 
   // proj[j]: bytes of activations held on chip per core while layer j runs.
@@ -250,7 +258,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
   for (int i = 1; i < L; ++i) {
     if (g.layers[i].op == Op::Input) continue;  // inputs come from DRAM; nothing to run
     const Layer& l = g.layers[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], std::vector<bool>(l.inputs.size(), false), false, i, cache};
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], std::vector<bool>(l.inputs.size(), false), false, i, cache, replicated[i]};
     reserve[i] = efficient_reserve ? std::max(min_ws[i], efficient_ws(ctx, n, avail)) : min_ws[i];
   }
 
@@ -282,12 +290,15 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
     lp.pinned_weight_bytes = pinned[i];
     for (int p : l.inputs) lp.input_on_chip.push_back(g.layers[p].op != Op::Input && on_chip[p]);
     lp.resident_bytes = proj[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip, i, cache};
+    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip, i, cache, replicated[i]};
     Choice c = choose_tiling(ctx, n, avail - lp.resident_bytes);
     if (!c.ok) {
-      // The projection guaranteed min_ws next to the residents; reaching here is a planner bug.
-      throw InternalError(fmt::format("planner: layer '{}' lost its working set ({} bytes free)", l.name,
-                                      avail - lp.resident_bytes));
+      // Resident weights can rule out the tiling that gave a layer its smallest working set (a
+      // row split): this budget does not work; the planner tries others. Without resident
+      // weights the residency pass guarantees the smallest working set, so the plan without
+      // them always exists.
+      plan.feasible = false;
+      return plan;
     }
     lp.split = c.split;
     lp.tiling = c.t;
@@ -332,11 +343,12 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     double est_s = 0;
   };
   std::vector<Option> options;
+  std::vector<bool> replicated(L, false);
   auto try_pinning = [&](const std::vector<int64_t>& pinned) {
     for (bool efficient : {false, true}) {
       Option o;
-      o.plan = plan_with_pinning(g, hw, pinned, min_ws, efficient, opt.mode, &o.est_s, &cache);
-      options.push_back(std::move(o));
+      o.plan = plan_with_pinning(g, hw, pinned, replicated, min_ws, efficient, opt.mode, &o.est_s, &cache);
+      if (o.plan.feasible) options.push_back(std::move(o));
     }
   };
   try_pinning(std::vector<int64_t>(L, 0));
@@ -345,36 +357,49 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     // Weights that stay resident are never re-read. Rank layers by the traffic a resident byte
     // saves (weight DRAM bytes per weight byte in a plan without residency: > 1 when a layer
     // re-fetches), then try budgets from none to the most the OCM can spare.
-    const Plan& base = options.front().plan;
-    std::vector<int> order;
-    std::vector<double> density(L, 0);
-    int64_t total_w = 0;
-    for (int i = 1; i < L; ++i) {
-      if (g.layers[i].op == Op::Input) continue;  // inputs come from DRAM; nothing to run
-      const Layer& l = g.layers[i];
-      if (l.cost.weight_bytes <= 0) continue;
-      order.push_back(i);
-      total_w += l.cost.weight_bytes;
-      LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, base.layers[i].input_on_chip, base.layers[i].output_on_chip, i, &cache};
-      TileShape s = tile_shape(ctx.geo, n, base.layers[i].split, base.layers[i].tiling, ctx.streamed_w);
-      density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
-    }
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return density[a] > density[b]; });
-    const int64_t max_pin = std::min<int64_t>(total_w, std::max<int64_t>(0, (cap - max_min_ws)) * n);
-    constexpr int kSteps = 8;
-    for (int k = 1; k <= kSteps && max_pin > 0; ++k) {
-      int64_t left = max_pin * k / kSteps;
-      std::vector<int64_t> pinned(L, 0);
-      for (int i : order) {
-        int64_t take = std::min(left, g.layers[i].cost.weight_bytes);
-        pinned[i] = take;
-        left -= take;
-        if (left <= 0) break;
+    // With several cores, a layer the base plan splits by rows either keeps its resident weights
+    // whole on every core (n times the OCM for the same saving) or splits by channels instead;
+    // both are tried.
+    const Plan base = options.front().plan;
+    std::vector<bool> variants = {false};
+    if (n > 1) variants.push_back(true);
+    for (bool replicate : variants) {
+      std::vector<int> order;
+      std::vector<double> density(L, 0);
+      int64_t total_w = 0;
+      for (int i = 1; i < L; ++i) {
+        if (g.layers[i].op == Op::Input) continue;  // inputs come from DRAM; nothing to run
+        const Layer& l = g.layers[i];
+        if (l.cost.weight_bytes <= 0) continue;
+        order.push_back(i);
+        replicated[i] = replicate && base.layers[i].split == Split::Rows;
+        total_w += l.cost.weight_bytes * (replicated[i] ? n : 1);
+        LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, base.layers[i].input_on_chip,
+                     base.layers[i].output_on_chip, i, &cache};
+        TileShape s = tile_shape(ctx.geo, n, base.layers[i].split, base.layers[i].tiling, ctx.streamed_w);
+        density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
+        if (replicated[i]) density[i] /= n;
       }
-      try_pinning(pinned);
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return density[a] > density[b]; });
+      const int64_t max_pin = std::min<int64_t>(total_w, std::max<int64_t>(0, (cap - max_min_ws)) * n);
+      constexpr int kSteps = 8;
+      for (int k = 1; k <= kSteps && max_pin > 0; ++k) {
+        int64_t left = max_pin * k / kSteps;
+        std::vector<int64_t> pinned(L, 0);
+        for (int i : order) {
+          const int64_t copies = replicated[i] ? n : 1;
+          const int64_t take = std::min(left, g.layers[i].cost.weight_bytes * copies);
+          pinned[i] = take / copies;
+          left -= pinned[i] * copies;
+          if (left < copies) break;
+        }
+        try_pinning(pinned);
+      }
     }
   }
 
+  if (options.empty())
+    throw InternalError("planner: no feasible plan although every layer's smallest tile fits");
   // The fastest estimate among the plans within kTrafficSlack of the least DRAM traffic.
   int64_t least = std::numeric_limits<int64_t>::max();
   for (const auto& o : options) least = std::min(least, o.plan.est_dram_bytes);

@@ -51,6 +51,7 @@ struct Plan {
   int64_t pinned_weight_bytes = 0;  // total, all cores
   int64_t pinned_per_core = 0;
   int64_t est_dram_bytes = 0;
+  bool feasible = true;  // internal to the planner: false for a weight budget that leaves a layer no tiling
 };
 
 // Decides residency and tiling. Throws InputError (at the layer's SourceLoc) when a layer's

@@ -26,6 +26,7 @@ struct Measured {
 };
 struct Trace {
   std::string model, hardware;
+  std::string mode;                // steady or cold, as recorded; empty when the trace does not say
   graph::Graph graph;              // already prepared (folded, fused, quantised): replay only schedules it
   std::vector<Measured> measured;  // per graph layer
 };

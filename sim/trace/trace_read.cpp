@@ -258,7 +258,12 @@ graph::Layer to_layer(const Record& r, const graph::Graph& so_far) {
     fail(r.loc, fmt::format("record '{}' has unknown op '{}': expected input, conv, fc, maxpool, avgpool, "
                             "globalavgpool, add, mul, concat, activation, batchnorm or pad", l.name, op));
   }
-  l.quant.act_bits = static_cast<int>(get<int64_t>(r, "act_bits"));
+  auto bits = [&](const char* key) {
+    const int64_t b = get<int64_t>(r, key);
+    if (b < 1 || b > 32) fail(r.loc, fmt::format("field '{}' is {}: expected 1 to 32 bits", key, b));
+    return static_cast<int>(b);
+  };
+  l.quant.act_bits = bits("act_bits");
   if (!parse_num_format(get<std::string>(r, "format"), &l.quant.format))
     fail(r.loc, fmt::format("unknown format '{}': expected int, fp8-e4m3, fp8-e5m2 or lns", get<std::string>(r, "format")));
   if (l.op == Op::Input) {
@@ -282,6 +287,7 @@ graph::Layer to_layer(const Record& r, const graph::Graph& so_far) {
   if (l.op == Op::MaxPool || l.op == Op::AvgPool) l.ceil_mode = r.j.contains("ceil_mode") && get<bool>(r, "ceil_mode");
   if (l.op == Op::Conv) {
     l.groups = static_cast<int>(get<int64_t>(r, "groups"));
+    if (l.groups < 1) fail(r.loc, "field 'groups' must be at least 1");
     if (r.j.contains("dilation")) {
       auto d = ints(r, "dilation", 2);
       l.dh = int(d[0]), l.dw = int(d[1]);
@@ -290,8 +296,8 @@ graph::Layer to_layer(const Record& r, const graph::Graph& so_far) {
   if (l.has_weights()) {
     l.out_channels = shape_of(r, "output_shape").c;
     l.has_bias = get<bool>(r, "bias");
-    l.quant.weight_bits = static_cast<int>(get<int64_t>(r, "weight_bits"));
-    if (r.j.contains("bias_bits")) l.quant.bias_bits = static_cast<int>(get<int64_t>(r, "bias_bits"));
+    l.quant.weight_bits = bits("weight_bits");
+    if (r.j.contains("bias_bits")) l.quant.bias_bits = bits("bias_bits");
     need(r, "macs");
   }
   if (l.op == Op::Activation && !graph::parse_act(get<std::string>(r, "act"), &l.act))
@@ -327,8 +333,16 @@ Trace read_trace(const std::string& path) {
   std::vector<Record> recs = csv ? read_csv(in, path, &header) : read_jsonl(in, path, &header);
   if (recs.empty()) fail({path, 0}, "the trace has no layer records");
   Trace t;
-  t.model = header.contains("model") ? header["model"].get<std::string>() : std::filesystem::path(path).stem().string();
-  t.hardware = header.contains("hardware") ? header["hardware"].get<std::string>() : "";
+  auto text = [&](const char* key, const std::string& otherwise) {
+    if (!header.contains(key)) return otherwise;
+    if (!header[key].is_string()) fail({path, 1}, fmt::format("header field '{}' must be a string", key));
+    return header[key].get<std::string>();
+  };
+  t.model = text("model", std::filesystem::path(path).stem().string());
+  t.hardware = text("hardware", "");
+  t.mode = text("mode", "");
+  if (!t.mode.empty() && t.mode != "steady" && t.mode != "cold")
+    fail({path, 1}, fmt::format("header mode '{}' is not steady or cold", t.mode));
   graph::GraphBuilder b(t.model, path);
   for (const auto& r : recs) {
     check_keys(r);
