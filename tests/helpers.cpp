@@ -148,6 +148,14 @@ CliResult run_cli(const std::string& args) {
 
 std::string source_dir() { return NNASIM_SOURCE_DIR; }
 
+std::string hw_path(const std::string& name) { return source_dir() + "/configs/hw/" + name + ".yaml"; }
+
+nlohmann::json run_cli_json(const std::string& args) {
+  CliResult r = run_cli(args + " --format json");
+  if (r.status != 0) throw std::runtime_error(fmt::format("nnasim {} exited {}: {}", args, r.status, r.err));
+  return nlohmann::json::parse(r.out);
+}
+
 std::string temp_file(const std::string& name, const std::string& content) {
   auto dir = std::filesystem::temp_directory_path() / fmt::format("nnasim_test_{}", getpid());
   std::filesystem::create_directories(dir);

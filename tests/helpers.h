@@ -30,6 +30,11 @@ struct CliResult {
 CliResult run_cli(const std::string& args);
 
 std::string source_dir();
+// configs/hw/NAME.yaml of the source tree.
+std::string hw_path(const std::string& name);
+// Runs the CLI with `--format json` appended; throws std::runtime_error (with its stderr) unless
+// it exits 0, and returns the parsed report.
+nlohmann::json run_cli_json(const std::string& args);
 std::string temp_file(const std::string& name, const std::string& content);
 
 }  // namespace nnasim::test

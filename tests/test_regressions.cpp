@@ -13,27 +13,20 @@ using nnasim::test::source_dir;
 using nnasim::test::temp_file;
 
 namespace {
-std::string hw(const std::string& n) { return source_dir() + "/configs/hw/" + n + ".yaml"; }
-json ok_json(const std::string& args) {
-  auto r = run_cli(args + " --format json");
-  INFO(args << "\n" << r.err);
-  REQUIRE(r.status == 0);
-  return json::parse(r.out);
-}
 }  // namespace
 
 TEST_CASE("regression: steady mode with a small OCM plans every layer", "[regression]") {
   // Resident weights once removed the reduction-split tilings that gave layers their smallest
   // working set ("lost its working set", exit 1).
-  ok_json("run --model resnet50 --set ocm.size='256 KiB'");
-  ok_json("run --model hardnet85 --set ocm.size='512 KiB'");
-  ok_json("run --hw " + hw("scalesim-32x32-os") + " --model " + source_dir() +
+  nnasim::test::run_cli_json("run --model resnet50 --set ocm.size='256 KiB'");
+  nnasim::test::run_cli_json("run --model hardnet85 --set ocm.size='512 KiB'");
+  nnasim::test::run_cli_json("run --hw " + nnasim::test::hw_path("scalesim-32x32-os") + " --model " + source_dir() +
           "/../shared/data/scalesim-topologies/test.csv");
 }
 
 TEST_CASE("regression: every SCALE-Sim row reads its own ifmap from DRAM", "[regression]") {
   // alexnet.csv in cold mode with ample OCM: each row's ifmap and weights come in at least once.
-  auto j = ok_json("run --mode cold --set ocm.size='64 MiB' --hw " + hw("scalesim-32x32-os") + " --model " +
+  auto j = nnasim::test::run_cli_json("run --mode cold --set ocm.size='64 MiB' --hw " + nnasim::test::hw_path("scalesim-32x32-os") + " --model " +
                    source_dir() + "/../shared/data/scalesim-topologies/alexnet.csv");
   // ifmaps (1 byte per element): 224*224*3 + 27*27*96 + 13*13*256 + 13*13*384 + 13*13*384.
   const int64_t ifmaps = 224 * 224 * 3 + 27 * 27 * 96 + 13 * 13 * 256 + 13 * 13 * 384 + 13 * 13 * 384;
@@ -51,11 +44,11 @@ TEST_CASE("regression: a batch other than 1 is an input error", "[regression][er
 
 TEST_CASE("regression: replay takes the recorded mode unless told otherwise", "[regression][trace]") {
   auto trace = temp_file("cold.jsonl", "");
-  auto run = ok_json("run --mode cold --model " + source_dir() + "/models/tinynet.yaml --trace-out " + trace);
-  auto rep = ok_json("replay --hw " + hw("series4-1core") + " --trace " + trace);
+  auto run = nnasim::test::run_cli_json("run --mode cold --model " + source_dir() + "/models/tinynet.yaml --trace-out " + trace);
+  auto rep = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + trace);
   CHECK(rep["mode"] == "cold");
   CHECK(rep["inference"]["seconds"].get<double>() == Approx(run["inference"]["seconds"].get<double>()).epsilon(1e-12));
-  CHECK(ok_json("replay --mode steady --hw " + hw("series4-1core") + " --trace " + trace)["mode"] == "steady");
+  CHECK(nnasim::test::run_cli_json("replay --mode steady --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + trace)["mode"] == "steady");
 }
 
 TEST_CASE("regression: trace fields are validated", "[regression][trace][errors]") {
@@ -88,9 +81,9 @@ TEST_CASE("regression: trace fields are validated", "[regression][trace][errors]
 TEST_CASE("regression: sub-byte activations add up without rounding drift", "[regression][conservation]") {
   // 4-bit activations, cold, small OCM (many tiles): DRAM writes are exactly the final output's
   // bytes plus the spilled outputs' bytes, with no extra byte per tile.
-  auto j = ok_json("run --mode cold --act-bits 4 --set ocm.size='32 KiB' --model " + source_dir() + "/models/tinynet.yaml");
+  auto j = nnasim::test::run_cli_json("run --mode cold --act-bits 4 --set ocm.size='32 KiB' --model " + source_dir() + "/models/tinynet.yaml");
   int64_t spilled = 0, stored = 0;
-  auto info = ok_json("info --model " + source_dir() + "/models/tinynet.yaml");
+  auto info = nnasim::test::run_cli_json("info --model " + source_dir() + "/models/tinynet.yaml");
   for (size_t i = 0; i < j["layers"].size(); ++i) {
     const auto& l = j["layers"][i];
     stored += l["dram_write_bytes"].get<int64_t>();

@@ -16,7 +16,6 @@ using nnasim::test::source_dir;
 using nnasim::test::temp_file;
 
 namespace {
-std::string hw(const std::string& n) { return source_dir() + "/configs/hw/" + n + ".yaml"; }
 std::string tinynet() { return source_dir() + "/models/tinynet.yaml"; }
 std::string slurp(const std::string& p) {
   std::ifstream in(p);
@@ -37,16 +36,10 @@ std::string write_lines(const std::string& name, const std::vector<json>& recs) 
   for (const auto& r : recs) text += r.dump() + "\n";
   return temp_file(name, text);
 }
-json run_json(const std::string& args) {
-  auto r = run_cli(args + " --format json");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
-  return json::parse(r.out);
-}
 // A recorded tinynet trace on series4-1core.
 std::string recorded() {
   auto path = temp_file("tinynet.jsonl", "");
-  auto r = run_cli("run --hw " + hw("series4-1core") + " --model " + tinynet() + " --trace-out " + path + " -o /dev/null");
+  auto r = run_cli("run --hw " + nnasim::test::hw_path("series4-1core") + " --model " + tinynet() + " --trace-out " + path + " -o /dev/null");
   REQUIRE(r.status == 0);
   return path;
 }
@@ -61,8 +54,8 @@ void expect_error(const std::string& trace, int line, const std::string& words) 
 
 TEST_CASE("trace: record then replay on the same hardware reproduces the totals", "[trace]") {
   auto path = recorded();
-  auto run = run_json("run --hw " + hw("series4-1core") + " --model " + tinynet());
-  auto rep = run_json("replay --hw " + hw("series4-1core") + " --trace " + path);
+  auto run = nnasim::test::run_cli_json("run --hw " + nnasim::test::hw_path("series4-1core") + " --model " + tinynet());
+  auto rep = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + path);
   CHECK(rep["inference"]["seconds"].get<double>() == Approx(run["inference"]["seconds"].get<double>()).epsilon(1e-12));
   CHECK(rep["dram"]["read_bytes"] == run["dram"]["read_bytes"]);
   CHECK(rep["dram"]["write_bytes"] == run["dram"]["write_bytes"]);
@@ -77,14 +70,14 @@ TEST_CASE("trace: record then replay on the same hardware reproduces the totals"
 
 TEST_CASE("trace: replay on series4-8core is faster than on series4-1core, without the model file", "[trace]") {
   auto path = recorded();
-  auto one = run_json("replay --hw " + hw("series4-1core") + " --trace " + path);
-  auto eight = run_json("replay --hw " + hw("series4-8core") + " --trace " + path);
+  auto one = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + path);
+  auto eight = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-8core") + " --trace " + path);
   CHECK(eight["inference"]["seconds"].get<double>() < one["inference"]["seconds"].get<double>());
   CHECK(eight["hardware"] == "series4-8core");
   // The shipped ResNet-50 trace replays on both as well.
   auto shipped = source_dir() + "/traces/resnet50-series4-1core.jsonl";
-  auto r1 = run_json("replay --hw " + hw("series4-1core") + " --trace " + shipped);
-  auto r8 = run_json("replay --hw " + hw("series4-8core") + " --trace " + shipped);
+  auto r1 = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + shipped);
+  auto r8 = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-8core") + " --trace " + shipped);
   CHECK(r8["inference"]["seconds"].get<double>() < r1["inference"]["seconds"].get<double>());
   CHECK(r1["model"] == "resnet50");
 }
@@ -93,7 +86,7 @@ TEST_CASE("trace: measured times 10% above the simulated ones report +10% per la
   auto recs = lines(recorded());
   for (size_t i = 2; i < recs.size(); ++i) recs[i]["measured_seconds"] = recs[i]["seconds"].get<double>() * 1.1;
   auto path = write_lines("measured.jsonl", recs);
-  auto rep = run_json("replay --hw " + hw("series4-1core") + " --trace " + path);
+  auto rep = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + path);
   for (const auto& l : rep["layers"]) {
     if (l["seconds"].get<double>() == 0) continue;
     CHECK(l["error_pct"].get<double>() == Approx(10.0).epsilon(1e-6));
@@ -105,16 +98,16 @@ TEST_CASE("trace: measured times 10% above the simulated ones report +10% per la
 
 TEST_CASE("trace: the CSV form replays like the JSON Lines form", "[trace]") {
   auto csv = source_dir() + "/traces/handwritten-measured.csv";
-  auto rep = run_json("replay --hw " + hw("series4-1core") + " --trace " + csv);
+  auto rep = nnasim::test::run_cli_json("replay --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + csv);
   CHECK(rep["layers"].size() >= 4);
   CHECK(rep.contains("measured"));
-  auto table = run_cli("replay --hw " + hw("series4-1core") + " --trace " + csv);
+  auto table = run_cli("replay --hw " + nnasim::test::hw_path("series4-1core") + " --trace " + csv);
   CHECK_THAT(table.out, Catch::Contains("largest disagreements"));
 }
 
 TEST_CASE("trace: the timeline parses, its tracks never overlap, and every layer appears", "[trace][timeline]") {
   auto path = temp_file("timeline.json", "");
-  auto r = run_cli("run --hw " + hw("series4-8core") + " --model " + tinynet() + " --timeline " + path + " -o /dev/null");
+  auto r = run_cli("run --hw " + nnasim::test::hw_path("series4-8core") + " --model " + tinynet() + " --timeline " + path + " -o /dev/null");
   REQUIRE(r.status == 0);
   json doc = json::parse(slurp(path));
   std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> tracks;
@@ -131,7 +124,7 @@ TEST_CASE("trace: the timeline parses, its tracks never overlap, and every layer
     std::sort(v.begin(), v.end());
     for (size_t i = 1; i < v.size(); ++i) CHECK(v[i].first >= v[i - 1].second - 1e-9);
   }
-  auto info = run_json("info --model " + tinynet());
+  auto info = nnasim::test::run_cli_json("info --model " + tinynet());
   for (const auto& l : info["layers"]) CHECK(names.count(l["name"].get<std::string>()) == 1);
 }
 
