@@ -127,9 +127,7 @@ nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sc
   return j;
 }
 
-CliResult run_cli(const std::string& args) {
-  std::string err_path = std::filesystem::temp_directory_path() / fmt::format("nnasim_err_{}", getpid());
-  std::string cmd = fmt::format("{} {} 2>{}", NNASIM_BINARY, args, err_path);
+CliResult run_shell(const std::string& cmd) {
   CliResult res;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return res;
@@ -138,6 +136,12 @@ CliResult run_cli(const std::string& args) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) res.out.append(buf, n);
   int st = pclose(p);
   res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return res;
+}
+
+CliResult run_cli(const std::string& args) {
+  std::string err_path = std::filesystem::temp_directory_path() / fmt::format("nnasim_err_{}", getpid());
+  CliResult res = run_shell(fmt::format("{} {} 2>{}", NNASIM_BINARY, args, err_path));
   std::ifstream e(err_path);
   std::stringstream ss;
   ss << e.rdbuf();

@@ -28,6 +28,8 @@ struct CliResult {
 };
 // Runs build/nnasim with the given arguments (a shell-quoted string), capturing both streams.
 CliResult run_cli(const std::string& args);
+// Runs a shell command line; `out` is its stdout, `err` stays empty.
+CliResult run_shell(const std::string& cmd);
 
 std::string source_dir();
 // configs/hw/NAME.yaml of the source tree.

@@ -59,22 +59,8 @@ std::vector<std::string> values(const sweep::SweepSpec& s, const std::string& ke
   return {};
 }
 
-// Runs a shell command, capturing stdout and stderr together.
-struct Sh {
-  int status = -1;
-  std::string out;
-};
-Sh sh(const std::string& cmd) {
-  Sh r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+// A shell command with stdout and stderr together.
+nnasim::test::CliResult sh(const std::string& cmd) { return nnasim::test::run_shell(cmd + " 2>&1"); }
 
 std::string q(const std::string& s) { return "'" + s + "'"; }
 

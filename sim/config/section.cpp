@@ -1,5 +1,7 @@
 #include "sim/config/section.h"
 
+#include "sim/common/parse.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -137,28 +139,16 @@ void Section::check_bounds(const Param& p, double v) const {
 
 int64_t Section::integer(const std::string& key) const {
   std::string s = scalar(key);
-  size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size()) fail(key, fmt::format("'{}' is not an integer", s));
+  int64_t v = 0;
+  if (!parse_integer(s, &v)) fail(key, fmt::format("'{}' is not an integer", s));
   check_bounds(param(key), static_cast<double>(v));
   return v;
 }
 
 double Section::real(const std::string& key) const {
   std::string s = scalar(key);
-  size_t used = 0;
   double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !std::isfinite(v)) fail(key, fmt::format("'{}' is not a number", s));
+  if (!parse_real(s, &v)) fail(key, fmt::format("'{}' is not a number", s));
   check_bounds(param(key), v);
   return v;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "sim/common/parse.h"
 #include "sim/config/section.h"
 #include "sim/graph/passes.h"
 #include "sim/trace/trace.h"
@@ -60,28 +61,16 @@ std::string trim(std::string s) {
 // A CSV cell -> JSON by the key's type. Lists: "1x3x224x224" for shapes, "a;b" for names.
 json cell(const std::string& key, const std::string& v, const SourceLoc& loc) {
   auto num = [&](const std::string& s) -> int64_t {
-    size_t used = 0;
     int64_t x = 0;
-    try {
-      x = std::stoll(s, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used == 0 || used != s.size()) fail(loc, fmt::format("'{}': '{}' is not an integer", key, s));
+    if (!parse_integer(s, &x)) fail(loc, fmt::format("'{}': '{}' is not an integer", key, s));
     return x;
   };
   switch (keys().at(key)) {
     case T::Str: return v;
     case T::Int: return num(v);
     case T::Real: {
-      size_t used = 0;
       double x = 0;
-      try {
-        x = std::stod(v, &used);
-      } catch (...) {
-        used = 0;
-      }
-      if (used == 0 || used != v.size()) fail(loc, fmt::format("'{}': '{}' is not a number", key, v));
+      if (!parse_real(v, &x)) fail(loc, fmt::format("'{}': '{}' is not a number", key, v));
       return x;
     }
     case T::Bool:
