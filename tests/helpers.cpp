@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "sim/graph/passes.h"
-#include "sim/report/pipeline.h"
+#include "sim/run/run.h"
 #include "sim/report/writers.h"
 
 namespace nnasim::test {
@@ -99,7 +99,7 @@ nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sc
     try {
       sched::SchedOptions so;
       so.mode = mode;
-      auto r = report::simulate_inference(g, hw, so);
+      auto r = run::simulate_inference(g, hw, so);
       out = report::to_json(r.report).dump();
     } catch (const std::exception& e) {
       out = nlohmann::json{{"error", e.what()}}.dump();

@@ -18,7 +18,7 @@ TEST_CASE("program: write, read back, write again gives the same text", "[progra
   std::stringstream a;
   s.program.write(a);
   std::stringstream in(a.str());
-  sched::Program back = sched::Program::read(in, "<memory>");
+  program::Program back = program::Program::read(in, "<memory>");
   std::stringstream b;
   back.write(b);
   CHECK(a.str() == b.str());
@@ -33,7 +33,7 @@ TEST_CASE("program: write, read back, write again gives the same text", "[progra
 TEST_CASE("program: a malformed program is an error at its line", "[program][errors]") {
   std::stringstream bad("nnasim_program 1 cores 1 layers 1 commands 1 preload 0\nlayer a conv\nfly 0 0\n");
   try {
-    sched::Program::read(bad, "p.txt");
+    program::Program::read(bad, "p.txt");
     FAIL("expected an error");
   } catch (const InputError& e) {
     CHECK(e.loc().line == 3);

@@ -4,7 +4,7 @@
 
 #include "sim/cli/commands.h"
 #include "sim/common/error.h"
-#include "sim/report/pipeline.h"
+#include "sim/run/run.h"
 #include "sim/report/writers.h"
 #include "sim/trace/trace.h"
 
@@ -24,7 +24,7 @@ int replay(const ReplayArgs& a) {
   const auto mode = parse_mode(!a.mode.empty() ? a.mode : !t.mode.empty() ? t.mode : "steady");
   sched::SchedOptions so;
   so.mode = mode;
-  report::RunOutput out = report::simulate_inference(t.graph, hw, so);
+  run::RunOutput out = run::simulate_inference(t.graph, hw, so);
   trace::attach_measured(out.report, t);
   if (!a.trace_out.empty()) emit(a.trace_out, [&](std::ostream& os) { trace::write_trace(os, t.graph, hw, out); });
   if (!a.timeline.empty()) emit(a.timeline, [&](std::ostream& os) { trace::write_timeline(os, t.graph, hw, out); });

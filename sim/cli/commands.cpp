@@ -7,11 +7,9 @@
 
 #include "sim/common/error.h"
 #include "sim/config/hw_config.h"
-#include "sim/graph/load.h"
 #include "sim/graph/passes.h"
-#include "sim/report/pipeline.h"
+#include "sim/run/run.h"
 #include "sim/report/writers.h"
-#include "sim/graph/compress.h"
 #include "sim/trace/trace.h"
 
 #ifndef NNASIM_SOURCE_DIR
@@ -95,17 +93,15 @@ int run(const RunArgs& a) {
   const auto fmt_out = report::parse_format(a.format, "--format");
   const auto mode = parse_mode(a.mode);
   HardwareSpec hw = config::load_hardware(a.hw.empty() ? default_hw_path() : a.hw, parse_sets(a.sets));
-  graph::LoadOptions lo;
-  lo.allow_unknown_ops = a.allow_unknown_ops;
-  graph::Graph g = graph::load_model(a.model.empty() ? default_model() : a.model, lo);
-  graph::prepare(g, prepare_options(a.weight_bits, a.act_bits, a.number_format));
-  if (!a.compress.empty()) {
-    graph::cluster_compress(g, graph::parse_compress(a.compress, {"--compress", 0}));
-    graph::annotate(g);
-  }
+  run::ModelSpec ms;
+  ms.model = a.model.empty() ? default_model() : a.model;
+  ms.allow_unknown_ops = a.allow_unknown_ops;
+  ms.prepare = prepare_options(a.weight_bits, a.act_bits, a.number_format);
+  ms.compress = a.compress;
+  graph::Graph g = run::load_prepared(ms);
   sched::SchedOptions so;
   so.mode = mode;
-  report::RunOutput out = report::simulate_inference(g, hw, so);
+  run::RunOutput out = run::simulate_inference(g, hw, so);
   if (!a.program_out.empty()) emit(a.program_out, [&](std::ostream& os) { out.schedule.program.write(os); });
   if (!a.trace_out.empty()) emit(a.trace_out, [&](std::ostream& os) { trace::write_trace(os, g, hw, out); });
   if (!a.timeline.empty()) emit(a.timeline, [&](std::ostream& os) { trace::write_timeline(os, g, hw, out); });
@@ -115,14 +111,12 @@ int run(const RunArgs& a) {
 
 int info(const InfoArgs& a) {
   const auto f = report::parse_format(a.format, "--format");
-  graph::LoadOptions lo;
-  lo.allow_unknown_ops = a.allow_unknown_ops;
-  graph::Graph g = graph::load_model(a.model, lo);
-  graph::prepare(g, prepare_options(a.weight_bits, std::nullopt, ""));
-  if (!a.compress.empty()) {
-    graph::cluster_compress(g, graph::parse_compress(a.compress, {"--compress", 0}));
-    graph::annotate(g);
-  }
+  run::ModelSpec ms;
+  ms.model = a.model;
+  ms.allow_unknown_ops = a.allow_unknown_ops;
+  ms.prepare = prepare_options(a.weight_bits, std::nullopt, "");
+  ms.compress = a.compress;
+  graph::Graph g = run::load_prepared(ms);
   emit(a.output, [&](std::ostream& os) { report::write_info(os, g, f); });
   return 0;
 }

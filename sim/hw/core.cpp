@@ -2,7 +2,7 @@
 
 namespace nnasim::hw {
 
-Core::Core(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb,
+Core::Core(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb,
            DramChannel& dram, int64_t ocm_preload)
     : sc_module(name),
       ocm_(std::string(this->name()) + ".ocm", hw.ocm, ocm_preload),
@@ -11,12 +11,12 @@ Core::Core(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Pr
       lns_("lns_unit", hw, prog, sb, ocm_),
       vec_("vector_unit", hw, prog, sb, ocm_) {}
 
-void Core::enqueue(uint32_t id, sched::Unit u) {
+void Core::enqueue(uint32_t id, program::Unit u) {
   switch (u) {
-    case sched::Unit::Mac: mac_.enqueue(id); break;
-    case sched::Unit::Dma: dma_.enqueue(id); break;
-    case sched::Unit::Lns: lns_.enqueue(id); break;
-    case sched::Unit::Vec: vec_.enqueue(id); break;
+    case program::Unit::Mac: mac_.enqueue(id); break;
+    case program::Unit::Dma: dma_.enqueue(id); break;
+    case program::Unit::Lns: lns_.enqueue(id); break;
+    case program::Unit::Vec: vec_.enqueue(id); break;
   }
 }
 

@@ -9,11 +9,11 @@ namespace nnasim::hw {
 
 class Dma : public UnitBase {
  public:
-  Dma(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb, Ocm& ocm,
+  Dma(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb, Ocm& ocm,
       DramChannel& dram);
 
  protected:
-  void execute(const sched::Command& c) override;
+  void execute(const program::Command& c) override;
 
  private:
   DramChannel& dram_;

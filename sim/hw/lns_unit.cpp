@@ -6,7 +6,7 @@
 
 namespace nnasim::hw {
 
-LnsUnit::LnsUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb,
+LnsUnit::LnsUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb,
                  Ocm& ocm)
     : UnitBase(name, prog, sb, ocm), hw_(hw) {}
 
@@ -15,7 +15,7 @@ int64_t LnsUnit::cycles(int64_t conversions) const {
   return hw_.lns.latency_cycles + static_cast<int64_t>(std::ceil(double(conversions) / hw_.lns.conversions_per_cycle));
 }
 
-void LnsUnit::execute(const sched::Command& c) {
+void LnsUnit::execute(const program::Command& c) {
   stats_.ops += c.ops;
   sc_core::wait(sc_core::sc_time(double(cycles(c.ops)) / hw_.clock_hz, sc_core::SC_SEC));
 }

@@ -10,11 +10,11 @@ namespace nnasim::hw {
 
 class LnsUnit : public UnitBase {
  public:
-  LnsUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb, Ocm& ocm);
+  LnsUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb, Ocm& ocm);
   int64_t cycles(int64_t conversions) const;
 
  protected:
-  void execute(const sched::Command& c) override;
+  void execute(const program::Command& c) override;
 
  private:
   const HardwareSpec& hw_;

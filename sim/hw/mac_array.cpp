@@ -4,16 +4,16 @@
 
 namespace nnasim::hw {
 
-MacArray::MacArray(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb,
+MacArray::MacArray(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb,
                    Ocm& ocm)
     : UnitBase(name, prog, sb, ocm), hw_(hw) {}
 
-int64_t MacArray::cycles(const sched::Command& c) const {
+int64_t MacArray::cycles(const program::Command& c) const {
   return mac_tile_cycles(hw_, c.gemm, c.format, c.weight_bits, c.act_bits, c.ocm_read + c.ocm_write);
 }
 
-void MacArray::execute(const sched::Command& c) {
-  if (c.kind != sched::Kind::Compute) return;  // Sync
+void MacArray::execute(const program::Command& c) {
+  if (c.kind != program::Kind::Compute) return;  // Sync
   stats_.ops += c.ops;
   sc_core::wait(sc_core::sc_time(double(cycles(c)) / hw_.clock_hz, sc_core::SC_SEC));
 }

@@ -9,11 +9,11 @@ namespace nnasim::hw {
 
 class MacArray : public UnitBase {
  public:
-  MacArray(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb, Ocm& ocm);
-  int64_t cycles(const sched::Command& c) const;
+  MacArray(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb, Ocm& ocm);
+  int64_t cycles(const program::Command& c) const;
 
  protected:
-  void execute(const sched::Command& c) override;
+  void execute(const program::Command& c) override;
 
  private:
   const HardwareSpec& hw_;

@@ -2,7 +2,7 @@
 
 namespace nnasim::hw {
 
-Scoreboard::Scoreboard(const sched::Program& p)
+Scoreboard::Scoreboard(const program::Program& p)
     : dependents_(p.cmds.size()), pending_(p.cmds.size(), 0), stream_(p.cmds.size(), nullptr), timing_(p.cmds.size()) {
   for (uint32_t i = 0; i < p.cmds.size(); ++i)
     for (uint32_t d : p.cmds[i].deps) {

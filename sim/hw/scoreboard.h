@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "sim/sched/program.h"
+#include "sim/program/program.h"
 
 namespace nnasim::hw {
 
@@ -18,7 +18,7 @@ struct CommandTiming {
 
 class Scoreboard {
  public:
-  explicit Scoreboard(const sched::Program& p);
+  explicit Scoreboard(const program::Program& p);
   // Gives a command's stream; `ready` is that stream's event (owned by the unit).
   void bind(uint32_t id, sc_core::sc_event* ready) { stream_[id] = ready; }
   void wait_ready(uint32_t id);   // from the SC_THREAD of the command's stream

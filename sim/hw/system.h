@@ -23,18 +23,18 @@ struct SimResult {
 
 class System : public sc_core::sc_module {
  public:
-  System(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog);
+  System(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog);
   ~System() override;
   SimResult result() const;
   const Scoreboard& scoreboard() const { return sb_; }
 
  private:
-  const sched::Program& prog_;
+  const program::Program& prog_;
   Scoreboard sb_;
   SharedBandwidthDram dram_;
   std::vector<std::unique_ptr<Core>> cores_;
 };
 
-SimResult simulate(const HardwareSpec& hw, const sched::Program& prog);
+SimResult simulate(const HardwareSpec& hw, const program::Program& prog);
 
 }  // namespace nnasim::hw

@@ -20,15 +20,11 @@
 #include <cstdint>
 
 #include "sim/config/hw_spec.h"
+#include "sim/program/gemm.h"
 
 namespace nnasim::hw {
 
-struct Gemm {
-  int64_t m = 0;       // output pixels
-  int64_t k = 0;       // reduction per group
-  int64_t n = 0;       // filters per group
-  int64_t groups = 1;  // independent GEMMs of the same size
-};
+using program::Gemm;
 
 inline int64_t fold_cycles(int64_t r, int64_t c, int64_t t) { return 2 * r + c + t - 2; }
 

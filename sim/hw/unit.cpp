@@ -2,14 +2,14 @@
 
 namespace nnasim::hw {
 
-UnitBase::UnitBase(sc_core::sc_module_name name, const sched::Program& prog, Scoreboard& sb, Ocm& ocm)
+UnitBase::UnitBase(sc_core::sc_module_name name, const program::Program& prog, Scoreboard& sb, Ocm& ocm)
     : sc_module(name), ocm_(ocm), prog_(prog), sb_(sb) {
   SC_THREAD(run);
 }
 
 void UnitBase::run() {
   for (uint32_t id : queue_) {
-    const sched::Command& c = prog_.cmds[id];
+    const program::Command& c = prog_.cmds[id];
     sb_.wait_ready(id);
     sb_.started(id);
     const double t0 = sc_core::sc_time_stamp().to_seconds();

@@ -10,7 +10,7 @@
 
 #include "sim/hw/ocm.h"
 #include "sim/hw/scoreboard.h"
-#include "sim/sched/program.h"
+#include "sim/program/program.h"
 
 namespace nnasim::hw {
 
@@ -23,7 +23,7 @@ struct UnitStats {
 class UnitBase : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(UnitBase);
-  UnitBase(sc_core::sc_module_name name, const sched::Program& prog, Scoreboard& sb, Ocm& ocm);
+  UnitBase(sc_core::sc_module_name name, const program::Program& prog, Scoreboard& sb, Ocm& ocm);
   void enqueue(uint32_t id) {
     queue_.push_back(id);
     sb_.bind(id, &ready_);
@@ -32,13 +32,13 @@ class UnitBase : public sc_core::sc_module {
 
  protected:
   // Performs one command, waiting for its duration.
-  virtual void execute(const sched::Command& c) = 0;
+  virtual void execute(const program::Command& c) = 0;
   UnitStats stats_;
   Ocm& ocm_;
 
  private:
   void run();
-  const sched::Program& prog_;
+  const program::Program& prog_;
   Scoreboard& sb_;
   std::vector<uint32_t> queue_;
   sc_core::sc_event ready_;  // fires when the head command's last dependency finishes

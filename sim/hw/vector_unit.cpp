@@ -4,15 +4,15 @@
 
 namespace nnasim::hw {
 
-VectorUnit::VectorUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog,
+VectorUnit::VectorUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog,
                        Scoreboard& sb, Ocm& ocm)
     : UnitBase(name, prog, sb, ocm), hw_(hw) {}
 
-int64_t VectorUnit::cycles(const sched::Command& c) const {
+int64_t VectorUnit::cycles(const program::Command& c) const {
   return vector_tile_cycles(hw_, c.ops, c.ocm_read + c.ocm_write);
 }
 
-void VectorUnit::execute(const sched::Command& c) {
+void VectorUnit::execute(const program::Command& c) {
   stats_.ops += c.ops;
   sc_core::wait(sc_core::sc_time(double(cycles(c)) / hw_.clock_hz, sc_core::SC_SEC));
 }

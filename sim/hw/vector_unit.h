@@ -7,12 +7,12 @@ namespace nnasim::hw {
 
 class VectorUnit : public UnitBase {
  public:
-  VectorUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const sched::Program& prog, Scoreboard& sb,
+  VectorUnit(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb,
              Ocm& ocm);
-  int64_t cycles(const sched::Command& c) const;
+  int64_t cycles(const program::Command& c) const;
 
  protected:
-  void execute(const sched::Command& c) override;
+  void execute(const program::Command& c) override;
 
  private:
   const HardwareSpec& hw_;

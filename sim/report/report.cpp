@@ -9,7 +9,7 @@ namespace nnasim::report {
 
 Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::Schedule& s,
                     const hw::SimResult& r) {
-  using sched::Kind;
+  using program::Kind;
   const auto& prog = s.program;
   const int L = static_cast<int>(g.layers.size());
   const int n = hw.cores;

@@ -1,9 +1,18 @@
 // The scheduler: Graph + HardwareSpec -> Plan -> Program.
 #pragma once
 #include "sim/sched/plan.h"
-#include "sim/sched/program.h"
+#include "sim/program/program.h"
 
 namespace nnasim::sched {
+
+// The scheduler speaks the Program's vocabulary.
+using program::Command;
+using program::Kind;
+using program::kUnits;
+using program::Program;
+using program::to_string;
+using program::Unit;
+using program::unit_of;
 
 struct Schedule {
   Plan plan;

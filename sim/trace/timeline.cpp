@@ -9,9 +9,9 @@
 namespace nnasim::trace {
 
 using nlohmann::ordered_json;
-using sched::Kind;
+using program::Kind;
 
-void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const report::RunOutput& run,
+void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const run::RunOutput& run,
                     size_t max_slices) {
   const auto& prog = run.schedule.program;
   const auto& timing = run.sim.timing;
@@ -27,8 +27,8 @@ void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec&
   };
   for (int c = 0; c < n; ++c) {
     meta(c, 0, "process_name", fmt::format("core {}", c));
-    for (int u = 0; u < sched::kUnits; ++u)
-      meta(c, u, "thread_name", sched::to_string(static_cast<sched::Unit>(u)));
+    for (int u = 0; u < program::kUnits; ++u)
+      meta(c, u, "thread_name", program::to_string(static_cast<program::Unit>(u)));
   }
   meta(dram_pid, 0, "process_name", "DRAM channel");
   meta(dram_pid, 0, "thread_name", "transfers");
@@ -41,10 +41,10 @@ void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec&
     double start = 0, end = 0;
     int64_t bytes = 0, ops = 0, count = 0;
   };
-  std::vector<Open> open(size_t(n) * sched::kUnits);
+  std::vector<Open> open(size_t(n) * program::kUnits);
   auto flush = [&](int core, int unit, Open& o) {
     if (!o.live) return;
-    ordered_json args = {{"kind", sched::to_string(o.kind)}, {"commands", o.count}};
+    ordered_json args = {{"kind", program::to_string(o.kind)}, {"commands", o.count}};
     if (o.bytes) args["dram_bytes"] = o.bytes;
     if (o.ops) args["ops"] = o.ops;
     // Microseconds, as the trace-event format expects.
@@ -59,8 +59,8 @@ void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec&
     const auto& c = prog.cmds[i];
     if (c.kind == Kind::Sync) continue;
     const auto& t = timing[i];
-    const int unit = static_cast<int>(sched::unit_of(c.kind));
-    Open& o = open[size_t(c.core) * sched::kUnits + unit];
+    const int unit = static_cast<int>(program::unit_of(c.kind));
+    Open& o = open[size_t(c.core) * program::kUnits + unit];
     if (o.live && (!aggregate || o.layer != c.layer || o.kind != c.kind)) flush(c.core, unit, o);
     if (!o.live) o = {true, c.layer, c.kind, t.start, t.end, 0, 0, 0};
     o.end = t.end;
@@ -70,14 +70,14 @@ void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec&
     if ((c.kind == Kind::Load || c.kind == Kind::Store) && t.end > t.start) {
       ev.push_back({{"ph", "X"}, {"pid", dram_pid}, {"tid", 0}, {"name", g.layers[c.layer].name},
                     {"ts", t.start * 1e6}, {"dur", (t.end - t.start) * 1e6},
-                    {"args", {{"core", c.core}, {"kind", sched::to_string(c.kind)}, {"bytes", c.dram_bytes}}}});
+                    {"args", {{"core", c.core}, {"kind", program::to_string(c.kind)}, {"bytes", c.dram_bytes}}}});
       const double rate = double(c.dram_bytes) / (t.end - t.start);
       dram_edges.push_back({t.start, static_cast<int64_t>(rate)});
       dram_edges.push_back({t.end, -static_cast<int64_t>(rate)});
     }
   }
   for (int c = 0; c < n; ++c)
-    for (int u = 0; u < sched::kUnits; ++u) flush(c, u, open[size_t(c) * sched::kUnits + u]);
+    for (int u = 0; u < program::kUnits; ++u) flush(c, u, open[size_t(c) * program::kUnits + u]);
   // The DRAM slices overlap when cores share the channel: keep them on one track per core instead.
   for (auto& e : ev)
     if (e["ph"] == "X" && e["pid"] == dram_pid) e["tid"] = e["args"]["core"];

@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "sim/graph/graph.h"
-#include "sim/report/pipeline.h"
+#include "sim/run/run.h"
 
 namespace nnasim::trace {
 
 constexpr int kTraceVersion = 1;
 
 // Writes the trace of a run (JSON Lines).
-void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const report::RunOutput& run);
+void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const run::RunOutput& run);
 
 // A loaded trace: the graph it describes and, per layer (same order as graph layers), what the
 // recording run or a device measured.
@@ -41,7 +41,7 @@ void attach_measured(report::Report& r, const Trace& t);
 // unit and vector unit, one for the DRAM channel, and DRAM bandwidth as a counter track. Above
 // `max_slices` commands, consecutive commands of one layer on one track merge into one slice (the
 // metadata says so).
-void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const report::RunOutput& run,
+void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const run::RunOutput& run,
                     size_t max_slices = 200000);
 
 }  // namespace nnasim::trace

@@ -11,7 +11,7 @@ using nlohmann::ordered_json;
 
 static ordered_json shape_json(const graph::Shape& s) { return ordered_json::array({s.n, s.c, s.h, s.w}); }
 
-void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const report::RunOutput& run) {
+void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const run::RunOutput& run) {
   const auto& rep = run.report;
   ordered_json header = {{"nnasim_trace", kTraceVersion},
                          {"model", g.name},

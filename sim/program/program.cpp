@@ -1,4 +1,4 @@
-#include "sim/sched/program.h"
+#include "sim/program/program.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 
 #include "sim/common/error.h"
 
-namespace nnasim::sched {
+namespace nnasim::program {
 
 const char* to_string(Kind k) {
   switch (k) {
@@ -116,4 +116,4 @@ Program Program::read(std::istream& is, const std::string& file) {
   return p;
 }
 
-}  // namespace nnasim::sched
+}  // namespace nnasim::program

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "sim/config/hw_spec.h"
-#include "sim/hw/systolic.h"
+#include "sim/program/gemm.h"
 
-namespace nnasim::sched {
+namespace nnasim::program {
 
 enum class Kind : uint8_t { Load, Store, Compute, Convert, Vector, Sync };
 enum class Unit : uint8_t { Dma, Mac, Lns, Vec };
@@ -28,7 +28,7 @@ struct Command {
   int layer = 0;
   bool weights = false;          // Load: these bytes are weights (for statistics)
   int64_t dram_bytes = 0;        // Load: DRAM -> OCM; Store: OCM -> DRAM
-  hw::Gemm gemm;                 // Compute: the tile on the MAC array
+  Gemm gemm;                     // Compute: the tile on the MAC array
   int weight_bits = 8, act_bits = 8;
   NumFormat format = NumFormat::Int;
   int64_t ops = 0;               // Compute: MACs; Vector: element operations; Convert: conversions
@@ -55,4 +55,4 @@ struct Program {
   static Program read(std::istream& is, const std::string& file);
 };
 
-}  // namespace nnasim::sched
+}  // namespace nnasim::program
