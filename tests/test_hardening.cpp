@@ -95,6 +95,10 @@ TEST_CASE("hardening: YAML that yaml-cpp rejects or would accept wrongly", "[har
       {"clock=[[[[[[", "malformed YAML"},
       {"clock=" + std::string(10000, '['), "malformed YAML"},
       {"clock={a: 1}", "expected a single value"},
+      // Errors inside a structured value point at the option, not at line 1 of the hardware file.
+      {"mac_array.throughput=[{format: int, weight_bits: 8, act_bits: 8, macs_per_cycle: 99999}]", "is more than the array's"},
+      {"dram={bandwidth: 1 B/s, latency: 1 ns}", "'dram.bandwidth': must be between"},
+      {"energy.mac=[{format: int, weight_bits: 8, act_bits: 8}]", "missing required key 'energy.mac[0].energy'"},
       {"clock=\"1.5\\x01GHz\"", "unit '\\x01GHz' is not a frequency"},  // escaped on one line
   };
   for (const auto& c : cases) {
