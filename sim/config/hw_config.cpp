@@ -15,9 +15,10 @@ namespace {
 constexpr double kMinClock = 1e6, kMaxClock = 1e11;          // 1 MHz .. 100 GHz
 constexpr double kMinBandwidth = 1e6, kMaxBandwidth = 1e15;  // 1 MB/s .. 1 PB/s
 constexpr double kMinPerCycle = 1e-3, kMaxPerCycle = 1e9;    // bytes or elements per cycle
-constexpr double kMaxEnergy = 1.0;                           // J per action or per byte
+constexpr double kMaxEnergy = 1.0;                           // J per action
+constexpr double kMaxEnergyPerByte = 1e-6;                   // J per byte (DRAM is ~1e-10)
 constexpr double kMaxPower = 1e4;                            // W
-constexpr double kMaxOcmBytes = 1099511627776.0;             // 1 TiB per core
+constexpr double kMaxOcmBytes = 1e12;                        // 1 TB per core
 
 const std::vector<std::pair<std::string, NumFormat>> kFormats = {
     {"int", NumFormat::Int}, {"fp8-e4m3", NumFormat::Fp8E4M3}, {"fp8-e5m2", NumFormat::Fp8E5M2}, {"lns", NumFormat::Lns}};
@@ -138,7 +139,9 @@ const Table<EnergySpec>& energy_table() {
   static const Table<EnergySpec> t = [] {
     Table<EnergySpec> t;
     auto energy = [&](const char* key, double EnergySpec::*m, Quantity q) -> auto& {
-      return t.param(key, m).quantity(q).range(0, q == Quantity::Power ? kMaxPower : kMaxEnergy);
+      return t.param(key, m).quantity(q).range(0, q == Quantity::Power           ? kMaxPower
+                                                  : q == Quantity::EnergyPerByte ? kMaxEnergyPerByte
+                                                                                 : kMaxEnergy);
     };
     t.list("mac", &EnergySpec::mac, mac_energy_table()).desc("energy per MAC: list of {format, weight_bits, act_bits, energy}");
     energy("lns_add", &EnergySpec::lns_add_j, Quantity::Energy).default_val("0 pJ").desc("one log-domain multiply (exponent addition)");

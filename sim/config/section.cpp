@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace nnasim::config {
@@ -271,7 +272,13 @@ std::string describe(const std::string& section, const std::vector<Param>& param
       case Kind::List: kind = "list"; break;
     }
     std::string key = section.empty() ? p.key : section + "." + p.key;
-    out += fmt::format("  {:<28} {}; {}{}\n", key, kind, p.desc,
+    std::string limits;
+    if (p.max > p.min) {
+      auto v = [&](double x) { return p.kind == Kind::Quantity ? format_quantity(x, p.quantity) : fmt::format("{:g}", x); };
+      limits = p.max >= std::numeric_limits<double>::max() ? fmt::format(" [at least {}]", v(p.min))
+                                                           : fmt::format(" [{} to {}]", v(p.min), v(p.max));
+    }
+    out += fmt::format("  {:<28} {}; {}{}{}\n", key, kind, p.desc, limits,
                        p.required                ? " [required]"
                        : p.default_value.empty() ? " [optional]"
                                                  : fmt::format(" [default: {}]", p.default_value));
