@@ -13,8 +13,12 @@
 # Environment:
 #   HW       nnasim hardware YAML (default configs/hw/series4-1core.yaml); one core, weight stationary
 #   LAYERS   names of layers of bench/zigzag/layers.py to run (default: all)
-#   OPT      ZigZag's temporal-mapping criterion: EDP (default; nnasim tiles by estimated EDP),
+#   TEMPORAL nnasim (default): ZigZag's temporal loops follow nnasim's tiles where ZigZag's loop
+#            nest can express them (bench/zigzag/nnasim_map.py), LOMA's choice elsewhere;
+#            loma: LOMA chooses for every layer (the spatial unrolling stays nnasim's)
+#   OPT      LOMA's criterion where it chooses: EDP (default; nnasim tiles by estimated EDP),
 #            energy or latency
+#   ACCUMULATOR=none  leave the accumulator level out of the ZigZag machine (partial sums in OCM)
 #   REUSE=1  reuse ZigZag results already in OUT_DIR (a layer takes seconds to minutes)
 #   NNASIM   the nnasim binary (default: build/nnasim of this repository)
 #   PYTHON   interpreter for ZigZag (default /usr/bin/python3). ZigZag needs Debian's python3-numpy
@@ -35,6 +39,7 @@ nnasim="${NNASIM:-$root/build/nnasim}"
 py="${PYTHON:-/usr/bin/python3}"
 hw="${HW:-$root/configs/hw/series4-1core.yaml}"
 opt="${OPT:-EDP}"
+temporal="${TEMPORAL:-nnasim}"
 shims="$root/bench/zigzag/shims"
 
 [[ -x "$nnasim" ]] || { echo "no nnasim binary at $nnasim (build first)" >&2; exit 2; }
@@ -51,7 +56,9 @@ for l in $layers; do
   "$nnasim" run --hw "$hw" --model "$out/layers/$l.nnasim.yaml" --mode cold --format json \
     -o "$out/layers/$l.nnasim.json" --program-out "$out/layers/$l.program"
 done
-# 3. ZigZag, per layer, each in its own process (seconds to minutes each; nice -n 10)
+# 3. ZigZag's mapping per layer: nnasim's spatial unrolling, and its tiles as the temporal loops
+"$py" "$root/bench/zigzag/nnasim_map.py" "$out" "$temporal"
+# 4. ZigZag, per layer, each in its own process (seconds to minutes each; nice -n 10)
 for l in $layers; do
   res="$out/layers/$l.zigzag.json"
   if [[ "${REUSE:-0}" == 1 && -f "$res" ]]; then
@@ -66,7 +73,7 @@ for l in $layers; do
     { echo "ZigZag failed on $l; see $out/layers/$l.zigzag.log:" >&2; tail -5 "$out/layers/$l.zigzag.log" >&2; exit 1; }
   echo "$(date +%s.%N) - $s" | bc -l > "$out/layers/$l.zigzag.seconds"
 done
-# 4. the tables
-"$py" "$root/bench/zigzag/compare.py" "$out" "ZigZag $zz_version (commit $zz_commit), temporal mapping: LOMA, best $opt" |
+# 5. the tables
+"$py" "$root/bench/zigzag/compare.py" "$out" "ZigZag $zz_version (commit $zz_commit), temporal mapping: $temporal (LOMA: best $opt)" |
   tee "$out/report.md"
 echo "report written to $out/report.md; runs in $out/layers" >&2

@@ -58,16 +58,18 @@ def program_split(name):
     return split, tiles
 
 
-def nn_util(L):
-    """Spatial utilisation of nnasim's folds (sim/hw/systolic.h): used PE-cycles / (folds x R x C)
-    in steady state, per streamed pixel."""
-    M, K, N, G = L.gemm
-    if G > 1 and K <= R and N <= C:
-        p = min(R // K, C // N)
-        folds = math.ceil(G / p)
-    else:
-        folds = math.ceil(K / R) * math.ceil(N / C) * G
-    return K * N * G / (folds * R * C)
+def nn_util(tiles):
+    """Spatial utilisation of nnasim's folds (sim/hw/systolic.h), ZigZag's way: MACs / (R x C x
+    streamed cycles), streamed cycles = sum over tiles of M x folds (fill and drain left out)."""
+    macs = cyc = 0
+    for (m, k, n, g), count in tiles.items():
+        if g > 1 and k <= R and n <= C:
+            folds = math.ceil(g / min(R // k, C // n))
+        else:
+            folds = math.ceil(k / R) * math.ceil(n / C) * g
+        macs += count * m * k * n * g
+        cyc += count * m * folds
+    return macs / (R * C * cyc) if cyc else 0.0
 
 
 def zz_sum(z, level, key="read_bytes"):
@@ -126,7 +128,11 @@ print(f"Machine: {hw['hw_file']} ({hw['rows']}x{hw['cols']} {hw['dataflow']}, OC
       f"{hw['mac_pj']:g} pJ/MAC, OCM {hw['ocm_read_pj_per_byte']:g}/{hw['ocm_write_pj_per_byte']:g} pJ/B, "
       f"DRAM {hw['dram_read_pj_per_byte']:g}/{hw['dram_write_pj_per_byte']:g} pJ/B).")
 A = hw["acc"]
-print(f"Accumulator (ZigZag side): {A['bytes']} B of {A['entry_bits']}-bit entries, {A['entries_per_cycle']} entries/cycle, "
+if A is None:
+    print("Accumulator (ZigZag side): none (ACCUMULATOR=none): 32-bit partial sums go between the column "
+          "registers and OCM.")
+else:
+    print(f"Accumulator (ZigZag side): {A['bytes']} B of {A['entry_bits']}-bit entries, {A['entries_per_cycle']} entries/cycle, "
       f"{A['read_pj_per_byte']:g}/{A['write_pj_per_byte']:g} pJ/B read/write; source: {A['source']}.")
 has_acc = any(r[1]["e_acc"] is not None for r in rows)
 print(f"nnasim report has an accumulator energy bucket: {'yes' if has_acc else 'no'}; "
@@ -147,7 +153,7 @@ within = []
 for L, nn, zz, z, split, tiles, l in rows:
     acc_nn = "-" if nn["e_acc"] is None else f"{nn['e_acc']:.2f}"
     r = nn["e_dyn"] / zz["e_dyn"]
-    r_noacc = (nn["e_dyn"] - (nn["e_acc"] or 0)) / (zz["e_dyn"] - zz["e_acc"])
+    r_noacc = (nn["e_dyn"] - (nn["e_acc"] or 0)) / (zz["e_dyn"] - zz["e_acc"])  # noqa
     ok = abs(r - 1) <= TARGET
     within.append((L.name, r, ok))
     print(f"| {L.name} | {nn['e_mac']:.2f} / {zz['e_mac']:.2f} | {nn['e_ocm']:.2f} / {zz['e_ocm']:.2f} | {acc_nn} / {zz['e_acc']:.2f} | "
@@ -162,7 +168,7 @@ print("\n## Cycles\n")
 print("| layer | nnasim cycles | tiles | array use nnasim | array use ZigZag | ZigZag ideal | ZigZag stalls | ZigZag load+offload | ZigZag total | nnasim / ZigZag |")
 print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 for L, nn, zz, z, split, tiles, l in rows:
-    print(f"| {L.name} | {nn['cycles']:,} | {nn['tiles']} | {nn_util(L):.3f} | {z['spatial_utilization']:.3f} | "
+    print(f"| {L.name} | {nn['cycles']:,} | {nn['tiles']} | {nn_util(tiles):.3f} | {z['spatial_utilization']:.3f} | "
           f"{z['ideal_temporal_cycles']:,.0f} | {z['stall_cycles']:,.0f} | {z['onloading_cycles'] + z['offloading_cycles']:,.0f} | "
           f"{zz['cycles']:,.0f} | {nn['cycles'] / zz['cycles']:.2f} |")
 
@@ -178,18 +184,20 @@ for L, nn, zz, z, split, tiles, l in rows:
           f"{fmt_b(split['compute_w'])} | {fmt_b(split['store_r'])} | {fmt_b(zo['I'])} | {fmt_b(zo['W'])} | {fmt_b(zo['O'])} |")
 
 print("\n## Mappings\n")
-print("| layer | shape | nnasim tiles (M x K x N x groups, count) | ZigZag spatial | ZigZag temporal loops at OCM and above (inner to outer) |")
-print("|---|---|---|---|---|")
+print("ZigZag's loops per memory level of the weights (inner to outer; levels: PE register / OCM / DRAM); "
+      "a loop at the DRAM level re-fetches what is below it, as nnasim's tiles do.\n")
+print("| layer | GEMM | nnasim tiles (M x K x N x groups: count) | ZigZag spatial | ZigZag temporal (W levels) | how the mapping was matched |")
+print("|---|---|---|---|---|---|")
 for L, nn, zz, z, split, tiles, l in rows:
     M, K, N, G = L.gemm
-    t = ", ".join(f"{m}x{k}x{n}x{g} ({c})" for (m, k, n, g), c in sorted(tiles.items()))
-    mp = yaml.safe_load(open(os.path.join(out, "layers", f"{L.name}.mapping.yaml")))[0]["spatial_mapping"]
+    t = ", ".join(f"{m}x{k}x{n}x{g}: {c}" for (m, k, n, g), c in sorted(tiles.items()))
+    mp = yaml.safe_load(open(os.path.join(out, "layers", f"{L.name}.mapping.yaml")))[-1]["spatial_mapping"]
     sm = "; ".join(f"{dim} {' '.join(e.replace(', ', '') for e in v)}" for dim, v in mp.items())
-    tm = z["temporal_mapping"]
-    # loops of the I operand's levels from OCM up (I has no level below OCM in the matched machine)
-    lv = tm.get("I", [])
-    loops = " / ".join(" ".join(f"{d}{s:g}" for d, s in lvl) for lvl in lv)
-    print(f"| {L.name} | M {M} K {K} N {N}{f' G {G}' if G > 1 else ''} | {t} | {sm} | {loops} |")
+    wl = z["temporal_mapping"].get("W", [])
+    loops = " / ".join(" ".join(f"{d}{s:g}" for d, s in lvl) or "-" for lvl in wl)
+    note_p = os.path.join(out, "layers", f"{L.name}.mapping_note.txt")
+    note = open(note_p).read().strip() if os.path.exists(note_p) else ""
+    print(f"| {L.name} | {M}x{K}x{N}{f'x{G}' if G > 1 else ''} | {t} | {sm} | {loops} | {note} |")
 
 secs = []
 for n in names:

@@ -46,7 +46,9 @@ def _find_accum(d):
     return None
 
 
-def read_nnasim_hw(path: str) -> dict:
+def read_nnasim_hw(path: str, accumulator: bool = True) -> dict:
+    """The matched machine's figures. accumulator=False leaves the accumulator out (partial sums
+    then live in OCM, as in nnasim before it had an accumulator memory)."""
     hw = yaml.safe_load(open(path))
     mac, en = hw["mac_array"], hw["energy"]
     clock = quantity(hw["clock"], "Hz")
@@ -66,7 +68,9 @@ def read_nnasim_hw(path: str) -> dict:
     acc_en = {k: v for k, v in en.items() if "accum" in str(k).lower()}
     if isinstance(acc_en.get("accumulator"), dict):
         acc_en = {f"accumulator_{k}": v for k, v in acc_en["accumulator"].items()}
-    if acc is None:
+    if not accumulator:
+        A = None
+    elif acc is None:
         A = dict(ASSUMED_ACCUMULATOR)
         A["bytes"] = A["entries_per_column"] * a["cols"] * A["entry_bits"] // 8
         A["entries_per_cycle"] = a["cols"]
@@ -116,23 +120,27 @@ def zigzag_accelerator(a: dict) -> dict:
       ocm    inputs, weights and final outputs (and partial sums that do not fit below)
       dram   everything, at the DRAM bandwidth"""
     A = a["acc"]
+    entry_bits = A["entry_bits"] if A else 32
     ocm_bits = a["ocm_bytes_per_cycle"] * 8
     dram_bits = max(8, int(round(a["dram_bytes_per_cycle"] * 8)))
-    acc_bits = A["entries_per_cycle"] * A["entry_bits"]
     per = lambda pj_b, bits: pj_b * bits / 8  # noqa: E731
     mems = {
         "w_reg": {"size": 8, "r_cost": 0, "w_cost": 0, "area": 0, "latency": 1, "operands": ["I2"],
                   "ports": [_port("r_port_1", "read", 8, 8, ["I2, tl"]), _port("w_port_1", "write", 8, 8, ["I2, fh"])],
                   "served_dimensions": []},
-        "o_reg": {"size": A["entry_bits"], "r_cost": 0, "w_cost": 0, "area": 0, "latency": 1, "operands": ["O"],
-                  "ports": [_port("r_port_1", "read", A["entry_bits"], A["entry_bits"], ["O, tl", "O, th"]),
-                            _port("w_port_1", "write", A["entry_bits"], A["entry_bits"], ["O, fh", "O, fl"])],
+        "o_reg": {"size": entry_bits, "r_cost": 0, "w_cost": 0, "area": 0, "latency": 1, "operands": ["O"],
+                  "ports": [_port("r_port_1", "read", entry_bits, entry_bits, ["O, tl", "O, th"]),
+                            _port("w_port_1", "write", entry_bits, entry_bits, ["O, fh", "O, fl"])],
                   "served_dimensions": ["D2"]},
-        "accumulator": {"size": A["bytes"] * 8, "r_cost": per(A["read_pj_per_byte"], acc_bits),
+    }
+    if A:
+        acc_bits = A["entries_per_cycle"] * A["entry_bits"]
+        mems["accumulator"] = {"size": A["bytes"] * 8, "r_cost": per(A["read_pj_per_byte"], acc_bits),
                         "w_cost": per(A["write_pj_per_byte"], acc_bits), "area": 0, "latency": 1, "operands": ["O"],
                         "ports": [_port("r_port_1", "read", 8, acc_bits, ["O, tl", "O, th"]),
                                   _port("w_port_1", "write", 8, acc_bits, ["O, fh", "O, fl"])],
-                        "served_dimensions": ["D1", "D2"]},
+                        "served_dimensions": ["D1", "D2"]}
+    mems.update({
         "ocm": {"size": a["ocm_bytes"] * 8, "r_cost": per(a["ocm_read_pj_per_byte"], ocm_bits),
                 "w_cost": per(a["ocm_write_pj_per_byte"], ocm_bits), "area": 0, "latency": 1,
                 "operands": ["I1", "I2", "O"],
@@ -145,7 +153,7 @@ def zigzag_accelerator(a: dict) -> dict:
                  "ports": [_port("rw_port_1", "read_write", 8, dram_bits,
                                  ["I1, fh", "I1, tl", "I2, fh", "I2, tl", "O, fh", "O, tl", "O, fl", "O, th"])],
                  "served_dimensions": ["D1", "D2"]},
-    }
+    })
     return {"name": f"{a['name']}-matched", "memories": mems,
             "operational_array": {"unit_energy": a["mac_pj"], "unit_area": 1, "dimensions": ["D1", "D2"],
                                   "sizes": [a["cols"], a["rows"]]}}

@@ -1,8 +1,11 @@
 """Write the inputs of bench/compare_zigzag.sh into OUT: accelerator.yaml (ZigZag, matched to the
 nnasim hardware YAML), hw.json (what was read from it), layers.txt, and per layer
-LAYER.nnasim.yaml, LAYER.workload.yaml and LAYER.mapping.yaml under OUT/layers.
+LAYER.nnasim.yaml and LAYER.workload.yaml under OUT/layers (the mapping follows nnasim's run:
+nnasim_map.py).
 
-Usage: make_inputs.py NNASIM_HW.yaml OUT [LAYER ...]"""
+Usage: make_inputs.py NNASIM_HW.yaml OUT [LAYER ...]
+Environment: ACCUMULATOR=none leaves the accumulator level out of the ZigZag machine (partial sums
+then go to OCM)."""
 import json
 import os
 import sys
@@ -33,7 +36,7 @@ def main():
         print(f"error: unknown layer(s) {', '.join(bad)}; expected some of: {', '.join(known)}", file=sys.stderr)
         sys.exit(2)
     try:
-        a = hwmod.read_nnasim_hw(hw_path)
+        a = hwmod.read_nnasim_hw(hw_path, accumulator=os.environ.get("ACCUMULATOR", "") != "none")
     except (KeyError, ValueError, StopIteration) as e:
         print(f"error: {hw_path}: cannot build the matched machine: {e!r}", file=sys.stderr)
         sys.exit(2)
@@ -52,8 +55,8 @@ def main():
         base = os.path.join(out, "layers", L.name)
         with open(base + ".nnasim.yaml", "w") as f:
             f.write(lmod.nnasim_yaml(L))
-        dump(lmod.zigzag_workload(L, a["acc"]["entry_bits"]), base + ".workload.yaml")
-        dump(lmod.zigzag_mapping(L, a["rows"], a["cols"]), base + ".mapping.yaml")
+        dump(lmod.zigzag_workload(L, a["acc"]["entry_bits"] if a["acc"] else 32), base + ".workload.yaml")
 
 
-main()
+if __name__ == "__main__":
+    main()
