@@ -76,4 +76,8 @@ done
 # 5. the tables
 "$py" "$root/bench/zigzag/compare.py" "$out" "ZigZag $zz_version (commit $zz_commit), temporal mapping: $temporal (LOMA: best $opt)" |
   tee "$out/report.md"
+# 6. the independent count of partial-sum traffic on this array, whole networks (no simulator)
+rows=$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["rows"])' "$out/hw.json")
+"$py" "$root/bench/zigzag/psum_count.py" --rows "$rows" --onnx-resnet50 "$root/models/resnet50.onnx" \
+  --onnx-mobilenetv2 "$root/models/mobilenet_v2.onnx" | tee -a "$out/report.md"
 echo "report written to $out/report.md; runs in $out/layers" >&2

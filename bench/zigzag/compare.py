@@ -114,7 +114,7 @@ for n in names:
         "macs": z["macs"], "cycles": z["latency_cycles"],
         "dram": zz_sum(z, "dram") + zz_sum(z, "dram", "write_bytes"),
         "ocm": zz_sum(z, "ocm") + zz_sum(z, "ocm", "write_bytes"),
-        "acc": zz_sum(z, "accumulator") + zz_sum(z, "accumulator", "write_bytes"),
+        "acc": zz_sum(z, "accumulator") + zz_sum(z, "accumulator", "write_bytes") if "accumulator" in z["levels"] else None,
         "e_mac": uj(z["mac_energy_pj"]), "e_ocm": ez("ocm"), "e_dram": ez("dram"), "e_acc": ez("accumulator"),
         "e_regs": ez("w_reg") + ez("o_reg"),
     }
@@ -152,11 +152,12 @@ print("|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|")
 within = []
 for L, nn, zz, z, split, tiles, l in rows:
     acc_nn = "-" if nn["e_acc"] is None else f"{nn['e_acc']:.2f}"
+    acc_zz = "-" if zz["acc"] is None else f"{zz['e_acc']:.2f}"
     r = nn["e_dyn"] / zz["e_dyn"]
     r_noacc = (nn["e_dyn"] - (nn["e_acc"] or 0)) / (zz["e_dyn"] - zz["e_acc"])  # noqa
     ok = abs(r - 1) <= TARGET
     within.append((L.name, r, ok))
-    print(f"| {L.name} | {nn['e_mac']:.2f} / {zz['e_mac']:.2f} | {nn['e_ocm']:.2f} / {zz['e_ocm']:.2f} | {acc_nn} / {zz['e_acc']:.2f} | "
+    print(f"| {L.name} | {nn['e_mac']:.2f} / {zz['e_mac']:.2f} | {nn['e_ocm']:.2f} / {zz['e_ocm']:.2f} | {acc_nn} / {acc_zz} | "
           f"{nn['e_dram']:.2f} / {zz['e_dram']:.2f} | {nn['e_dyn']:.2f} | {zz['e_dyn']:.2f} | {r:.3f} | {r_noacc:.3f} | {'yes' if ok else 'no'} |")
 tn = sum(r[1]["e_dyn"] for r in rows)
 tz = sum(r[2]["e_dyn"] for r in rows)
