@@ -19,7 +19,8 @@
 #   OPT      LOMA's criterion where it chooses: EDP (default; nnasim tiles by estimated EDP),
 #            energy or latency
 #   ACCUMULATOR=none  leave the accumulator level out of the ZigZag machine (partial sums in OCM)
-#   REUSE=1  reuse ZigZag results already in OUT_DIR (a layer takes seconds to minutes)
+#   REUSE=1  reuse ZigZag results already in OUT_DIR when their inputs (accelerator, workload,
+#            mapping) are unchanged (a layer takes seconds to minutes)
 #   NNASIM   the nnasim binary (default: build/nnasim of this repository)
 #   PYTHON   interpreter for ZigZag (default /usr/bin/python3). ZigZag needs Debian's python3-numpy
 #            python3-onnx python3-networkx python3-sympy python3-yaml python3-tqdm python3-cerberus
@@ -28,7 +29,11 @@
 #            bench/zigzag/shims, put first on PYTHONPATH here.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-zz="${1:?usage: $0 ZIGZAG_CHECKOUT [OUT_DIR]  (a ZigZag checkout: git clone https://github.com/KULeuven-MICAS/zigzag && git -C zigzag checkout v3.8.5)}"
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+  echo "usage: $0 ZIGZAG_CHECKOUT [OUT_DIR]  (a ZigZag checkout: git clone https://github.com/KULeuven-MICAS/zigzag && git -C zigzag checkout v3.8.5)" >&2
+  exit 2
+fi
+zz="$1"
 [[ -f "$zz/zigzag/api.py" ]] ||
   { echo "$zz is not a ZigZag checkout (no zigzag/api.py); clone github.com/KULeuven-MICAS/zigzag at v3.8.5" >&2; exit 2; }
 zz="$(cd "$zz" && pwd)"
@@ -44,7 +49,7 @@ shims="$root/bench/zigzag/shims"
 
 [[ -x "$nnasim" ]] || { echo "no nnasim binary at $nnasim (build first)" >&2; exit 2; }
 [[ -f "$hw" ]] || { echo "no hardware file $hw" >&2; exit 2; }
-"$py" "$root/bench/zigzag/check_deps.py" || exit 2
+"$py" "$root/bench/zigzag/check_deps.py" || { echo "$py cannot run ZigZag (see above; set PYTHON)" >&2; exit 2; }
 zz_version=$(cd "$zz" && PYTHONPATH="$shims:$zz" "$py" -c 'import zigzag; print(zigzag.__version__)' 2>/dev/null || echo "?")
 zz_commit=$(git -C "$zz" rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")
 
@@ -61,10 +66,14 @@ done
 # 4. ZigZag, per layer, each in its own process (seconds to minutes each; nice -n 10)
 for l in $layers; do
   res="$out/layers/$l.zigzag.json"
-  if [[ "${REUSE:-0}" == 1 && -f "$res" ]]; then
+  used="$out/layers/$l.zigzag.inputs"   # the accelerator, workload and mapping that result came from
+  cat "$out/accelerator.yaml" "$out/layers/$l.workload.yaml" "$out/layers/$l.mapping.yaml" > "$used.new"
+  if [[ "${REUSE:-0}" == 1 && -f "$res" ]] && cmp -s "$used" "$used.new"; then
     echo "== $l: reusing $res" >&2
+    rm -f "$used.new"
     continue
   fi
+  [[ "${REUSE:-0}" == 1 && -f "$res" ]] && echo "== $l: inputs changed since $res; running ZigZag again" >&2
   echo "== $l: ZigZag" >&2
   s=$(date +%s.%N)
   (cd "$out" && nice -n 10 env PYTHONPATH="$shims:$zz" "$py" "$root/bench/zigzag/run_zigzag.py" \
@@ -72,6 +81,7 @@ for l in $layers; do
      "$out/zigzag_dump/$l" "$opt" > "$out/layers/$l.zigzag.log" 2>&1) ||
     { echo "ZigZag failed on $l; see $out/layers/$l.zigzag.log:" >&2; tail -5 "$out/layers/$l.zigzag.log" >&2; exit 1; }
   echo "$(date +%s.%N) - $s" | bc -l > "$out/layers/$l.zigzag.seconds"
+  mv "$used.new" "$used"
 done
 # 5. the tables
 "$py" "$root/bench/zigzag/compare.py" "$out" "ZigZag $zz_version (commit $zz_commit), temporal mapping: $temporal (LOMA: best $opt)" |
