@@ -255,3 +255,13 @@ TEST_CASE("hardening: --resume re-runs points that did not finish and ends byte-
   s2 << again.rdbuf();
   CHECK(s2.str() == expected);
 }
+
+TEST_CASE("hardening: pareto reads a last row without a trailing newline", "[hardening][sweep]") {
+  auto csv = temp_file("nonl.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\nc,3,0.5,ok");
+  auto r = run_cli("pareto " + q(csv) + " --x seconds --y energy_joules --minimize-y --format csv");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("c,3,0.5"));  // the last row is on the front
+  auto full = temp_file("nl.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\nc,3,0.5,ok\n");
+  CHECK(run_cli("pareto " + q(full) + " --x seconds --y energy_joules --minimize-y --format csv").out == r.out);
+}
