@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "sim/energy/memory_model.h"
+
 namespace nnasim::config {
 namespace {
 
@@ -48,6 +50,8 @@ const std::vector<Param>& top_params() {
       opt("lns", Kind::Section, "", "each core's LNS conversion unit (required when mac_array.arithmetic is lns)"),
       req("dram", Kind::Section, "the external memory channel shared by all cores"),
       req("energy", Kind::Section, "energy per action and static power"),
+      opt("technology", Kind::Section, "", "the node the config claims and how 45 nm reference figures scale to it"),
+      opt("area", Kind::Section, "", "area figures at 45 nm (scaled by technology.area_scale); without it the report has no area"),
   };
   return t;
 }
@@ -116,11 +120,12 @@ const std::vector<Param>& energy_params() {
       qty(opt("lns_convert", Kind::Quantity, "0 pJ", "one log<->linear conversion"), Quantity::Energy),
       qty(opt("lns_accumulate", Kind::Quantity, "0 pJ", "one linear accumulation of a converted product"), Quantity::Energy),
       qty(req("vector_op", Kind::Quantity, "one element-wise operation"), Quantity::Energy),
-      qty(req("ocm_read", Kind::Quantity, "OCM read energy per byte"), Quantity::EnergyPerByte),
-      qty(req("ocm_write", Kind::Quantity, "OCM write energy per byte"), Quantity::EnergyPerByte),
+      qty(opt("ocm_read", Kind::Quantity, "", "OCM read energy per byte; default: from the OCM's capacity (Horowitz's 8 KB / 32 KB / 1 MB SRAM reads x technology.energy_scale)"), Quantity::EnergyPerByte),
+      qty(opt("ocm_write", Kind::Quantity, "", "OCM write energy per byte; default: as a read of the same capacity"), Quantity::EnergyPerByte),
+      qty(opt("ocm_leakage", Kind::Quantity, "", "leakage of one core's OCM; default: 1 nW per SRAM bit (Sci. Rep. 7:12347, Table 2)"), Quantity::Power),
       qty(req("dram_read", Kind::Quantity, "DRAM read energy per byte"), Quantity::EnergyPerByte),
       qty(req("dram_write", Kind::Quantity, "DRAM write energy per byte"), Quantity::EnergyPerByte),
-      qty(req("static_power", Kind::Quantity, "static power of the whole chip"), Quantity::Power),
+      qty(req("static_power", Kind::Quantity, "static power of the whole chip, besides the OCM leakage"), Quantity::Power),
   };
   return t;
 }
@@ -130,6 +135,38 @@ const std::vector<Param>& mac_energy_params() {
       range(req("weight_bits", Kind::Int, "widest weight operand"), 1, 32),
       range(req("act_bits", Kind::Int, "widest activation operand"), 1, 32),
       qty(req("energy", Kind::Quantity, "energy of one MAC"), Quantity::Energy),
+  };
+  return t;
+}
+
+const std::vector<Param>& technology_params() {
+  static const std::vector<Param> t = {
+      opt("node", Kind::String, "", "the process node the figures are scaled to, e.g. '16 nm' (reported only)"),
+      pos(opt("energy_scale", Kind::Real, "1", "45 nm energies (the OCM capacity model) x this")),
+      pos(opt("area_scale", Kind::Real, "1", "45 nm areas x this, e.g. (16/45)^2 = 0.126 for ideal scaling to 16 nm")),
+  };
+  return t;
+}
+const std::vector<Param>& area_params() {
+  static const std::vector<Param> t = {
+      req("mac", Kind::List, "area of one MAC unit at 45 nm: list of {format, weight_bits, act_bits, area}; the array "
+                             "is as large as its largest mode (macs_per_cycle x the narrowest entry covering it)"),
+      qty(req("vector_lane", Kind::Quantity, "one element per cycle of the vector unit, at 45 nm"), Quantity::Area),
+      qty(opt("lns_lane", Kind::Quantity, "0 um2", "one conversion per cycle of the LNS unit, at 45 nm"), Quantity::Area),
+      qty(req("dma", Kind::Quantity, "one DMA engine, at 45 nm"), Quantity::Area),
+      qty(opt("sram_bit", Kind::Quantity, "1.215 um2",
+              "one OCM bit with its periphery, at 45 nm (default: 600 lambda^2, Greaves' CACTI rule of thumb)"),
+          Quantity::Area),
+      qty(opt("other", Kind::Quantity, "0 um2", "anything else per core (control, interconnect), at 45 nm"), Quantity::Area),
+  };
+  return t;
+}
+const std::vector<Param>& mac_area_params() {
+  static const std::vector<Param> t = {
+      choice(req("format", Kind::Choice, "operand number format"), kFormats),
+      range(req("weight_bits", Kind::Int, "widest weight operand"), 1, 32),
+      range(req("act_bits", Kind::Int, "widest activation operand"), 1, 32),
+      pos(qty(req("area", Kind::Quantity, "one MAC unit at 45 nm"), Quantity::Area)),
   };
   return t;
 }
@@ -227,11 +264,41 @@ HardwareSpec parse_hardware(const YAML::Node& root, const Origin& origin) {
   hw.energy.lns_convert_j = en.quantity("lns_convert");
   hw.energy.lns_accumulate_j = en.quantity("lns_accumulate");
   hw.energy.vector_op_j = en.quantity("vector_op");
-  hw.energy.ocm_read_j_per_byte = en.quantity("ocm_read");
-  hw.energy.ocm_write_j_per_byte = en.quantity("ocm_write");
+  if (top.has("technology")) {
+    Section tech(top.node("technology"), "technology", origin, technology_params());
+    if (tech.has("node")) hw.technology.node = tech.str("node");
+    hw.technology.energy_scale = tech.real("energy_scale");
+    hw.technology.area_scale = tech.real("area_scale");
+  }
+  // OCM cost follows capacity unless pinned (sim/energy/memory_model.h).
+  const double ocm_model = energy::sram_read_j_per_byte(hw.ocm.size_bytes, hw.technology.energy_scale);
+  hw.energy.ocm_read_pinned = en.has("ocm_read");
+  hw.energy.ocm_write_pinned = en.has("ocm_write");
+  hw.energy.ocm_leakage_pinned = en.has("ocm_leakage");
+  hw.energy.ocm_read_j_per_byte = hw.energy.ocm_read_pinned ? en.quantity("ocm_read") : ocm_model;
+  hw.energy.ocm_write_j_per_byte = hw.energy.ocm_write_pinned ? en.quantity("ocm_write") : ocm_model;
+  hw.energy.ocm_leakage_w = hw.energy.ocm_leakage_pinned ? en.quantity("ocm_leakage") : energy::sram_leakage_w(hw.ocm.size_bytes);
   hw.energy.dram_read_j_per_byte = en.quantity("dram_read");
   hw.energy.dram_write_j_per_byte = en.quantity("dram_write");
   hw.energy.static_power_w = en.quantity("static_power");
+  if (top.has("area")) {
+    Section ar(top.node("area"), "area", origin, area_params());
+    hw.area.present = true;
+    for_each_item(ar, "mac", [&](const YAML::Node& n, const std::string& p) {
+      Section e(n, "area." + p, origin, mac_area_params());
+      hw.area.mac.push_back({format_of(e, "format"), static_cast<int>(e.integer("weight_bits")),
+                             static_cast<int>(e.integer("act_bits")), e.quantity("area")});
+    });
+    hw.area.vector_lane_mm2 = ar.quantity("vector_lane");
+    hw.area.lns_lane_mm2 = ar.quantity("lns_lane");
+    hw.area.dma_mm2 = ar.quantity("dma");
+    hw.area.sram_bit_mm2 = ar.quantity("sram_bit");
+    hw.area.other_mm2 = ar.quantity("other");
+    for (const auto& t : hw.mac.throughput)
+      if (hw.mac_area(t.format, t.weight_bits, t.act_bits) < 0)
+        ar.fail("mac", fmt::format("no area entry covers the array's {} {}x{}-bit MACs", to_string(t.format),
+                                   t.weight_bits, t.act_bits));
+  }
   for (const auto& t : hw.mac.throughput)
     if (t.format != NumFormat::Lns && hw.mac_energy(t.format, t.weight_bits, t.act_bits) < 0)
       en.fail("mac", fmt::format("no energy entry covers the array's {} {}x{}-bit MACs", to_string(t.format),
@@ -252,6 +319,9 @@ std::string hardware_help() {
   out += describe("dram", dram_params());
   out += describe("energy", energy_params());
   out += describe("energy.mac[]", mac_energy_params());
+  out += describe("technology", technology_params());
+  out += describe("area", area_params());
+  out += describe("area.mac[]", mac_area_params());
   return out;
 }
 

@@ -25,7 +25,7 @@ Breakdown energy_of(const Actions& a, const HardwareSpec& hw) {
   b.vector = double(a.vector_ops) * e.vector_op_j;
   b.ocm = double(a.ocm_read) * e.ocm_read_j_per_byte + double(a.ocm_write) * e.ocm_write_j_per_byte;
   b.dram = double(a.dram_read) * e.dram_read_j_per_byte + double(a.dram_write) * e.dram_write_j_per_byte;
-  b.static_ = a.seconds * e.static_power_w;
+  b.static_ = a.seconds * hw.static_power_w();  // the configured static power and the OCMs' leakage
   return b;
 }
 
