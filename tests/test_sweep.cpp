@@ -371,14 +371,14 @@ TEST_CASE("pareto: a hand-made table with a known front", "[sweep][pareto]") {
     return n;
   };
   sweep::ParetoOptions o;
-  o.x = "seconds", o.y = "top1";
-  CHECK(names(sweep::pareto_front(t, o)) == std::vector<std::string>{"f@hw1", "b@hw2", "d@hw1"});
+  o.objectives = {{"seconds", false}, {"top1", true}};
+  CHECK(names(sweep::pareto_front(t, o).front) == std::vector<std::string>{"f@hw1", "b@hw2", "d@hw1"});
   o.by = "hardware";
-  CHECK(names(sweep::pareto_front(t, o)) ==
+  CHECK(names(sweep::pareto_front(t, o).front) ==
         std::vector<std::string>{"f@hw1", "a@hw1", "b@hw1", "g@hw1", "d@hw1", "b@hw2"});
   o.by = "";
-  o.maximize_y = false;  // fastest and least accurate: only f
-  CHECK(names(sweep::pareto_front(t, o)) == std::vector<std::string>{"f@hw1"});
+  o.objectives[1].maximize = false;  // fastest and least accurate: only f
+  CHECK(names(sweep::pareto_front(t, o).front) == std::vector<std::string>{"f@hw1"});
 
   auto r = run_cli(fmt::format("pareto {} --x seconds --y top1 --by hardware --format csv", q(csv)));
   REQUIRE(r.status == 0);
@@ -389,7 +389,7 @@ TEST_CASE("pareto: a hand-made table with a known front", "[sweep][pareto]") {
   CHECK(table.out.find("model  hardware  seconds  top1") != std::string::npos);
   auto json = run_cli(fmt::format("pareto {} --minimize-y --format json", q(csv)));
   REQUIRE(json.status == 0);
-  auto j = nlohmann::json::parse(json.out);
+  auto j = nlohmann::json::parse(json.out)["front"];
   REQUIRE(j.size() == 1);
   CHECK(j[0]["model"] == "f");
   CHECK(j[0]["seconds"] == 0.5);
