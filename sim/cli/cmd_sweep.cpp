@@ -26,7 +26,7 @@ namespace {
 struct SweepArgs {
   std::string spec, output;
   int jobs = 0;
-  bool resume = false, dry_run = false, quiet = false;
+  bool resume = false, dry_run = false, quiet = false, spawn = false;
 };
 
 struct ParetoArgs {
@@ -65,6 +65,7 @@ int sweep(const SweepArgs& a) {
   ro.jobs = a.jobs;
   ro.resume = a.resume;
   ro.quiet = a.quiet;
+  ro.spawn = a.spawn;
   return sweep::sweep_main(a.spec, so, ro);
 }
 
@@ -198,6 +199,8 @@ void register_sweep(CLI::App& app, Registry& reg) {
   s->add_flag("--resume", sa->resume, "keep the finished rows of the results file and run only the rest");
   s->add_flag("--dry-run", sa->dry_run, "list the points and their commands without running them");
   s->add_flag("-q,--quiet", sa->quiet, "no progress bar and no summary line");
+  s->add_flag("--spawn", sa->spawn, "start `nnasim run` per point instead of forking a worker that loaded each model "
+                                    "once (same results, slower)");
   s->footer(
       "Spec: hardware: FILE; models: [names] or zoo; set: {key: value}; axes: {key: [values] or {from, to, step|factor}};\n"
       "zip: [{key: [values], key: [values]}]. Keys: dotted hardware keys (ocm.size, dram.bandwidth, cores.count, clock, ...),\n"
