@@ -414,8 +414,9 @@ def main():
     ap = argparse.ArgumentParser(description="Draw the pictures of a sweep's results CSV.")
     ap.add_argument("results", help="results CSV written by nnasim sweep")
     ap.add_argument("-o", "--out", help="folder for the PNGs (default: the results file's folder)")
-    ap.add_argument("--metrics", default="seconds,energy_joules,dram_bytes,area_mm2",
-                    help="metrics to draw against each varied axis (comma-separated columns)")
+    ap.add_argument("--metrics", default=None,
+                    help="metrics to draw against each varied axis (comma-separated columns; default: "
+                         "seconds,energy_joules,dram_bytes,area_mm2, those the file has)")
     ap.add_argument("--pareto", action="append", default=None,
                     help="two objectives X,Y for a Pareto scatter, ':max' to maximise (repeatable; "
                          "default: seconds,energy_joules)")
@@ -445,7 +446,9 @@ def main():
     out_dir = args.out or os.path.dirname(os.path.abspath(args.results))
     os.makedirs(out_dir, exist_ok=True)
     written = []
-    metrics = [m for m in args.metrics.split(",") if m]
+    metrics = [m for m in (args.metrics or "").split(",") if m]
+    if not metrics:
+        metrics = [m for m in ("seconds", "energy_joules", "dram_bytes", "area_mm2") if m in header]
     for m in metrics:
         if m not in header:
             print(f"error: {args.results}:1: no column '{m}' for --metrics", file=sys.stderr)
