@@ -12,7 +12,7 @@ namespace nnasim::hw {
 System::System(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog)
     : sc_module(name), prog_(prog), sb_(prog), dram_("dram", hw.dram) {
   for (int c = 0; c < hw.cores; ++c)
-    cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), hw, prog, sb_, dram_, prog.ocm_preload));
+    cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), hw, prog, sb_, dram_, prog.ocm_preload, c));
   for (uint32_t i = 0; i < prog.cmds.size(); ++i) {
     const auto& c = prog.cmds[i];
     if (c.core < 0 || c.core >= hw.cores) throw InternalError("program names a core the hardware does not have");
