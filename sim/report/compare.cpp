@@ -185,8 +185,10 @@ void write_comparison(std::ostream& os, const RunComparison& c, Format f) {
   fmt::print(os, "\n");
   auto scaled = [](const std::optional<double>& v, double k) { return v ? fmt::format("{:.4g}", *v * k) : "-"; };
   for (const auto& l : c.layers) {
-    std::string name = l.name.size() > 33 ? l.name.substr(0, 30) + "..." : l.name;
-    if (l.presence != "both") name = (l.name.size() > 26 ? l.name.substr(0, 23) + "..." : l.name) + " (" + l.presence + ")";
+    // Long names keep their end, which tells layers apart ("...conv.0.0/Conv").
+    auto tail = [](const std::string& n, size_t w) { return n.size() > w ? "..." + n.substr(n.size() - (w - 3)) : n; };
+    std::string name = tail(l.name, 33);
+    if (l.presence != "both") name = tail(l.name, 24) + " (" + l.presence + ")";
     const auto& s = l.metrics[0];
     const auto& d = l.metrics[1];
     const auto& e = l.metrics[2];
