@@ -30,9 +30,20 @@ def nn_layer(name):
 
 
 def acc_bytes(layer):
-    """nnasim's accumulator traffic, from whichever layer keys name it (None if none do)."""
-    ks = [k for k in layer if "acc" in k.lower() and k.lower().endswith("bytes") and isinstance(layer[k], (int, float))]
-    return sum(layer[k] for k in ks) if ks else None
+    """nnasim's accumulator traffic, from whichever layer keys name it (None if none do): keys with
+    'accum' and 'bytes' count bytes; keys with 'accum' and reads / writes / entries / accesses count
+    entries of entry_bits (from the hardware file, else 32)."""
+    bits = (hw.get("acc") or {}).get("entry_bits", 32)
+    total, found = 0, False
+    for k, v in layer.items():
+        kl = k.lower()
+        if "accum" not in kl or not isinstance(v, (int, float)) or isinstance(v, bool):
+            continue
+        if kl.endswith("bytes"):
+            total, found = total + v, True
+        elif any(w in kl for w in ("reads", "writes", "entries", "accesses")):
+            total, found = total + v * bits / 8, True
+    return total if found else None
 
 
 def program_split(name):
