@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "sim/common/text.h"
 #include "sim/config/table.h"
 
 namespace nnasim::config {
@@ -171,6 +172,7 @@ const Table<HardwareSpec>& hardware_table() {
     t.section("dram", &HardwareSpec::dram, dram_table()).desc("the external memory channel shared by all cores");
     t.section("energy", &HardwareSpec::energy, energy_table()).desc("energy per action and static power");
     t.check([](const Section& top, const HardwareSpec& hw) {
+      if (std::string bad = check_name(hw.name); !bad.empty()) top.fail("name", bad);
       if (hw.mac.arithmetic == NumFormat::Lns && !top.has("lns"))
         top.fail("mac_array", "arithmetic is lns but there is no 'lns' section describing the conversion unit");
       for (const auto& e : hw.mac.throughput)
