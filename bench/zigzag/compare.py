@@ -93,6 +93,13 @@ def zz_sum(z, level, key="read_bytes"):
     return sum(lv[key].values()) if lv else 0.0
 
 
+def psum_by_hand(L):
+    """(f - 1) read-modify-writes of a 32-bit partial sum per output, f = ceil(K / rows) row folds
+    (bench/zigzag/psum_count.py's count, for this layer)."""
+    M, K, N, G = L.gemm
+    return M * N * G * (math.ceil(K / R) - 1) * 2 * 4
+
+
 def uj(pj):
     return pj / 1e6
 
@@ -155,12 +162,16 @@ print(f"nnasim report has an accumulator energy bucket: {'yes' if has_acc else '
       f"accumulator byte counters: {'yes' if any(r[1]['acc'] is not None for r in rows) else 'no'}.\n")
 
 print("## Traffic (bytes read + written)\n")
-print("| layer | MACs (both) | DRAM nnasim | DRAM ZigZag | ratio | OCM nnasim | OCM ZigZag | ratio | accumulator nnasim | accumulator ZigZag |")
-print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+print("Last column: the partial-sum traffic between row folds counted by hand, (f - 1) x 2 x 4 B per "
+      "output with f = ceil(K / rows); ZigZag's accumulator column also holds each output's first-fold "
+      "read and write and its read-out (and, where partial sums spill, the traffic to OCM).\n")
+print("| layer | MACs (both) | DRAM nnasim | DRAM ZigZag | ratio | OCM nnasim | OCM ZigZag | ratio | accumulator nnasim | accumulator ZigZag | partial sums by hand |")
+print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 for L, nn, zz, z, split, tiles, l in rows:
     macs = f"{nn['macs']:,}" if nn["macs"] == zz["macs"] else f"{nn['macs']:,} / {zz['macs']:,}"
     print(f"| {L.name} | {macs} | {fmt_b(nn['dram'])} | {fmt_b(zz['dram'])} | {ratio(nn['dram'], zz['dram'])} | "
-          f"{fmt_b(nn['ocm'])} | {fmt_b(zz['ocm'])} | {ratio(nn['ocm'], zz['ocm'])} | {fmt_b(nn['acc'])} | {fmt_b(zz['acc'])} |")
+          f"{fmt_b(nn['ocm'])} | {fmt_b(zz['ocm'])} | {ratio(nn['ocm'], zz['ocm'])} | {fmt_b(nn['acc'])} | {fmt_b(zz['acc'])} | "
+          f"{fmt_b(psum_by_hand(L))} |")
 
 print("\n## Dynamic energy by component (µJ; nnasim / ZigZag)\n")
 print("| layer | MAC | OCM | accumulator | DRAM | dynamic nnasim | dynamic ZigZag | ratio | ratio without accumulator | within 15 % | nnasim + input stream / ZigZag |")
