@@ -69,6 +69,7 @@ struct OcmSpec {
 
 struct DmaSpec {
   double bytes_per_cycle = 0;  // the most one core's DMA engine moves per cycle
+  int outstanding = 1;         // transfers in flight per engine (their latencies overlap)
 };
 
 struct VectorSpec {
@@ -103,6 +104,8 @@ struct EnergySpec {
   double lns_convert_j = 0;     // one log<->linear conversion
   double lns_accumulate_j = 0;  // one linear-domain accumulation after conversion
   double vector_op_j = 0;       // one element-wise operation
+  double accumulator_read_j = 0;   // one partial-sum entry read from the accumulator memory
+  double accumulator_write_j = 0;  // one entry written
   double ocm_read_j_per_byte = 0;
   double ocm_write_j_per_byte = 0;
   double dram_read_j_per_byte = 0;

@@ -5,6 +5,7 @@
 #pragma once
 #include <systemc>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -13,6 +14,13 @@
 #include "sim/program/program.h"
 
 namespace nnasim::hw {
+
+// The duration of `cycles` at `clock_hz`, rounded up to SystemC's time resolution, so that a
+// simulated time is never shorter than its cycle count (tests compare it with lower bounds).
+inline sc_core::sc_time cycles_time(int64_t cycles, double clock_hz) {
+  const double res = sc_core::sc_get_time_resolution().to_seconds();
+  return sc_core::sc_time(std::ceil(double(cycles) / clock_hz / res - 1e-9) * res, sc_core::SC_SEC);
+}
 
 struct UnitStats {
   int64_t commands = 0;
