@@ -36,6 +36,19 @@ const Table<ThroughputEntry>& throughput_table() {
   return t;
 }
 
+const Table<AccumulatorSpec>& accumulator_table() {
+  static const Table<AccumulatorSpec> t = [] {
+    Table<AccumulatorSpec> t;
+    t.param("size", &AccumulatorSpec::size_bytes).quantity(Quantity::Bytes).range(1, kMaxOcmBytes)
+        .desc("capacity of the accumulator memory beside each MAC array (partial sums between row folds)");
+    t.param("entry_bits", &AccumulatorSpec::entry_bits).range(1, 64).default_val("32").desc("bits of one partial sum");
+    t.param("entries_per_cycle", &AccumulatorSpec::entries_per_cycle).range(kMinPerCycle, kMaxPerCycle)
+        .desc("partial sums read per cycle, and written per cycle");
+    return t;
+  }();
+  return t;
+}
+
 const Table<MacArraySpec>& mac_table() {
   static const Table<MacArraySpec> t = [] {
     Table<MacArraySpec> t;
@@ -49,6 +62,22 @@ const Table<MacArraySpec>& mac_table() {
         .desc("int: linear multipliers; lns: log-domain multiply, products converted to linear by the LNS unit for accumulation");
     t.list("throughput", &MacArraySpec::throughput, throughput_table())
         .desc("MACs per cycle by operand widths: list of {format, weight_bits, act_bits, macs_per_cycle}");
+    t.choice("weight_preload", &MacArraySpec::weight_preload,
+             {{"serial", WeightPreload::Serial}, {"overlapped", WeightPreload::Overlapped}})
+        .default_val("serial")
+        .desc("weight stationary: serial, each fold loads its weights then streams (SCALE-Sim); overlapped, the next "
+              "fold's weights load while the current one streams (double-buffered weight registers, TPU v1)");
+    t.choice("os_drain", &MacArraySpec::os_drain, {{"paper", OsDrain::Paper}, {"scalesim", OsDrain::ScaleSim}})
+        .default_val("paper")
+        .desc("output stationary fold: paper, 2r + c + T - 2 over the array part used (SCALE-Sim paper); scalesim, "
+              "T + R + C - 2 padded to the full array (SCALE-Sim v2's code)");
+    t.choice("grouped", &MacArraySpec::grouped,
+             {{"block_diagonal", GroupMapping::BlockDiagonal}, {"group_per_column", GroupMapping::GroupPerColumn}})
+        .default_val("block_diagonal")
+        .desc("grouped/depthwise convolutions: block_diagonal, one input row broadcast to all columns (groups packed "
+              "on the diagonal); group_per_column, each column fed its own input (groups side by side)");
+    t.section("accumulator", &MacArraySpec::accumulator, accumulator_table()).optional()
+        .desc("accumulator memory for partial sums (absent: unbounded and never limiting)");
     t.check([](const Section& s, const MacArraySpec& m) {
       const int64_t units = int64_t(m.rows) * m.cols;
       for (size_t i = 0; i < m.throughput.size(); ++i)
@@ -88,6 +117,8 @@ const Table<DmaSpec>& dma_table() {
   static const Table<DmaSpec> t = [] {
     Table<DmaSpec> t;
     t.param("bytes_per_cycle", &DmaSpec::bytes_per_cycle).range(kMinPerCycle, kMaxPerCycle).desc("most bytes one DMA engine moves per cycle");
+    t.param("outstanding", &DmaSpec::outstanding).range(1, 1024).default_val("1")
+        .desc("transfers one DMA engine keeps in flight: the next one's DRAM latency overlaps the data of those moving");
     return t;
   }();
   return t;
@@ -150,6 +181,10 @@ const Table<EnergySpec>& energy_table() {
     energy("lns_accumulate", &EnergySpec::lns_accumulate_j, Quantity::Energy).default_val("0 pJ")
         .desc("one linear accumulation of a converted product");
     energy("vector_op", &EnergySpec::vector_op_j, Quantity::Energy).desc("one element-wise operation");
+    energy("accumulator_read", &EnergySpec::accumulator_read_j, Quantity::Energy).default_val("0 pJ")
+        .desc("reading one partial sum from the accumulator memory");
+    energy("accumulator_write", &EnergySpec::accumulator_write_j, Quantity::Energy).default_val("0 pJ")
+        .desc("writing one partial sum to the accumulator memory");
     energy("ocm_read", &EnergySpec::ocm_read_j_per_byte, Quantity::EnergyPerByte).optional()
         .desc("OCM read energy per byte; absent: from the OCM's capacity (Horowitz's 8 KB / 32 KB / 1 MB SRAM reads x "
               "technology.energy_scale, sim/energy/memory_model.h)");
