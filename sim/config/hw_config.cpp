@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "sim/common/text.h"
 #include "sim/config/table.h"
 #include "sim/energy/memory_model.h"
 
@@ -222,6 +223,7 @@ const Table<HardwareSpec>& hardware_table() {
     t.section("area", &HardwareSpec::area, area_table()).optional()
         .desc("area figures at 45 nm (scaled by technology.area_scale); without it the report has no area");
     t.check([](const Section& top, const HardwareSpec& hw) {
+      if (std::string bad = check_name(hw.name); !bad.empty()) top.fail("name", bad);
       if (top.has("area"))
         for (const auto& e : hw.mac.throughput)
           if (hw.mac_area(e.format, e.weight_bits, e.act_bits) < 0)

@@ -352,6 +352,9 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     }
   };
   try_pinning(std::vector<int64_t>(L, 0));
+  if (options.empty())  // never dereference a missing plan: say which input cannot be planned
+    throw InputError({g.file, 0}, fmt::format("no feasible schedule of '{}' on {}: a layer is too large to tile "
+                                              "in {} bytes of OCM per core", g.name, hw.name, cap));
 
   if (opt.mode == Mode::Steady) {
     // Weights that stay resident are never re-read. Rank layers by the traffic a resident byte

@@ -11,6 +11,7 @@
 
 #include "sim/common/error.h"
 #include "sim/config/units.h"
+#include "sim/common/files.h"
 #include "sim/sweep/results.h"
 #include "sim/sweep/spec.h"
 
@@ -73,11 +74,7 @@ std::vector<std::pair<std::string, std::string>> jsonl_fields(const nlohmann::or
 }  // namespace
 
 Table read_table(const std::string& path, int* torn) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0}, "cannot open the results file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  const std::string text = read_text_file(path, "a sweep results file (CSV or JSON Lines)");
   if (torn) *torn = 0;
   Table t;
   t.file = path;
