@@ -229,10 +229,12 @@ TEST_CASE("hardening: --resume re-runs points that did not finish and ends byte-
   for (std::string l; std::getline(ls, l);) lines.push_back(l);
   REQUIRE(lines.size() == 5);
   // The same identity (4 columns), no figures, no top1, the status of a point that did not finish.
-  auto unfinished = [](const std::string& row, const std::string& why) {
+  // As many empty fields as the header has columns after the identity (figures, accuracy).
+  const size_t commas = size_t(std::count(lines[0].begin(), lines[0].end(), ','));
+  auto unfinished = [&](const std::string& row, const std::string& why) {
     size_t pos = 0;
     for (int i = 0; i < 4; ++i) pos = row.find(',', pos) + 1;
-    return row.substr(0, pos - 1) + ",,,,,,,," + why;
+    return row.substr(0, pos - 1) + std::string(commas - 3, ',') + why;
   };
   std::ofstream out(part);
   out << lines[0] << "\n" << lines[1] << "\n"
