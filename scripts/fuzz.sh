@@ -36,6 +36,7 @@ seeds() {  # the shipped files each harness starts from
   esac
 }
 
+[ -d /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}  # the harnesses write each input to a scratch file
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0

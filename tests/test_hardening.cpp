@@ -265,3 +265,15 @@ TEST_CASE("hardening: pareto reads a last row without a trailing newline", "[har
   auto full = temp_file("nl.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\nc,3,0.5,ok\n");
   CHECK(run_cli("pareto " + q(full) + " --x seconds --y energy_joules --minimize-y --format csv").out == r.out);
 }
+
+TEST_CASE("hardening: layers at the size limits are planned without overflow", "[hardening]") {
+  // 2^31 - 1 output features (weights ~ 412 GB): too large for 1 MiB of OCM (exit 2, one line),
+  // and planned, emitted and simulated with 1 TB of OCM (128-bit tile arithmetic in the planner).
+  auto fc = model_with("fcmax.yaml", "{name: a, op: fc, out_features: 2147483647}");
+  expect_input_error(run_cli("run --model " + q(fc)), fc + ":4", "does not fit in OCM");
+  auto r = run_cli("run --model " + q(fc) + " --set 'ocm.size=1000 GB' --format json");
+  INFO(r.err);
+  CHECK(r.status == 0);
+  auto big = model_with("fc28.yaml", "{name: a, op: fc, out_features: 268435456}");
+  expect_input_error(run_cli("run --model " + q(big)), big + ":4", "does not fit in OCM");
+}
