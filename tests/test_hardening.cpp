@@ -277,3 +277,16 @@ TEST_CASE("hardening: layers at the size limits are planned without overflow", "
   auto big = model_with("fc28.yaml", "{name: a, op: fc, out_features: 268435456}");
   expect_input_error(run_cli("run --model " + q(big)), big + ":4", "does not fit in OCM");
 }
+
+TEST_CASE("hardening: simulated time beyond the limit is an input error, not a hang or a wrap", "[hardening]") {
+  // A struct-literal machine below the YAML limits: 1 B/s of DRAM for 2 MB of weights would take
+  // 2e6 s of simulated time, beyond the 1e6 s SystemC's 64-bit picoseconds are kept to.
+  HardwareSpec hw = test::literal_hw(4, 4, 8 << 20, 1.0);
+  CHECK_THROWS_WITH(test::simulate_forked(test::single_fc(1024, 2048), hw, sched::Mode::Cold),
+                    Catch::Contains("would take more than 1e+06 s"));
+  // At 1 kB/s the same layer takes about 2000 s and simulates.
+  hw.dram.bandwidth = 1e3;
+  auto ok = test::simulate_forked(test::single_fc(1024, 2048), hw, sched::Mode::Cold);
+  REQUIRE_FALSE(ok.contains("error"));
+  CHECK(ok["inference"]["seconds"].get<double>() > 2000);
+}
