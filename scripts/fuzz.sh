@@ -20,7 +20,7 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
 fi
 
 build=${NNASIM_FUZZ_BUILD_DIR:-$root/build-fuzz}
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNNASIM_FUZZ=ON >/dev/null
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNNASIM_FUZZ=ON -DBUILD_TESTING=ON >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target $(printf 'fuzz_%s ' "${harnesses[@]}") >/dev/null
 
 seeds() {  # the shipped files each harness starts from
