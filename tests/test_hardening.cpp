@@ -201,7 +201,8 @@ TEST_CASE("hardening: checked arithmetic and parsing helpers", "[hardening]") {
   CHECK(valid_utf8("caf\xc3\xa9"));
   CHECK_FALSE(valid_utf8("caf\xe9"));
   CHECK_FALSE(valid_utf8("\xed\xa0\x80"));  // a surrogate
-  CHECK(check_name(std::string(201, 'a')) != "");
+  CHECK(check_name(std::string(1025, 'a')) != "");
+  CHECK(check_name(std::string(1024, 'a')) == "");
 }
 
 TEST_CASE("hardening: --help-config comes from the same table that parses", "[hardening][config]") {
