@@ -291,3 +291,10 @@ TEST_CASE("hardening: simulated time beyond the limit is an input error, not a h
   REQUIRE_FALSE(ok.contains("error"));
   CHECK(ok["inference"]["seconds"].get<double>() > 2000);
 }
+
+TEST_CASE("hardening: fuzz findings stay fixed", "[hardening][fuzz]") {
+  // fuzz_model_yaml: a map inside a layer's inputs leaked yaml-cpp's "bad conversion".
+  auto m = temp_file("fuzz1.yaml", "name: t\ninput: { shape: [1, 3, 8, 8] }\nlayers:\n"
+                                   "  - { name: a, op: relu }\n  - { name: b, op: add, inputs: [a, op: relu3, a] }\n");
+  expect_input_error(run_cli("info --model " + q(m)), m + ":5", "expected a list of layer names");
+}
