@@ -212,12 +212,12 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
   std::string line;
   std::getline(in, line);
   CHECK(line == "ocm.size,model,hardware,weight_bits,seconds,inferences_per_second,dram_bytes,energy_joules,"
-                "tops_per_watt,mac_utilization,top1,status");
+                "tops_per_watt,mac_utilization,efficiency,accumulator_joules,top1,status");
   for (int i = 0; i < 4; ++i) {
     std::getline(in, line);
     std::vector<std::string> f;
     REQUIRE(sweep::parse_csv_line(line, &f));
-    REQUIRE(f.size() == 12);
+    REQUIRE(f.size() == 14);
     if (i < 2) {
       CHECK(f[0] == "1 kB");
       CHECK(f[4].empty());
@@ -227,7 +227,7 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
       CHECK(f[0] == "1 MiB");
       CHECK(std::stod(f[4]) > 0);
       CHECK(std::stoll(f[6]) > 0);
-      CHECK(f[10].empty());  // tinynet is not in the zoo: no top-1
+      CHECK(f[12].empty());  // tinynet is not in the zoo: no top-1
       CHECK(f.back() == "ok");
     }
   }

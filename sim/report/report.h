@@ -28,6 +28,8 @@ struct LayerReport {
   int64_t lns_conversions = 0;
   int64_t lns_macs = 0;
   int64_t vector_ops = 0;
+  int64_t accumulator_reads = 0, accumulator_writes = 0;  // partial-sum entries (sim/hw/accumulator.h)
+  int64_t accumulator_spill_bytes = 0;                    // of them, bytes spilled to OCM and read back (each way)
   energy::Breakdown energy;
   std::string bound;  // "compute" or "memory"
   // Lower bound on the layer's time (sim/sched/bound.h) and bound / seconds.
@@ -63,6 +65,7 @@ struct Report {
   int64_t macs = 0, params = 0, weight_bytes = 0;
   int64_t dram_read_bytes = 0, dram_write_bytes = 0, dram_weight_bytes = 0;
   int64_t ocm_read_bytes = 0, ocm_write_bytes = 0;
+  int64_t accumulator_reads = 0, accumulator_writes = 0, accumulator_spill_bytes = 0;
   int64_t resident_weight_bytes = 0;  // steady mode: weights that stay in OCM across inferences
   int64_t ocm_peak_bytes = 0;         // highest per-core occupancy seen
   energy::Breakdown energy;

@@ -20,7 +20,7 @@ Format parse_format(const std::string& s, const std::string& where) {
 }
 
 static ordered_json breakdown_json(const energy::Breakdown& b) {
-  return ordered_json{{"mac", b.mac},   {"lns", b.lns},   {"vector", b.vector},
+  return ordered_json{{"mac", b.mac},   {"lns", b.lns},   {"vector", b.vector}, {"accumulator", b.accumulator},
                       {"ocm", b.ocm},   {"dram", b.dram}, {"static", b.static_}};
 }
 
@@ -41,6 +41,9 @@ ordered_json to_json(const Report& r) {
                {"weight_read_bytes", r.dram_weight_bytes},
                {"resident_weight_bytes", r.resident_weight_bytes}};
   j["ocm"] = {{"read_bytes", r.ocm_read_bytes}, {"write_bytes", r.ocm_write_bytes}, {"peak_bytes_per_core", r.ocm_peak_bytes}};
+  j["accumulator"] = {{"reads", r.accumulator_reads},
+                      {"writes", r.accumulator_writes},
+                      {"spill_bytes", r.accumulator_spill_bytes}};
   const double joules = r.energy.total();
   j["energy"] = {{"joules", joules}, {"tops_per_watt", r.tops_per_watt}, {"breakdown", breakdown_json(r.energy)}};
   j["simulation"] = {{"commands", r.events}};
@@ -60,6 +63,9 @@ ordered_json to_json(const Report& r) {
                       {"ocm_read_bytes", l.ocm_read_bytes},
                       {"ocm_write_bytes", l.ocm_write_bytes},
                       {"vector_ops", l.vector_ops},
+                      {"accumulator_reads", l.accumulator_reads},
+                      {"accumulator_writes", l.accumulator_writes},
+                      {"accumulator_spill_bytes", l.accumulator_spill_bytes},
                       {"lns_macs", l.lns_macs},
                       {"lns_conversions", l.lns_conversions},
                       {"energy_joules", l.energy.total()},
@@ -134,9 +140,13 @@ void write_table(std::ostream& os, const Report& r) {
   if (r.mode == "steady") fmt::print(os, "  resident weights  {}\n", si(double(r.resident_weight_bytes), "B"));
   fmt::print(os, "  OCM               read {}, write {}, peak {} per core\n", si(double(r.ocm_read_bytes), "B"),
              si(double(r.ocm_write_bytes), "B"), si(double(r.ocm_peak_bytes), "B"));
-  fmt::print(os, "  energy            {}  (MAC {}, LNS {}, vector {}, OCM {}, DRAM {}, static {})\n", small(j, "J"),
-             small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"), small(r.energy.ocm, "J"),
-             small(r.energy.dram, "J"), small(r.energy.static_, "J"));
+  fmt::print(os, "  accumulator       {} reads, {} writes of partial sums; {} spilled to OCM\n",
+             si(double(r.accumulator_reads), ""), si(double(r.accumulator_writes), ""),
+             si(double(r.accumulator_spill_bytes), "B"));
+  fmt::print(os, "  energy            {}  (MAC {}, LNS {}, vector {}, accumulator {}, OCM {}, DRAM {}, static {})\n",
+             small(j, "J"), small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"),
+             small(r.energy.accumulator, "J"), small(r.energy.ocm, "J"), small(r.energy.dram, "J"),
+             small(r.energy.static_, "J"));
   fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
   if (auto c = compare_measured(r)) {
     fmt::print(os, "\nagainst measured ({} layers)\n", c->layers);
@@ -151,18 +161,21 @@ void write_table(std::ostream& os, const Report& r) {
 
 void write_csv(std::ostream& os, const Report& r) {
   os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
-        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency\n";
+        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency,accumulator_reads,accumulator_writes,"
+        "accumulator_joules\n";
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
                  int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound,
-                 double bound_s, double eff) {
-    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g}\n", name, op, macs, params, wb, s, cyc, dr,
-               dw, orr, ow, e, bound, bound_s, eff);
+                 double bound_s, double eff, int64_t acc_r, int64_t acc_w, double acc_j) {
+    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g},{},{},{:.9g}\n", name, op, macs, params, wb,
+               s, cyc, dr, dw, orr, ow, e, bound, bound_s, eff, acc_r, acc_w, acc_j);
   };
   for (const auto& l : r.layers)
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
-        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency);
+        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency,
+        l.accumulator_reads, l.accumulator_writes, l.energy.accumulator);
   row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
-      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency);
+      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency, r.accumulator_reads,
+      r.accumulator_writes, r.energy.accumulator);
 }
 
 void write(std::ostream& os, const Report& r, Format f) {

@@ -15,7 +15,8 @@
 namespace nnasim::sweep {
 
 const std::vector<std::string> kFigureColumns = {"seconds",       "inferences_per_second", "dram_bytes",
-                                                 "energy_joules", "tops_per_watt",         "mac_utilization"};
+                                                 "energy_joules", "tops_per_watt",         "mac_utilization",
+                                                 "efficiency",    "accumulator_joules"};
 
 namespace {
 
@@ -149,7 +150,9 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
                                 report.at("dram").at("write_bytes").get<int64_t>()),
                  num(report.at("energy").at("joules").get<double>()),
                  num(report.at("energy").at("tops_per_watt").get<double>()),
-                 num(inf.at("mac_utilization").get<double>())};
+                 num(inf.at("mac_utilization").get<double>()),
+                 num(inf.at("efficiency").get<double>()),
+                 num(report.at("energy").at("breakdown").at("accumulator").get<double>())};
     } catch (const std::exception& e) {
       status = fmt::format("error: incomplete report from the child process: {}", e.what());
       figures.assign(kFigureColumns.size(), "");

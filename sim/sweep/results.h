@@ -22,7 +22,7 @@ OutputFormat output_format_of(const std::string& path);  // .jsonl -> JSON Lines
 
 // Columns of the CSV: identity columns, then the figures, top1 and status.
 std::vector<std::string> csv_columns(const SweepSpec& spec);
-extern const std::vector<std::string> kFigureColumns;  // seconds ... mac_utilization
+extern const std::vector<std::string> kFigureColumns;  // seconds ... mac_utilization, efficiency, accumulator_joules
 
 // A formatted row: one line of text ending in '\n'.
 struct Row {
