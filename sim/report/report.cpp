@@ -162,25 +162,44 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   return rep;
 }
 
-std::optional<Comparison> compare_measured(const Report& r) {
-  Comparison c;
+namespace {
+template <class Get>
+MetricComparison compare_metric(const Report& r, Get get) {
+  MetricComparison c;
   double abs_sum = 0;
   std::vector<std::pair<double, int>> errs;
   for (size_t i = 0; i < r.layers.size(); ++i) {
-    const auto& l = r.layers[i];
-    auto e = l.error_pct();
+    double measured = 0, simulated = 0;
+    std::optional<double> e = get(r.layers[i], &measured, &simulated);
     if (!e) continue;
     ++c.layers;
-    c.measured_seconds += *l.measured_seconds;
-    c.simulated_seconds += l.seconds;
+    c.measured += measured;
+    c.simulated += simulated;
     abs_sum += std::fabs(*e);
     errs.push_back({std::fabs(*e), static_cast<int>(i)});
   }
-  if (c.layers == 0) return std::nullopt;
-  c.error_pct = c.simulated_seconds > 0 ? (c.measured_seconds / c.simulated_seconds - 1.0) * 100.0 : 0;
+  if (c.layers == 0) return c;
+  c.error_pct = c.simulated > 0 ? (c.measured / c.simulated - 1.0) * 100.0 : 0;
   c.mean_abs_error_pct = abs_sum / c.layers;
   std::stable_sort(errs.begin(), errs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t k = 0; k < errs.size() && k < 5; ++k) c.worst.push_back(errs[k].second);
+  return c;
+}
+}  // namespace
+
+std::optional<Comparison> compare_measured(const Report& r) {
+  Comparison c;
+  c.time = compare_metric(r, [](const LayerReport& l, double* m, double* s) {
+    auto e = l.error_pct();
+    if (e) *m = *l.measured_seconds, *s = l.seconds;
+    return e;
+  });
+  c.energy = compare_metric(r, [](const LayerReport& l, double* m, double* s) {
+    auto e = l.energy_error_pct();
+    if (e) *m = *l.measured_energy_joules, *s = l.energy.total();
+    return e;
+  });
+  if (c.time.layers == 0 && c.energy.layers == 0) return std::nullopt;
   return c;
 }
 

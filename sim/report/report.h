@@ -49,6 +49,11 @@ struct LayerReport {
     if (!measured_seconds || seconds <= 0) return std::nullopt;
     return (*measured_seconds / seconds - 1.0) * 100.0;
   }
+  // The same for energy: (measured / simulated - 1) x 100, positive when the device used more.
+  std::optional<double> energy_error_pct() const {
+    if (!measured_energy_joules || energy.total() <= 0) return std::nullopt;
+    return (*measured_energy_joules / energy.total() - 1.0) * 100.0;
+  }
 };
 
 struct Report {
@@ -74,14 +79,19 @@ struct Report {
   std::vector<LayerReport> layers;
 };
 
-// Comparison with measured figures (when any layer has them).
-struct Comparison {
-  int layers = 0;                 // layers with a measured time
-  double measured_seconds = 0;    // sum over those layers
-  double simulated_seconds = 0;   // same layers, simulated
+// Comparison of one figure (time or energy) with a device's measurements.
+struct MetricComparison {
+  int layers = 0;                 // layers with a measured figure
+  double measured = 0;            // sum over those layers (s or J)
+  double simulated = 0;           // same layers, simulated
   double error_pct = 0;           // total: (measured / simulated - 1) x 100
   double mean_abs_error_pct = 0;  // over layers
   std::vector<int> worst;         // indices into Report::layers, largest |error| first (at most 5)
+};
+// Comparison with measured figures (when any layer has them): time and energy separately, each
+// over the layers that carry it.
+struct Comparison {
+  MetricComparison time, energy;
 };
 std::optional<Comparison> compare_measured(const Report& r);
 
