@@ -32,7 +32,15 @@ ordered_json to_json(const Report& r) {
   j["inference"] = {{"seconds", r.seconds},
                     {"cycles", r.cycles},
                     {"inferences_per_second", r.inferences_per_second},
-                    {"mac_utilization", r.mac_utilization}};
+                    {"mac_utilization", r.mac_utilization},
+                    {"batch", r.batch}};
+  // A run computes `batch` inferences: "inference.seconds" and the totals are the whole run's.
+  j["per_inference"] = {{"seconds", r.seconds_per_inference()},
+                        {"joules", r.joules_per_inference()},
+                        {"dram_read_bytes", double(r.dram_read_bytes) / double(r.batch)},
+                        {"dram_write_bytes", double(r.dram_write_bytes) / double(r.batch)},
+                        {"dram_weight_read_bytes", double(r.dram_weight_bytes) / double(r.batch)}};
+  if (!r.unsupported.empty()) j["unsupported"] = r.unsupported;
   j["totals"] = {{"macs", r.macs}, {"params", r.params}, {"weight_bytes", r.weight_bytes}};
   j["dram"] = {{"read_bytes", r.dram_read_bytes},
                {"write_bytes", r.dram_write_bytes},
@@ -117,7 +125,17 @@ void write_table(std::ostream& os, const Report& r) {
                si(double(l.dram_read_bytes), "B"), si(double(l.dram_write_bytes), "B"), small(l.energy.total(), "J"),
                l.bound);
   const double j = r.energy.total();
-  fmt::print(os, "\nper inference\n");
+  if (r.batch > 1) {
+    fmt::print(os, "\nper inference (batch of {})\n", r.batch);
+    fmt::print(os, "  time              {}, {:.2f} inferences/s\n", small(r.seconds_per_inference(), "s"),
+               r.inferences_per_second);
+    fmt::print(os, "  energy            {}\n", small(r.joules_per_inference(), "J"));
+    fmt::print(os, "  DRAM              read {} (weights {}), write {}\n", si(double(r.dram_read_bytes) / r.batch, "B"),
+               si(double(r.dram_weight_bytes) / r.batch, "B"), si(double(r.dram_write_bytes) / r.batch, "B"));
+    fmt::print(os, "\nper batch of {}\n", r.batch);
+  } else {
+    fmt::print(os, "\nper inference\n");
+  }
   fmt::print(os, "  time              {} ({} cycles), {:.2f} inferences/s\n", small(r.seconds, "s"), r.cycles,
              r.inferences_per_second);
   fmt::print(os, "  MACs              {} ({:.1f}% of peak)\n", si(double(r.macs), ""), 100 * r.mac_utilization);
@@ -132,6 +150,12 @@ void write_table(std::ostream& os, const Report& r) {
              small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"), small(r.energy.ocm, "J"),
              small(r.energy.dram, "J"), small(r.energy.static_, "J"));
   fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
+  if (!r.unsupported.empty()) {
+    std::string names;
+    for (const auto& n : r.unsupported) names += (names.empty() ? "" : ", ") + n;
+    fmt::print(os, "  unsupported       {} layer(s) costed as zero MACs, data movement only: {}\n",
+               r.unsupported.size(), names);
+  }
   if (auto c = compare_measured(r)) {
     fmt::print(os, "\nagainst measured ({} layers)\n", c->layers);
     fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",

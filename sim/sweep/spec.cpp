@@ -52,7 +52,8 @@ const std::vector<Param>& range_params() {
   return t;
 }
 
-const std::vector<std::string> kRunKeys = {"weight_bits", "act_bits", "number_format", "mode", "compress", "hardware"};
+const std::vector<std::string> kRunKeys = {"weight_bits", "act_bits", "number_format", "mode", "compress", "batch",
+                                           "hardware"};
 
 AxisKind kind_of(const std::string& key) {
   if (key == "weight_bits") return AxisKind::WeightBits;
@@ -60,6 +61,7 @@ AxisKind kind_of(const std::string& key) {
   if (key == "number_format") return AxisKind::NumberFormat;
   if (key == "mode") return AxisKind::Mode;
   if (key == "compress") return AxisKind::Compress;
+  if (key == "batch") return AxisKind::Batch;
   if (key == "hardware") return AxisKind::HardwareFile;
   return AxisKind::HardwareKey;
 }
@@ -215,6 +217,13 @@ void check_value(const Axis& a, const Value& v) {
     case AxisKind::Mode:
       if (v.text != "steady" && v.text != "cold") fail(fmt::format("unknown mode '{}': expected steady or cold", v.text));
       break;
+    case AxisKind::Batch: {
+      double n = 0;
+      std::string unit;
+      if (!split_number(v.text, &n, &unit) || !unit.empty() || n != std::floor(n) || n < 1 || n > 1048576)
+        fail(fmt::format("'{}' is not a batch size: expected an integer from 1 to 1048576", v.text));
+      break;
+    }
     case AxisKind::Compress:
       if (v.text != "none") graph::parse_compress(v.text, v.where);
       break;
@@ -270,6 +279,7 @@ std::vector<std::string> Point::argv(const std::string& exe) const {
   if (!number_format.empty()) a.insert(a.end(), {"--number-format", number_format});
   if (!compress.empty() && compress != "none") a.insert(a.end(), {"--compress", compress});
   if (!mode.empty()) a.insert(a.end(), {"--mode", mode});
+  if (batch) a.insert(a.end(), {"--batch", std::to_string(*batch)});
   for (const auto& o : overrides) a.insert(a.end(), {"--set", o.key + "=" + o.value});
   a.insert(a.end(), {"--format", "json"});
   return a;
@@ -456,6 +466,7 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
         case AxisKind::NumberFormat: p.number_format = v.text; break;
         case AxisKind::Mode: p.mode = v.text; break;
         case AxisKind::Compress: p.compress = v.text; break;
+        case AxisKind::Batch: p.batch = std::stoll(v.text); break;
       }
     }
     for (size_t ai : spec.column_axes) p.axis_values.push_back(spec.axes[ai].values[idx[spec.axes[ai].dimension]].text);
