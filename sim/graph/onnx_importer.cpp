@@ -52,6 +52,9 @@ Graph Importer::run() {
   }
   for (const auto& n : g.node())
     for (const auto& in : n.input()) ++uses_[in];
+  for (const auto& n : g.node())
+    for (int i = 0; i < n.input_size(); ++i) readers_[n.input(i)].push_back(n.op_type());
+  for (const auto& o : g.output()) readers_[o.name()].push_back("");
   for (const auto& o : g.output()) ++uses_[o.name()];
   add_graph_inputs();
   for (node_index_ = 0; node_index_ < g.node_size(); ++node_index_) {

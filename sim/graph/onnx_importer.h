@@ -135,7 +135,8 @@ class Importer {
   onnx::ModelProto model_;
   GraphBuilder b_;
   std::unordered_map<std::string, Value> values_;
-  std::unordered_map<std::string, int> uses_;  // how many node inputs and graph outputs read each value
+  std::unordered_map<std::string, int> uses_;
+  std::unordered_map<std::string, std::vector<std::string>> readers_;  // op types of the nodes reading each value  // how many node inputs and graph outputs read each value
   std::unordered_set<std::string> names_;      // layer names already used
   std::deque<onnx::TensorProto> owned_;        // tensors made from Constant's value_* attributes
   std::vector<std::string> unknown_;

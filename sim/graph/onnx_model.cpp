@@ -445,6 +445,17 @@ void Importer::elementwise(Op op) {
     define(node().output(0), Value{});
     return;
   }
+  // Numpy broadcasting: aligned from the last axis, each size equals the result's or is 1.
+  for (int i = 0; i < node().input_size(); ++i) {
+    const Value& v = value(i);
+    if (!v.dims_known) continue;
+    for (size_t j = 0; j < v.dims.size(); ++j) {
+      const int64_t o = dims[dims.size() - v.dims.size() + j];
+      if (v.dims[j] != o && v.dims[j] != 1)
+        fail(fmt::format("input shapes {} and {} do not agree (expected equal sizes or 1 on each axis)",
+                         dims_str(v.dims), dims_str(dims)));
+    }
+  }
   if (data_idx.size() == 1) {
     const Value& x = data(data_input);
     // MatMul + Add(bias) is a linear layer with a bias.
@@ -694,6 +705,13 @@ void Importer::transpose() {
   for (int64_t a : perm)
     if (x.dims[a] > 1) moved.push_back(a);
   if (std::is_sorted(moved.begin(), moved.end())) return alias(od);
+  // Swapping the last two axes of an operand read only by MatMuls of two activations (K^T): the
+  // array reads the operand transposed as it loads it, no data moves.
+  bool last_two = rank >= 2 && perm[rank - 1] == int64_t(rank - 2) && perm[rank - 2] == int64_t(rank - 1);
+  for (size_t i = 0; i + 2 < rank; ++i) last_two = last_two && perm[i] == int64_t(i);
+  const auto& rd = readers_[node().output(0)];
+  const bool to_matmul = !rd.empty() && std::all_of(rd.begin(), rd.end(), [](const std::string& o) { return o == "MatMul"; });
+  if (last_two && to_matmul && rank >= 3) return alias(od);
   Layer l;
   l.op = Op::Transpose;
   l.fn = "Transpose";

@@ -26,8 +26,18 @@ LayerGeo layer_geo(const graph::Graph& g, int idx) {
     const auto& s = graph::input_shape(g, l, i);
     geo.in.push_back({s.c, s.rows() * r, s.w});
   }
-  // Input rows per output row of a windowed layer with all outer axes folded into rows.
-  auto window_rows = [&](int kh_eff, int kd_eff) { geo.kh_eff = kh_eff * kd_eff; };
+  // Input rows per output row of a windowed layer with all outer axes folded into rows; a window
+  // never spans two samples, so at most one sample's rows.
+  auto window_rows = [&](int kh_eff, int kd_eff) {
+    const auto& x = graph::input_shape(g, l, 0);
+    geo.kh_eff = static_cast<int>(std::min<int64_t>(int64_t(kh_eff) * kd_eff, std::max<int64_t>(1, x.d * x.h)));
+  };
+  // Layout operators move a tile's share of the rows: input rows in proportion to output rows.
+  auto proportional_rows = [&]() {
+    geo.spatial = true;
+    const int64_t in_rows = geo.in.empty() ? 1 : geo.in[0].h;
+    geo.kh_eff = geo.sh = static_cast<int>(std::max<int64_t>(1, geo.ho > 0 ? in_rows / geo.ho : 1));
+  };
   switch (l.op) {
     case Op::Conv:
       geo.mac = geo.spatial = true;
@@ -35,7 +45,11 @@ LayerGeo layer_geo(const graph::Graph& g, int idx) {
       geo.dense = l.groups == 1;
       geo.cpg_out = l.out_channels / l.groups;
       geo.k = (geo.in[0].c / l.groups) * l.kd * l.kh * l.kw;
-      window_rows((l.kh - 1) * l.dh + 1, (l.kd - 1) * l.dd + 1);
+      // A dilated convolution runs as dilation-decomposed (space-to-batch) dense convolutions on
+      // interleaved sub-grids, as atrous convolution is usually executed: a band of output rows
+      // reads the kh dense tap rows of its sub-grid, not the dilated span.
+      if (l.dh > 1 && l.sh == 1) window_rows(l.kh, l.dd > 1 ? l.kd : (l.kd - 1) * l.dd + 1);
+      else window_rows((l.kh - 1) * l.dh + 1, (l.kd - 1) * l.dd + 1);
       geo.sh = l.sh;
       break;
     case Op::ConvTranspose: {
@@ -97,12 +111,13 @@ LayerGeo layer_geo(const graph::Graph& g, int idx) {
       break;
     case Op::GlobalAvgPool: geo.spatial = false; break;
     case Op::Reduce:
-    case Op::Unsupported:
-    case Op::Transpose:
       geo.spatial = false;  // an output row may read any input row
       break;
+    case Op::Unsupported:
+    case Op::Transpose:
+    case Op::Slice:
     case Op::Resize:
-      geo.spatial = true;  // conservatively one output row per input row band of the same rows
+      proportional_rows();
       break;
     case Op::Pad:
       geo.spatial = true;
