@@ -20,6 +20,7 @@
 #include "sim/graph/load.h"
 #include "sim/graph/onnx_model.h"
 #include "sim/graph/passes.h"
+#include "helpers.h"
 
 using namespace nnasim::graph;
 using nnasim::InputError;
@@ -1005,4 +1006,37 @@ TEST_CASE("onnx: unknown operators keep ONNX-inferred shapes", "[onnx][workloads
   CHECK(t.out.elements() == 1 * 4 * 3);
   CHECK(t.cost.macs == 0);
   CHECK(layer(g, "after").out.elements() == 12);
+}
+
+TEST_CASE("onnx: the CLI reports unsupported operators as rows and bad input as one line", "[onnx][workloads][cli]") {
+  using nnasim::test::run_cli;
+  OnnxBuilder b;
+  b.input("x", {1, 4, 10});
+  b.init_i64("k", {3});
+  b.node("Relu", {"x"}, {"r"}, "relu");
+  b.node("TopK", {"r", "k"}, {"vals", "idx"}, "topk");
+  b.node("Relu", {"vals"}, {"y"}, "after");
+  const std::string path = b.save("topk_cli.onnx");
+  auto r = run_cli("run --allow-unknown-ops --format json --model " + path);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Matchers::StartsWith("warning:") && Catch::Matchers::Contains("TopK (node 2)"));
+  auto j = nlohmann::json::parse(r.out);
+  bool row = false;
+  for (const auto& l : j["layers"]) row = row || (l["name"] == "topk" && l["op"] == "unsupported:TopK" && l["macs"] == 0);
+  CHECK(row);
+  CHECK(j["unsupported"] == nlohmann::json::array({"topk"}));
+  auto t = run_cli("run --allow-unknown-ops --model " + path);
+  CHECK_THAT(t.out, Catch::Matchers::Contains("unsupported:TopK") && Catch::Matchers::Contains("1 layer(s)"));
+
+  OnnxBuilder m;
+  m.input("q", {1, 12, 16, 64});
+  m.input("k", {1, 8, 64, 16});
+  m.node("MatMul", {"q", "k"}, {"s"}, "scores");
+  const std::string bad = m.save("heads_cli.onnx");
+  auto e = run_cli("run --model " + bad);
+  CHECK(e.status == 2);
+  CHECK(std::count(e.err.begin(), e.err.end(), '\n') == 1);
+  CHECK_THAT(e.err, Catch::Matchers::StartsWith("error: " + bad + ":1: node 1 'scores'"));
 }

@@ -21,25 +21,29 @@ TEST_CASE("regression: steady mode with a small OCM plans every layer", "[regres
   nnasim::test::run_cli_json("run --model resnet50 --set ocm.size='256 KiB'");
   nnasim::test::run_cli_json("run --model hardnet85 --set ocm.size='512 KiB'");
   nnasim::test::run_cli_json("run --hw " + nnasim::test::hw_path("scalesim-32x32-os") + " --model " + source_dir() +
-          "/../shared/data/scalesim-topologies/test.csv");
+          "/models/scalesim/test.csv");
 }
 
 TEST_CASE("regression: every SCALE-Sim row reads its own ifmap from DRAM", "[regression]") {
   // alexnet.csv in cold mode with ample OCM: each row's ifmap and weights come in at least once.
   auto j = nnasim::test::run_cli_json("run --mode cold --set ocm.size='64 MiB' --hw " + nnasim::test::hw_path("scalesim-32x32-os") + " --model " +
-                   source_dir() + "/../shared/data/scalesim-topologies/alexnet.csv");
+                   source_dir() + "/models/scalesim/alexnet.csv");
   // ifmaps (1 byte per element): 224*224*3 + 27*27*96 + 13*13*256 + 13*13*384 + 13*13*384.
   const int64_t ifmaps = 224 * 224 * 3 + 27 * 27 * 96 + 13 * 13 * 256 + 13 * 13 * 384 + 13 * 13 * 384;
   const int64_t weights = j["totals"]["weight_bytes"];
   CHECK(j["dram"]["read_bytes"].get<int64_t>() >= ifmaps + weights);
 }
 
-TEST_CASE("regression: a batch other than 1 is an input error", "[regression][errors]") {
+TEST_CASE("regression: a batch in the model's input shape is the run's batch (issue 10)", "[regression][errors]") {
   auto path = temp_file("batch4.yaml", "name: b\ninput: { shape: [4, 3, 8, 8] }\nlayers:\n"
                                        "  - { name: c, op: conv, out_channels: 4, kernel: 3, pad: 1 }\n");
-  auto r = run_cli("run --model " + path);
+  auto j = nnasim::test::run_cli_json("run --model " + path);
+  CHECK(j["inference"]["batch"] == 4);
+  CHECK(j["totals"]["macs"] == 4 * 8 * 8 * 4 * 27);
+  CHECK(j["per_inference"]["seconds"].get<double>() == Approx(j["inference"]["seconds"].get<double>() / 4));
+  auto r = run_cli("run --model " + path + " --batch 6");
   CHECK(r.status == 2);
-  CHECK_THAT(r.err, Catch::Contains("batch 4 is not supported"));
+  CHECK_THAT(r.err, Catch::Contains("multiple of 4"));
 }
 
 TEST_CASE("regression: replay takes the recorded mode unless told otherwise", "[regression][trace]") {

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "sim/common/checked.h"
+#include "sim/common/text.h"
+
 namespace nnasim::graph {
 namespace {
 
@@ -24,7 +27,13 @@ const std::pair<const char*, Act> kActs[] = {
     {"pow", Act::Pow},         {"exp", Act::Exp}};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t bits_to_bytes(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
+// Every count reaching here was bounded by check_layer/check_output (2^48-byte tensors, 32-bit
+// widths), so the product fits an int64; the checked form keeps it honest anyway.
+int64_t bits_to_bytes(int64_t elements, int bits) {
+  int64_t b = 0;
+  if (mul_overflows(elements, bits, &b)) throw InputError({}, fmt::format("{} elements of {} bits overflow", elements, bits));
+  return ceil_div(b, 8);
+}
 
 }  // namespace
 
@@ -262,31 +271,41 @@ void annotate(Graph& g) {
     switch (l.op) {
       case Op::Conv: {
         const Shape& x = input_shape(g, l, 0);
-        int64_t k = (x.c / l.groups) * l.kd * l.kh * l.kw;
-        c.weights = l.out_channels * k;
-        c.macs = out_e * k;
+        int64_t k = checked_product({x.c / l.groups, l.kd, l.kh, l.kw}, l.loc,
+                                    fmt::format("layer '{}': the weights per output", l.name));
+        c.weights = checked_mul(l.out_channels, k, l.loc, fmt::format("layer '{}': the weight count", l.name), kMaxTensorBytes);
+        c.macs = checked_mul(out_e, k, l.loc, fmt::format("layer '{}': the MAC count", l.name));
         break;
       }
       case Op::ConvTranspose: {
         // Every input element meets out_channels/groups filters of the whole kernel: the MACs of
         // the computation (what PyTorch counts); the sub-pixel lowering runs them without zeros.
         const Shape& x = input_shape(g, l, 0);
-        const int64_t kvol = int64_t(l.kd) * l.kh * l.kw;
-        c.weights = x.c * (l.out_channels / l.groups) * kvol;
-        c.macs = x.elements() * r * (l.out_channels / l.groups) * kvol;
+        const int64_t kvol = checked_product({l.kd, l.kh, l.kw}, l.loc, fmt::format("layer '{}': the kernel", l.name));
+        c.weights = checked_product({x.c, l.out_channels / l.groups, kvol}, l.loc,
+                                    fmt::format("layer '{}': the weight count", l.name), kMaxTensorBytes);
+        c.macs = checked_product({x.elements(), r, l.out_channels / l.groups, kvol}, l.loc,
+                                 fmt::format("layer '{}': the MAC count", l.name));
         break;
       }
       case Op::FullyConnected: {
         const Shape& x = input_shape(g, l, 0);
         const int64_t rows = l.fc_rows > 0 ? x.n * l.fc_rows : x.n;
         const int64_t in_features = x.elements() / rows;
-        c.weights = l.out_channels * in_features;
-        c.macs = rows * r * in_features * l.out_channels;
+        c.weights = checked_mul(l.out_channels, in_features, l.loc, fmt::format("layer '{}': the weight count", l.name),
+                                kMaxTensorBytes);
+        c.macs = checked_product({rows, r, c.weights}, l.loc, fmt::format("layer '{}': the MAC count", l.name));
         break;
       }
-      case Op::MatMul: c.macs = l.out.n * r * l.mm_groups * l.mm_m * l.mm_k * l.mm_n; break;
+      case Op::MatMul:
+        c.macs = checked_product({l.out.n, r, l.mm_groups, l.mm_m, l.mm_k, l.mm_n}, l.loc,
+                                 fmt::format("layer '{}': the MAC count", l.name));
+        break;
       case Op::MaxPool:
-      case Op::AvgPool: c.vector_ops = out_e * l.kd * l.kh * l.kw; break;
+      case Op::AvgPool:
+        c.vector_ops = checked_product({out_e, l.kd, l.kh, l.kw}, l.loc,
+                                       fmt::format("layer '{}': the window operations", l.name));
+        break;
       case Op::GlobalAvgPool: c.vector_ops = input_shape(g, l, 0).elements() * r; break;
       case Op::Add:
       case Op::Mul: c.vector_ops = out_e * int64_t(l.inputs.size() - 1); break;
@@ -328,9 +347,69 @@ GraphBuilder::GraphBuilder(std::string name, std::string file) {
   g_.file = std::move(file);
 }
 
+int GraphBuilder::find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : it->second;
+}
+
+void check_layer(const Layer& l, const std::vector<Shape>& in) {
+  auto fail = [&](const std::string& what) {
+    throw InputError(l.loc, fmt::format("layer '{}' ({}): {}", l.name, to_string(l.op), what));
+  };
+  if (std::string bad = check_name(l.name); !bad.empty()) throw InputError(l.loc, fmt::format("layer name: {}", bad));
+  auto dim = [&](const char* key, int64_t v, int64_t lo) {
+    if (v < lo || v > kMaxDim) fail(fmt::format("'{}' is {}: expected {} to {}", key, v, lo, kMaxDim));
+  };
+  auto bits = [&](const char* key, int v, int hi) {
+    if (v < 1 || v > hi) fail(fmt::format("'{}' is {}: expected 1 to {}", key, v, hi));
+  };
+  bits("weight_bits", l.quant.weight_bits, 32);
+  bits("act_bits", l.quant.act_bits, 32);
+  bits("bias_bits", l.quant.bias_bits, 64);
+  if (l.op == Op::Input) {
+    for (auto [k, v] : {std::pair<const char*, int64_t>{"N", l.out.n}, {"C", l.out.c}, {"H", l.out.h}, {"W", l.out.w},
+                        {"D", l.out.d}})
+      dim(fmt::format("input shape {}", k).c_str(), v, 1);
+    return;
+  }
+  const bool spatial = l.op == Op::Conv || l.op == Op::MaxPool || l.op == Op::AvgPool || l.op == Op::ConvTranspose;
+  if (spatial) {
+    dim("kernel", l.kh, 1), dim("kernel", l.kw, 1), dim("stride", l.sh, 1), dim("stride", l.sw, 1);
+    dim("dilation", l.dh, 1), dim("dilation", l.dw, 1);
+    dim("kernel", l.kd, 1), dim("stride", l.sd, 1), dim("dilation", l.dd, 1);
+    for (int p : {l.pad_f, l.pad_k, l.out_pad_d, l.out_pad_h, l.out_pad_w}) dim("pad", p, 0);
+    if (int64_t(l.dd) * (l.kd - 1) + 1 > kMaxDim)
+      fail(fmt::format("the window dilation x (kernel - 1) + 1 is larger than {}", kMaxDim));
+    // The window's extent, dilation * (kernel - 1) + 1, is a dimension too.
+    if (int64_t(l.dh) * (l.kh - 1) + 1 > kMaxDim || int64_t(l.dw) * (l.kw - 1) + 1 > kMaxDim)
+      fail(fmt::format("the window dilation x (kernel - 1) + 1 is larger than {}", kMaxDim));
+  }
+  if (spatial || l.op == Op::Pad) {
+    for (int p : {l.pad_t, l.pad_l, l.pad_b, l.pad_r}) dim("pad", p, 0);
+    if (!in.empty() && (in[0].h + l.pad_t + l.pad_b > kMaxDim || in[0].w + l.pad_l + l.pad_r > kMaxDim))
+      fail(fmt::format("the padded input is larger than {}", kMaxDim));
+  }
+  if (l.op == Op::Conv || l.op == Op::ConvTranspose) {
+    dim("groups", l.groups, 1);
+    dim("out_channels", l.out_channels, 1);
+  }
+  if (l.op == Op::FullyConnected) dim("out_features", l.out_channels, 1);
+}
+
+void check_output(const Layer& l) {
+  const Shape& o = l.out;
+  for (int64_t v : {o.n, o.c, o.h, o.w, o.d})
+    if (v > kMaxDim)
+      throw InputError(l.loc, fmt::format("layer '{}' ({}): output shape {} has a dimension above {}", l.name,
+                                          to_string(l.op), o.str(), kMaxDim));
+  int64_t e = checked_product({o.n, o.c, o.h, o.w, o.d}, l.loc, fmt::format("layer '{}': output tensor {}", l.name, o.str()),
+                              kMaxTensorBytes);
+  checked_mul(e, 4, l.loc, fmt::format("layer '{}': output tensor {} in bytes", l.name, o.str()), kMaxTensorBytes);
+}
+
 int GraphBuilder::add(Layer l) {
   if (l.name.empty()) l.name = fmt::format("{}_{}", to_string(l.op), g_.layers.size());
-  if (g_.find(l.name) >= 0)
+  if (find(l.name) >= 0)
     throw InputError(l.loc, fmt::format("layer name '{}' is used twice: names must be unique", l.name));
   std::vector<Shape> in;
   for (size_t i = 0; i < l.inputs.size(); ++i) {
@@ -345,14 +424,21 @@ int GraphBuilder::add(Layer l) {
   }
   if (l.op != Op::Input && l.inputs.empty())
     throw InputError(l.loc, fmt::format("layer '{}' ({}) has no input", l.name, to_string(l.op)));
+  check_layer(l, in);
   l.out = infer_shape(l, in);
+  check_output(l);
+  index_.emplace(l.name, static_cast<int>(g_.layers.size()));
   g_.layers.push_back(std::move(l));
   return static_cast<int>(g_.layers.size()) - 1;
 }
 
 Graph GraphBuilder::finish() {
+  if (std::string bad = check_name(g_.name); !bad.empty()) throw InputError({g_.file, 0}, fmt::format("model name: {}", bad));
   if (g_.layers.size() < 2)
     throw InputError({g_.file, 0}, "the graph has no layers: expected an input and at least one layer");
+  // A batch in the (first) input's shape is the graph's batch: every report divides by it.
+  if (g_.batch == 1 && g_.layers[0].op == Op::Input && g_.layers[0].out.n > 1)
+    g_.batch = g_.shape_batch = g_.layers[0].out.n;
   annotate(g_);
   return std::move(g_);
 }

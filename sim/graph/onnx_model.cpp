@@ -132,8 +132,10 @@ void Importer::unknown(const std::string& op) {
   // One zero-MAC layer per output, reading every activation input, with the output shapes ONNX
   // shape inference gives (else the first input's).
   const Value x = data(first);
+  const std::string base = layer_name();
   for (int o = 0; o < node().output_size(); ++o) {
-    if (node().output(o).empty()) continue;
+    // Outputs nobody reads (TopK's indices, say) make no layer.
+    if (node().output(o).empty() || (o > 0 && uses_[node().output(o)] == 0)) continue;
     Dims d = x.dims;
     if (const Dims* inf = inferred(node().output(o))) d = *inf;
     if (checked_elements(d, fail_fn()) <= 0) continue;
@@ -144,7 +146,8 @@ void Importer::unknown(const std::string& op) {
     l.out = view_like(x, d);
     for (int i = 0; i < node().input_size(); ++i)
       if (present(i) && value(i).kind == Value::Kind::Data) read_as(l, i, shape_of(value(i)));
-    l.name = o == 0 ? layer_name() : fmt::format("{}:{}", layer_name(), o);
+    l.name = o == 0 ? base : fmt::format("{}:{}", base, o);
+    names_.insert(l.name);
     l.loc = loc();
     int idx = b_.add(std::move(l));
     define_data(o, idx, d);
