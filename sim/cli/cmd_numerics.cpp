@@ -86,6 +86,7 @@ int numerics(const NumericsArgs& a) {
   lo.allow_unknown_ops = a.allow_unknown_ops;
   graph::Graph g = graph::load_model(a.model.empty() ? default_model() : a.model, lo);
   graph::prepare(g, prepare_options(a.weight_bits, std::nullopt, ""));
+  numeric::check_functional(g);
   numeric::materialize_weights(g, a.seed);  // seeded He-normal where the model has no weights
   std::optional<graph::Graph> original;     // with --compress: the FP32 reference keeps these weights
   if (spec) {

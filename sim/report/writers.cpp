@@ -248,7 +248,10 @@ void write_info(std::ostream& os, const graph::Graph& g, Format f) {
   for (size_t i = 1; i < g.layers.size(); ++i) {
     const auto& l = g.layers[i];
     fmt::print(os, "{:<28}{:>14}{:>20}{:>14}{:>12}{:>14}{:>14}\n", l.name.size() > 27 ? l.name.substr(0, 24) + "..." : l.name,
-               graph::to_string(l.op), fmt::format("{}x{}x{}", l.out.c, l.out.h, l.out.w), l.cost.macs, l.cost.params,
+               graph::to_string(l.op),
+               l.out.d == 1 ? fmt::format("{}x{}x{}", l.out.c, l.out.h, l.out.w)
+                            : fmt::format("{}x{}x{}x{}", l.out.c, l.out.d, l.out.h, l.out.w),
+               l.cost.macs, l.cost.params,
                l.cost.weight_bytes, l.cost.output_bytes);
   }
   graph::Cost t = g.totals();

@@ -36,7 +36,7 @@ const std::vector<Param>& top_params() {
       param("name", Kind::String, false, "name of the sweep"),
       param("description", Kind::String, false, "what the sweep is for"),
       param("hardware", Kind::String, false, "base hardware file (or give a 'hardware' axis)"),
-      param("models", Kind::List, true, "list of models (zoo names or files), or 'zoo' for every network of models/zoo.yaml"),
+      param("models", Kind::List, true, "list of models (zoo names or files), or 'zoo' for the ImageNet classifiers of models/zoo.yaml"),
       param("set", Kind::Section, false, "fixed settings of every point: hardware keys and run options"),
       param("axes", Kind::Section, false, "axes of the cartesian grid: key -> list of values or {from, to, step|factor}"),
       param("zip", Kind::List, false, "groups of axes that move together: list of {key: [values], ...}"),
@@ -265,6 +265,9 @@ Zoo load_zoo(const std::string& path) {
   for (const auto& n : nets) {
     if (!n.IsMap() || !n["name"]) continue;
     std::string name = n["name"].as<std::string>();
+    // `models: zoo` is the ImageNet classifiers (those with a top-1, the Series4 study's
+    // networks); the further networks of issue 10 (with a `task`) are listed by name.
+    if (n["task"]) continue;
     z.names.push_back(name);
     if (n["top1"] && n["top1"].IsScalar()) z.top1[name] = n["top1"].as<std::string>();
   }

@@ -2,7 +2,7 @@
 //
 //   hardware: ../hw/series4-1core.yaml     # base hardware file (relative to this file, the working
 //                                          # directory or the source tree; or a bare name in configs/hw)
-//   models: [tinynet, resnet50]            # or `models: zoo` (every network of models/zoo.yaml)
+//   models: [tinynet, resnet50]            # or `models: zoo` (the ImageNet classifiers of models/zoo.yaml)
 //   set: { mode: steady }                  # fixed settings of every point (no column)
 //   axes:                                  # a cartesian grid, in this order (the last varies fastest)
 //     ocm.size: {from: 1 MiB, to: 8 MiB, factor: 2}
