@@ -21,6 +21,7 @@
 #include "sim/graph/onnx_model.h"
 #include "sim/graph/passes.h"
 #include "helpers.h"
+#include "sim/sched/layer_cost.h"
 
 using namespace nnasim::graph;
 using nnasim::InputError;
@@ -1039,4 +1040,46 @@ TEST_CASE("onnx: the CLI reports unsupported operators as rows and bad input as 
   CHECK(e.status == 2);
   CHECK(std::count(e.err.begin(), e.err.end(), '\n') == 1);
   CHECK_THAT(e.err, Catch::Matchers::StartsWith("error: " + bad + ":1: node 1 'scores'"));
+}
+
+TEST_CASE("onnx: new operators lower into the scheduler's LayerGeo", "[onnx][workloads][sched]") {
+  using nnasim::sched::layer_geo;
+  // ConvTranspose 2x2 stride 2, 16 -> 8 channels on an 8x8 map: sub-pixel decomposition = 4 phases
+  // of a 1x1 stride-1 conv over the 8x8 input grid.
+  OnnxBuilder b;
+  b.input("x", {1, 16, 8, 8});
+  b.input("w", {16, 8, 2, 2});
+  auto* n = b.node("ConvTranspose", {"x", "w"}, {"y"}, "up");
+  set_ints(n, "strides", {2, 2});
+  Graph g = load_onnx_model(b.save("geo_convt.onnx"));
+  auto geo = layer_geo(g, g.find("up"));
+  CHECK(geo.mac);
+  CHECK(geo.co == 8 * 4);
+  CHECK(geo.ho == 8);
+  CHECK(geo.wo == 8);
+  CHECK(geo.k == 16);  // C x ceil(2/2)^2
+  CHECK(geo.kh_eff == 1);
+  // The array's MACs (M x K x N) are the layer's: no zero is multiplied.
+  CHECK(geo.ho * geo.wo * geo.k * geo.co == layer(g, "up").cost.macs);
+
+  // Q.K^T of 2 heads, 8 tokens, 4 dims per head; at batch 3 the samples are more groups.
+  OnnxBuilder a;
+  a.input("q", {1, 2, 8, 4});
+  a.input("k", {1, 2, 4, 8});
+  a.node("MatMul", {"q", "k"}, {"s"}, "scores");
+  Graph ga = load_onnx_model(a.save("geo_mm.onnx"));
+  set_batch(ga, 3, {"--batch", 0});
+  auto mg = layer_geo(ga, ga.find("scores"));
+  CHECK(mg.mac);
+  CHECK(mg.groups == 3 * 2);
+  CHECK(mg.cpg_out == 8);
+  CHECK(mg.co == 6 * 8);
+  CHECK(mg.ho == 8);
+  CHECK(mg.k == 4);
+  REQUIRE(mg.in.size() == 2);
+  CHECK_FALSE(mg.in[0].whole);
+  CHECK(mg.in[1].whole);  // K^T is read whole by every tile, as weights are
+  CHECK(mg.weight_bytes == 0);
+  CHECK(mg.ho * mg.wo * mg.k * mg.co == layer(ga, "scores").cost.macs);
+  CHECK(layer(ga, "scores").cost.macs == 3 * 2 * 8 * 4 * 8);
 }
