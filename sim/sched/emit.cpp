@@ -160,8 +160,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
               int64_t band_elems = 0, band_dram_elems = 0;
               for (size_t k = 0; k < geo.in.size(); ++k) {
                 const auto& in = geo.in[k];
-                int64_t r0 = geo.spatial ? std::min(in.h, rows.begin * geo.sh) : 0;
-                int64_t r1 = geo.spatial ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
+                const bool band_rows = geo.spatial && !in.whole;  // `whole`: attention's 2nd operand
+                int64_t r0 = band_rows ? std::min(in.h, rows.begin * geo.sh) : 0;
+                int64_t r1 = band_rows ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
                 int64_t ch = geo.dense ? kch.size() : share(in.c, co.begin, co.end, geo.co);
                 band_elems += (r1 - r0) * in.w * ch;
                 if (!lp.input_on_chip[k]) band_dram_elems += (r1 - r0) * in.w * ch;
