@@ -51,4 +51,13 @@ double HardwareSpec::mac_energy(NumFormat f, int wb, int ab) const {
   return best ? best->joules : -1.0;
 }
 
+double HardwareSpec::mac_area(NumFormat f, int wb, int ab) const {
+  const MacAreaEntry* best = nullptr;
+  for (const auto& e : area.mac) {
+    if (e.format != f || e.weight_bits < wb || e.act_bits < ab) continue;
+    if (!best || e.weight_bits * e.act_bits < best->weight_bits * best->act_bits) best = &e;
+  }
+  return best ? best->mm2 : -1.0;
+}
+
 }  // namespace nnasim

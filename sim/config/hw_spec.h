@@ -110,7 +110,37 @@ struct EnergySpec {
   double ocm_write_j_per_byte = 0;
   double dram_read_j_per_byte = 0;
   double dram_write_j_per_byte = 0;
-  double static_power_w = 0;  // whole chip
+  double static_power_w = 0;  // whole chip, without the OCM leakage below
+  // The OCM figures above and this leakage (per core) follow the OCM's capacity (sim/energy/
+  // memory_model.h) unless the config pins them; these say which were pinned.
+  double ocm_leakage_w = 0;
+  bool ocm_read_pinned = false, ocm_write_pinned = false, ocm_leakage_pinned = false;
+};
+
+// The node the config claims and how it scales 45 nm reference figures (Horowitz ISSCC 2014 etc.).
+struct TechnologySpec {
+  std::string node;          // as written, for reports ("16 nm"); empty when not given
+  double energy_scale = 1;   // 45 nm energies x this (the OCM capacity model uses it)
+  double area_scale = 1;     // 45 nm areas x this
+};
+
+// Area of one MAC unit able to run operands up to these widths, at 45 nm (before area_scale).
+struct MacAreaEntry {
+  NumFormat format = NumFormat::Int;
+  int weight_bits = 8;
+  int act_bits = 8;
+  double mm2 = 0;
+};
+
+// Area figures at 45 nm (scaled by TechnologySpec::area_scale); sim/energy/area.h adds them up.
+struct AreaSpec {
+  bool present = false;          // false: the config gives no area table and the report has none
+  std::vector<MacAreaEntry> mac;
+  double vector_lane_mm2 = 0;    // per element per cycle of the vector unit
+  double lns_lane_mm2 = 0;       // per conversion per cycle of the LNS unit
+  double dma_mm2 = 0;            // one DMA engine
+  double sram_bit_mm2 = 0;       // one OCM bit with its share of the periphery
+  double other_mm2 = 0;          // per core: anything else the config wants counted (control, NoC)
 };
 
 struct HardwareSpec {
@@ -125,12 +155,18 @@ struct HardwareSpec {
   LnsSpec lns;
   DramSpec dram;
   EnergySpec energy;
+  TechnologySpec technology;
+  AreaSpec area;
 
   // Peak MACs per cycle of one core for a layer's operands; 0 when the array cannot run them.
   int64_t macs_per_cycle(NumFormat f, int weight_bits, int act_bits) const;
   // Energy of one MAC on the linear array (J); negative when the table has no entry.
   double mac_energy(NumFormat f, int weight_bits, int act_bits) const;
+  // Area of one MAC unit at 45 nm (mm^2); negative when the area table has no entry.
+  double mac_area(NumFormat f, int weight_bits, int act_bits) const;
   double total_ocm_bytes() const { return ocm.size_bytes * cores; }
+  // Static power of the whole chip: the configured figure plus every core's OCM leakage.
+  double static_power_w() const { return energy.static_power_w + cores * energy.ocm_leakage_w; }
 };
 
 }  // namespace nnasim

@@ -1,4 +1,5 @@
 #include "sim/hw/dram_channel.h"
+#include "sim/hw/sim_time.h"
 
 #include "sim/hw/dram_share.h"
 
@@ -58,7 +59,7 @@ void SharedBandwidthDram::reallocate() {
   }
   // Round up to the time resolution so the flow has really finished when we wake.
   const double res = sc_core::sc_get_time_resolution().to_seconds();
-  wake_.notify(sc_time(std::ceil(next / res) * res, SC_SEC));
+  wake_.notify(sim_time(std::ceil(next / res) * res));
 }
 
 void SharedBandwidthDram::on_wake() {
@@ -82,7 +83,7 @@ void SharedBandwidthDram::transfer(int64_t bytes, bool write, int requester, dou
   if (bytes <= 0) return;
   (write ? stats_.write_bytes : stats_.read_bytes) += bytes;
   ++stats_.transfers;
-  if (spec_.latency_s > 0) sc_core::wait(sc_time(spec_.latency_s, SC_SEC));
+  if (spec_.latency_s > 0) sc_core::wait(sim_time(spec_.latency_s));
   Flow f;
   f.remaining = double(bytes);
   f.cap = max_rate > 0 ? max_rate : peak_;

@@ -1,4 +1,5 @@
 #include "sim/hw/lns_unit.h"
+#include "sim/hw/sim_time.h"
 
 #include <cmath>
 

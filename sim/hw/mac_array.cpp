@@ -1,4 +1,5 @@
 #include "sim/hw/mac_array.h"
+#include "sim/hw/sim_time.h"
 
 #include "sim/hw/systolic.h"
 

@@ -1,4 +1,5 @@
 #include "sim/hw/vector_unit.h"
+#include "sim/hw/sim_time.h"
 
 #include "sim/hw/systolic.h"
 

@@ -159,6 +159,14 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.mac_utilization = capacity > 0 ? double(rep.macs) / capacity : 0;
   const double joules = rep.energy.total();
   rep.tops_per_watt = joules > 0 ? 2.0 * double(rep.macs) / joules / 1e12 : 0;
+  rep.ocm_read_j_per_byte = hw.energy.ocm_read_j_per_byte;
+  rep.ocm_write_j_per_byte = hw.energy.ocm_write_j_per_byte;
+  rep.ocm_leakage_w = hw.energy.ocm_leakage_w;
+  rep.ocm_cost_pinned = hw.energy.ocm_read_pinned || hw.energy.ocm_write_pinned || hw.energy.ocm_leakage_pinned;
+  rep.static_power_w = hw.static_power_w();
+  rep.area = energy::area_of(hw);
+  rep.technology_node = hw.technology.node;
+  rep.peak_tops = energy::peak_tops(hw);
   return rep;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/energy/area.h"
 #include "sim/energy/energy_model.h"
 #include "sim/graph/graph.h"
 #include "sim/hw/system.h"
@@ -75,6 +76,15 @@ struct Report {
   int64_t ocm_peak_bytes = 0;         // highest per-core occupancy seen
   energy::Breakdown energy;
   double tops_per_watt = 0;
+  // OCM cost per core as used (from its capacity, or pinned by the config) and chip static power.
+  double ocm_read_j_per_byte = 0, ocm_write_j_per_byte = 0, ocm_leakage_w = 0;
+  bool ocm_cost_pinned = false;
+  double static_power_w = 0;
+  // Area (when the hardware has an area table), peak and achieved tera-operations per second.
+  std::optional<energy::Area> area;
+  std::string technology_node;
+  double peak_tops = 0;
+  double tops() const { return seconds > 0 ? 2.0 * double(macs) / seconds / 1e12 : 0; }
   int64_t events = 0;  // commands simulated
   std::vector<LayerReport> layers;
 };

@@ -40,12 +40,31 @@ ordered_json to_json(const Report& r) {
                {"write_bytes", r.dram_write_bytes},
                {"weight_read_bytes", r.dram_weight_bytes},
                {"resident_weight_bytes", r.resident_weight_bytes}};
-  j["ocm"] = {{"read_bytes", r.ocm_read_bytes}, {"write_bytes", r.ocm_write_bytes}, {"peak_bytes_per_core", r.ocm_peak_bytes}};
+  j["ocm"] = {{"read_bytes", r.ocm_read_bytes},
+              {"write_bytes", r.ocm_write_bytes},
+              {"peak_bytes_per_core", r.ocm_peak_bytes},
+              {"read_joules_per_byte", r.ocm_read_j_per_byte},
+              {"write_joules_per_byte", r.ocm_write_j_per_byte},
+              {"leakage_watts_per_core", r.ocm_leakage_w},
+              {"cost", r.ocm_cost_pinned ? "pinned" : "capacity"}};
   j["accumulator"] = {{"reads", r.accumulator_reads},
                       {"writes", r.accumulator_writes},
                       {"spill_bytes", r.accumulator_spill_bytes}};
   const double joules = r.energy.total();
-  j["energy"] = {{"joules", joules}, {"tops_per_watt", r.tops_per_watt}, {"breakdown", breakdown_json(r.energy)}};
+  j["energy"] = {{"joules", joules},
+                 {"tops_per_watt", r.tops_per_watt},
+                 {"static_watts", r.static_power_w},
+                 {"breakdown", breakdown_json(r.energy)}};
+  if (r.area) {
+    const auto& a = *r.area;
+    const double mm2 = a.total();
+    j["area"] = {{"mm2", mm2},
+                 {"node", r.technology_node},
+                 {"breakdown", {{"mac", a.mac}, {"ocm", a.ocm}, {"lns", a.lns}, {"vector", a.vector}, {"dma", a.dma}, {"other", a.other}}},
+                 {"peak_tops", r.peak_tops},
+                 {"peak_tops_per_mm2", mm2 > 0 ? r.peak_tops / mm2 : 0.0},
+                 {"tops_per_mm2", mm2 > 0 ? r.tops() / mm2 : 0.0}};
+  }
   j["simulation"] = {{"commands", r.events}};
   ordered_json layers = ordered_json::array();
   for (const auto& l : r.layers) {
@@ -120,7 +139,7 @@ ordered_json to_json(const Report& r) {
   return j;
 }
 
-void write_json(std::ostream& os, const Report& r) { os << to_json(r).dump(2) << "\n"; }
+void write_json(std::ostream& os, const Report& r) { os << to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; }
 
 static std::string si(double v, const char* unit) {
   const char* prefixes[] = {"", "k", "M", "G", "T"};
@@ -166,6 +185,17 @@ void write_table(std::ostream& os, const Report& r) {
              small(r.energy.accumulator, "J"), small(r.energy.ocm, "J"), small(r.energy.dram, "J"),
              small(r.energy.static_, "J"));
   fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
+  fmt::print(os, "  OCM cost          {} read, {} write per byte, {} leakage per core ({})\n",
+             small(r.ocm_read_j_per_byte, "J"), small(r.ocm_write_j_per_byte, "J"), small(r.ocm_leakage_w, "W"),
+             r.ocm_cost_pinned ? "pinned by the config" : "from its capacity");
+  if (r.area) {
+    const auto& a = *r.area;
+    const double mm2 = a.total();
+    fmt::print(os, "  area              {:.3g} mm^2{}  (MAC {:.3g}, OCM {:.3g}, LNS {:.3g}, vector {:.3g}, DMA {:.3g}, other {:.3g})\n",
+               mm2, r.technology_node.empty() ? "" : " at " + r.technology_node, a.mac, a.ocm, a.lns, a.vector, a.dma, a.other);
+    fmt::print(os, "  area efficiency   {:.3g} TOPS/mm^2 achieved, {:.3g} at peak ({:.3g} TOPS)\n",
+               mm2 > 0 ? r.tops() / mm2 : 0.0, mm2 > 0 ? r.peak_tops / mm2 : 0.0, r.peak_tops);
+  }
   if (auto c = compare_measured(r)) {
     if (c->time.layers > 0) {
       fmt::print(os, "\nagainst measured time ({} layers)\n", c->time.layers);
@@ -270,7 +300,7 @@ ordered_json info_json(const graph::Graph& g) {
 
 void write_info(std::ostream& os, const graph::Graph& g, Format f) {
   if (f == Format::Json) {
-    os << info_json(g).dump(2) << "\n";
+    os << info_json(g).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
   if (f == Format::Csv) {

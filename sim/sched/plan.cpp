@@ -166,7 +166,7 @@ constexpr double kTrafficSlack = 1.05;
 double edp(const LayerCtx& c, const Candidate& k) {
   const auto& e = c.hw.energy;
   const double joules =
-      double(k.dram) * e.dram_read_j_per_byte + double(k.ocm) * e.ocm_read_j_per_byte + k.secs * e.static_power_w;
+      double(k.dram) * e.dram_read_j_per_byte + double(k.ocm) * e.ocm_read_j_per_byte + k.secs * c.hw.static_power_w();
   return k.secs * joules;
 }
 Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
@@ -355,6 +355,9 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     }
   };
   try_pinning(std::vector<int64_t>(L, 0));
+  if (options.empty())  // never dereference a missing plan: say which input cannot be planned
+    throw InputError({g.file, 0}, fmt::format("no feasible schedule of '{}' on {}: a layer is too large to tile "
+                                              "in {} bytes of OCM per core", g.name, hw.name, cap));
 
   if (opt.mode == Mode::Steady) {
     // Weights that stay resident are never re-read. Rank layers by the traffic a resident byte

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,13 +11,18 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+
+#include "sim/common/files.h"
 #include <sstream>
 
 namespace nnasim::sweep {
 
-const std::vector<std::string> kFigureColumns = {"seconds",       "inferences_per_second", "dram_bytes",
-                                                 "energy_joules", "tops_per_watt",         "mac_utilization",
-                                                 "efficiency",    "accumulator_joules"};
+const std::vector<std::string> kFigureColumns = {
+    "seconds",           "inferences_per_second", "dram_bytes",         "energy_joules",
+    "tops_per_watt",     "mac_utilization",       "efficiency",         "energy_accumulator_joules",
+    "energy_ocm_joules", "energy_dram_joules",
+    "energy_static_joules", "area_mm2",           "tops_per_mm2"};
+const std::vector<std::string> kAccuracyColumns = {"top1", "top1_fp32", "top1_source"};
 
 namespace {
 
@@ -43,6 +49,13 @@ std::string error_text(const RawResult& r) {
   return s;
 }
 
+std::string unfinished(const std::string& status) {
+  if (is_unfinished(status)) return status;
+  std::string s = status;
+  if (s.rfind("error: ", 0) == 0) s = s.substr(7);
+  return std::string(kUnfinished) + s;
+}
+
 std::string num(double v) { return fmt::format("{}", v); }
 
 void write_all(int fd, const std::string& data, const std::string& path) {
@@ -57,6 +70,33 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 }  // namespace
 
+bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
+
+std::vector<std::string> figures_of(const nlohmann::ordered_json& report) {
+  const auto& inf = report.at("inference");
+  const auto& en = report.at("energy");
+  const auto& br = en.at("breakdown");
+  std::string area, tops_mm2;
+  if (report.contains("area")) {
+    area = num(report["area"].at("mm2").get<double>());
+    tops_mm2 = num(report["area"].at("tops_per_mm2").get<double>());
+  }
+  return {num(inf.at("seconds").get<double>()),
+          num(inf.at("inferences_per_second").get<double>()),
+          std::to_string(report.at("dram").at("read_bytes").get<int64_t>() +
+                         report.at("dram").at("write_bytes").get<int64_t>()),
+          num(en.at("joules").get<double>()),
+          num(en.at("tops_per_watt").get<double>()),
+          num(inf.at("mac_utilization").get<double>()),
+          num(inf.at("efficiency").get<double>()),
+          num(br.at("accumulator").get<double>()),
+          num(br.at("ocm").get<double>()),
+          num(br.at("dram").get<double>()),
+          num(br.at("static").get<double>()),
+          area,
+          tops_mm2};
+}
+
 OutputFormat output_format_of(const std::string& path) {
   return ends_with(path, ".jsonl") ? OutputFormat::JsonLines : OutputFormat::Csv;
 }
@@ -64,7 +104,7 @@ OutputFormat output_format_of(const std::string& path) {
 std::vector<std::string> csv_columns(const SweepSpec& spec) {
   std::vector<std::string> c = spec.identity_columns;
   c.insert(c.end(), kFigureColumns.begin(), kFigureColumns.end());
-  c.push_back("top1");
+  c.insert(c.end(), kAccuracyColumns.begin(), kAccuracyColumns.end());
   c.push_back("status");
   return c;
 }
@@ -140,21 +180,15 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
   } else {
     status = error_text(r);
   }
+  // A point that did not finish (killed, crashed, internal error, no readable report) is marked
+  // so that --resume runs it again; an input error (exit 2) is a finished, deterministic answer.
+  if (status != "ok" && r.exit_code != 2) status = unfinished(status);
   std::vector<std::string> figures(kFigureColumns.size());
   if (status == "ok") {
     try {
-      const auto& inf = report.at("inference");
-      figures = {num(inf.at("seconds").get<double>()),
-                 num(inf.at("inferences_per_second").get<double>()),
-                 std::to_string(report.at("dram").at("read_bytes").get<int64_t>() +
-                                report.at("dram").at("write_bytes").get<int64_t>()),
-                 num(report.at("energy").at("joules").get<double>()),
-                 num(report.at("energy").at("tops_per_watt").get<double>()),
-                 num(inf.at("mac_utilization").get<double>()),
-                 num(inf.at("efficiency").get<double>()),
-                 num(report.at("energy").at("breakdown").at("accumulator").get<double>())};
+      figures = figures_of(report);
     } catch (const std::exception& e) {
-      status = fmt::format("error: incomplete report from the child process: {}", e.what());
+      status = unfinished(fmt::format("error: incomplete report from the child process: {}", e.what()));
       figures.assign(kFigureColumns.size(), "");
     }
   }
@@ -163,7 +197,7 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
   if (f == OutputFormat::Csv) {
     std::vector<std::string> fields = id;
     fields.insert(fields.end(), figures.begin(), figures.end());
-    fields.push_back(p.top1);
+    fields.insert(fields.end(), {p.top1, p.top1_fp32, p.top1_source});
     fields.push_back(status);
     row.line = csv_line(fields);
   } else {
@@ -171,17 +205,18 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
     nlohmann::ordered_json pt = nlohmann::ordered_json::object();
     for (size_t i = 0; i < id.size(); ++i) pt[spec.identity_columns[i]] = id[i];
     j["point"] = pt;
-    double top1 = 0;
-    std::string unit;
-    if (p.top1.empty())
-      j["top1"] = nullptr;
-    else if (split_number(p.top1, &top1, &unit) && unit.empty())
-      j["top1"] = top1;
-    else
-      j["top1"] = p.top1;
+    auto accuracy = [](const std::string& v) -> nlohmann::ordered_json {
+      double d = 0;
+      std::string unit;
+      if (split_number(v, &d, &unit) && unit.empty()) return d;
+      return v;  // "unknown"
+    };
+    j["top1"] = accuracy(p.top1);
+    j["top1_fp32"] = accuracy(p.top1_fp32);
+    j["top1_source"] = p.top1_source;
     j["status"] = status;
     j["report"] = row.ok ? report : nlohmann::ordered_json(nullptr);
-    row.line = j.dump() + "\n";
+    row.line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   return row;
 }
@@ -196,6 +231,11 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume)
     if (resume) throw InputError({"--resume", 0}, "--resume needs a results file: give it with -o FILE");
     return;
   }
+  // Rows are appended to the file as points finish, and it is rewritten at the end: only a
+  // regular file (or a new path) can be that, never a FIFO, a device, a symlink or a directory.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw InputError({path_, 0}, "will not replace this with the results: expected a regular file or a new path");
   if (resume) load_previous();
   rewrite();
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -264,6 +304,7 @@ void ResultFile::load_previous() {
       ++dropped_;
       continue;
     }
+    if (is_unfinished(status)) continue;  // killed, crashed or timed out: run it again
     if (done_[it->second]) continue;  // a repeated row: keep the first
     done_[it->second] = true;
     rows_[it->second] = line + "\n";
@@ -276,18 +317,7 @@ void ResultFile::rewrite() {
   std::string data = header();
   for (const auto& r : rows_)
     if (r) data += *r;
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError({path_, 0}, fmt::format("cannot write the results file: {}", std::strerror(errno)));
-  try {
-    write_all(fd, data, path_);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
-    throw InputError({path_, 0}, fmt::format("cannot replace the results file: {}", std::strerror(errno)));
+  write_output(path_, data);  // checked, through a temporary file in the same directory
 }
 
 void ResultFile::append(const Row& row) {
@@ -297,10 +327,10 @@ void ResultFile::append(const Row& row) {
 
 void ResultFile::finish() {
   if (path_.empty() || path_ == "-") {
-    std::cout << header();
+    std::string data = header();
     for (const auto& r : rows_)
-      if (r) std::cout << *r;
-    std::cout.flush();
+      if (r) data += *r;
+    write_stdout(data);
     return;
   }
   if (fd_ >= 0) ::close(fd_);

@@ -1,6 +1,8 @@
 #include "sim/sweep/spec.h"
 
 #include <fmt/format.h>
+
+#include "sim/common/parse.h"
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -195,14 +197,19 @@ bool has_path(const YAML::Node& root, const std::string& dotted) {
   }
 }
 
+int bits_of(const std::string& text) {
+  int64_t n = 0;
+  if (!parse_integer(text, &n) || n < 1 || n > 32) throw InternalError("bit width '" + text + "' was not checked");
+  return static_cast<int>(n);
+}
+
 void check_value(const Axis& a, const Value& v) {
   auto fail = [&](const std::string& what) { throw InputError(v.where, fmt::format("'{}': {}", a.key, what)); };
   switch (a.kind) {
     case AxisKind::WeightBits:
     case AxisKind::ActBits: {
-      double n = 0;
-      std::string unit;
-      if (!split_number(v.text, &n, &unit) || !unit.empty() || n != std::floor(n) || n < 1 || n > 32)
+      int64_t n = 0;
+      if (!parse_integer(v.text, &n) || n < 1 || n > 32)
         fail(fmt::format("'{}' is not a bit width: expected an integer from 1 to 32", v.text));
       break;
     }
@@ -251,6 +258,22 @@ Zoo load_zoo(const std::string& path) {
     std::string name = n["name"].as<std::string>();
     z.names.push_back(name);
     if (n["top1"] && n["top1"].IsScalar()) z.top1[name] = n["top1"].as<std::string>();
+    const YAML::Node bits = n["top1_by_weight_bits"];
+    if (bits && bits.IsMap())
+      for (const auto& kv : bits) {
+        int b = 0;
+        try {
+          b = kv.first.as<int>();
+        } catch (const YAML::Exception&) {
+          throw InputError(config::loc_of(kv.first, {path, {}}), "top1_by_weight_bits: expected a bit depth as the key");
+        }
+        const YAML::Node& v = kv.second;
+        if (v.IsScalar() && v.as<std::string>() == "unknown") continue;
+        if (!v.IsMap() || !v["top1"] || !v["source"])
+          throw InputError(config::loc_of(v, {path, {}}),
+                           "top1_by_weight_bits: expected 'unknown' or {top1: PERCENT, source: TEXT} (every figure names its source)");
+        z.top1_by_bits[name][b] = {v["top1"].as<std::string>(), v["source"].as<std::string>()};
+      }
   }
   return z;
 }
@@ -442,20 +465,26 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
     const ModelRef& m = models[idx[0]];
     p.model = m.name;
     p.model_path = m.path;
-    auto it = zoo.top1.find(m.name);
-    if (it == zoo.top1.end()) it = zoo.top1.find(fs::path(m.name).stem().string());
-    if (it != zoo.top1.end()) p.top1 = it->second;
+    std::string zoo_name = zoo.top1.count(m.name) ? m.name : fs::path(m.name).stem().string();
+    if (auto it = zoo.top1.find(zoo_name); it != zoo.top1.end()) p.top1_fp32 = it->second;
     std::string hw_text = hw_axis ? std::string() : top.str("hardware");
     for (const auto& a : spec.axes) {
       const Value& v = a.values[a.dimension < 0 ? 0 : idx[a.dimension]];
       switch (a.kind) {
         case AxisKind::HardwareKey: p.overrides.push_back({a.key, v.text, v.where}); break;
         case AxisKind::HardwareFile: hw_text = v.text; break;
-        case AxisKind::WeightBits: p.weight_bits = std::stoi(v.text); break;
-        case AxisKind::ActBits: p.act_bits = std::stoi(v.text); break;
+        case AxisKind::WeightBits: p.weight_bits = bits_of(v.text); break;  // checked by check_value
+        case AxisKind::ActBits: p.act_bits = bits_of(v.text); break;
         case AxisKind::NumberFormat: p.number_format = v.text; break;
         case AxisKind::Mode: p.mode = v.text; break;
         case AxisKind::Compress: p.compress = v.text; break;
+      }
+    }
+    if (p.number_format.empty() || p.number_format == "int") {
+      auto zb = zoo.top1_by_bits.find(zoo_name);
+      if (zb != zoo.top1_by_bits.end()) {
+        auto f = zb->second.find(p.weight_bits.value_or(8));
+        if (f != zb->second.end()) p.top1 = f->second.top1, p.top1_source = f->second.source;
       }
     }
     for (size_t ai : spec.column_axes) p.axis_values.push_back(spec.axes[ai].values[idx[spec.axes[ai].dimension]].text);
