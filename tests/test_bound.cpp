@@ -36,11 +36,12 @@ TEST_CASE("bound: no layer of the zoo is simulated faster than its bound", "[bou
         for (const auto& l : r["layers"]) {
           INFO(name << " on " << hw << " (" << mode << "): " << l["name"].get<std::string>() << " simulated "
                     << l["seconds"].get<double>() << " s, bound " << l["bound_seconds"].get<double>() << " s");
-          CHECK(l["bound_seconds"].get<double>() <= l["seconds"].get<double>() * (1 + 1e-12));
+          // A layer's seconds are a difference of end times: allow one rounding step (1e-9 relative).
+          CHECK(l["bound_seconds"].get<double>() <= l["seconds"].get<double>() * (1 + 1e-9));
           CHECK(l["efficiency"].get<double>() > 0);
         }
         INFO(name << " on " << hw << " (" << mode << ") total");
-        CHECK(r["inference"]["bound_seconds"].get<double>() <= r["inference"]["seconds"].get<double>() * (1 + 1e-12));
+        CHECK(r["inference"]["bound_seconds"].get<double>() <= r["inference"]["seconds"].get<double>() * (1 + 1e-9));
       }
     }
   }

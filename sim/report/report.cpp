@@ -75,7 +75,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.clock_hz = hw.clock_hz;
   rep.seconds = r.seconds;
   rep.cycles = std::llround(r.seconds * hw.clock_hz);
-  rep.inferences_per_second = r.seconds > 0 ? 1.0 / r.seconds : 0;
+  rep.batch = std::max<int64_t>(1, g.batch);
+  rep.inferences_per_second = r.seconds > 0 ? double(rep.batch) / r.seconds : 0;
   rep.events = r.events;
   rep.resident_weight_bytes = s.plan.pinned_weight_bytes;
   const sched::Bounds bnd = sched::bounds(g, hw, s.plan.mode);
@@ -89,6 +90,10 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     LayerReport lr;
     lr.name = l.name;
     lr.op = graph::to_string(l.op);
+    if (l.op == graph::Op::Unsupported) {
+      lr.op = "unsupported:" + l.fn;
+      rep.unsupported.push_back(l.name);
+    }
     lr.macs = l.cost.macs;
     lr.params = l.cost.params;
     lr.weight_bytes = l.cost.weight_bytes;

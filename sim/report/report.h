@@ -63,9 +63,14 @@ struct Report {
   std::string mode;
   int cores = 1;
   double clock_hz = 0;
-  double seconds = 0;
+  double seconds = 0;   // one run of the graph: the latency of a batch (of one inference at batch 1)
   int64_t cycles = 0;
-  double inferences_per_second = 0;
+  int64_t batch = 1;    // inferences per run (--batch, or a batch fixed in the model's input)
+  double inferences_per_second = 0;  // batch / seconds
+  // Per inference (= the run's figure / batch).
+  double seconds_per_inference() const { return seconds / double(batch); }
+  double joules_per_inference() const { return energy.total() / double(batch); }
+  std::vector<std::string> unsupported;  // layers of operators nnasim does not know (zero MACs)
   double mac_utilization = 0;
   double bound_seconds = 0, efficiency = 1;  // whole inference (sim/sched/bound.h)
   int64_t macs = 0, params = 0, weight_bytes = 0;

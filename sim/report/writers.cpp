@@ -34,7 +34,16 @@ ordered_json to_json(const Report& r) {
                     {"inferences_per_second", r.inferences_per_second},
                     {"mac_utilization", r.mac_utilization},
                     {"bound_seconds", r.bound_seconds},
-                    {"efficiency", r.efficiency}};
+                    {"efficiency", r.efficiency},
+                    {"batch", r.batch}};
+
+  // A run computes `batch` inferences: "inference.seconds" and the totals are the whole run's.
+  j["per_inference"] = {{"seconds", r.seconds_per_inference()},
+                        {"joules", r.joules_per_inference()},
+                        {"dram_read_bytes", double(r.dram_read_bytes) / double(r.batch)},
+                        {"dram_write_bytes", double(r.dram_write_bytes) / double(r.batch)},
+                        {"dram_weight_read_bytes", double(r.dram_weight_bytes) / double(r.batch)}};
+  if (!r.unsupported.empty()) j["unsupported"] = r.unsupported;
   j["totals"] = {{"macs", r.macs}, {"params", r.params}, {"weight_bytes", r.weight_bytes}};
   j["dram"] = {{"read_bytes", r.dram_read_bytes},
                {"write_bytes", r.dram_write_bytes},
@@ -164,7 +173,17 @@ void write_table(std::ostream& os, const Report& r) {
                si(double(l.dram_read_bytes), "B"), si(double(l.dram_write_bytes), "B"), small(l.energy.total(), "J"),
                l.bound, l.efficiency);
   const double j = r.energy.total();
-  fmt::print(os, "\nper inference\n");
+  if (r.batch > 1) {
+    fmt::print(os, "\nper inference (batch of {})\n", r.batch);
+    fmt::print(os, "  time              {}, {:.2f} inferences/s\n", small(r.seconds_per_inference(), "s"),
+               r.inferences_per_second);
+    fmt::print(os, "  energy            {}\n", small(r.joules_per_inference(), "J"));
+    fmt::print(os, "  DRAM              read {} (weights {}), write {}\n", si(double(r.dram_read_bytes) / r.batch, "B"),
+               si(double(r.dram_weight_bytes) / r.batch, "B"), si(double(r.dram_write_bytes) / r.batch, "B"));
+    fmt::print(os, "\nper batch of {}\n", r.batch);
+  } else {
+    fmt::print(os, "\nper inference\n");
+  }
   fmt::print(os, "  time              {} ({} cycles), {:.2f} inferences/s\n", small(r.seconds, "s"), r.cycles,
              r.inferences_per_second);
   fmt::print(os, "  bound             {} (compute or compulsory DRAM traffic): efficiency {:.2f}\n",
@@ -195,6 +214,12 @@ void write_table(std::ostream& os, const Report& r) {
                mm2, r.technology_node.empty() ? "" : " at " + r.technology_node, a.mac, a.ocm, a.lns, a.vector, a.dma, a.other);
     fmt::print(os, "  area efficiency   {:.3g} TOPS/mm^2 achieved, {:.3g} at peak ({:.3g} TOPS)\n",
                mm2 > 0 ? r.tops() / mm2 : 0.0, mm2 > 0 ? r.peak_tops / mm2 : 0.0, r.peak_tops);
+  }
+  if (!r.unsupported.empty()) {
+    std::string names;
+    for (const auto& n : r.unsupported) names += (names.empty() ? "" : ", ") + n;
+    fmt::print(os, "  unsupported       {} layer(s) costed as zero MACs, data movement only: {}\n",
+               r.unsupported.size(), names);
   }
   if (auto c = compare_measured(r)) {
     if (c->time.layers > 0) {
@@ -318,7 +343,10 @@ void write_info(std::ostream& os, const graph::Graph& g, Format f) {
   for (size_t i = 1; i < g.layers.size(); ++i) {
     const auto& l = g.layers[i];
     fmt::print(os, "{:<28}{:>14}{:>20}{:>14}{:>12}{:>14}{:>14}\n", l.name.size() > 27 ? l.name.substr(0, 24) + "..." : l.name,
-               graph::to_string(l.op), fmt::format("{}x{}x{}", l.out.c, l.out.h, l.out.w), l.cost.macs, l.cost.params,
+               graph::to_string(l.op),
+               l.out.d == 1 ? fmt::format("{}x{}x{}", l.out.c, l.out.h, l.out.w)
+                            : fmt::format("{}x{}x{}x{}", l.out.c, l.out.d, l.out.h, l.out.w),
+               l.cost.macs, l.cost.params,
                l.cost.weight_bytes, l.cost.output_bytes);
   }
   graph::Cost t = g.totals();
