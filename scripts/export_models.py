@@ -4,7 +4,7 @@
 Every file keeps its BatchNormalization nodes (the simulator folds or
 quantises them itself) and lists its weights as graph inputs with shapes but
 no values (export_params=False). Alongside the files, models/zoo.yaml records
-per network the published figures from /work/shared/FACTS.md and the counts
+per network the published figures from docs/FACTS.md and the counts
 measured here on the PyTorch definition.
 
 Run with Debian's interpreter, which has torch 1.13, torchvision 0.14 and

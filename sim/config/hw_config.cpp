@@ -16,9 +16,10 @@ namespace {
 constexpr double kMinClock = 1e6, kMaxClock = 1e11;          // 1 MHz .. 100 GHz
 constexpr double kMinBandwidth = 1e6, kMaxBandwidth = 1e15;  // 1 MB/s .. 1 PB/s
 constexpr double kMinPerCycle = 1e-3, kMaxPerCycle = 1e9;    // bytes or elements per cycle
-constexpr double kMaxEnergy = 1.0;                           // J per action or per byte
+constexpr double kMaxEnergy = 1.0;                           // J per action
+constexpr double kMaxEnergyPerByte = 1e-6;                   // J per byte (DRAM is ~1e-10)
 constexpr double kMaxPower = 1e4;                            // W
-constexpr double kMaxOcmBytes = 1099511627776.0;             // 1 TiB per core
+constexpr double kMaxOcmBytes = 1e12;                        // 1 TB per core
 
 const std::vector<std::pair<std::string, NumFormat>> kFormats = {
     {"int", NumFormat::Int}, {"fp8-e4m3", NumFormat::Fp8E4M3}, {"fp8-e5m2", NumFormat::Fp8E5M2}, {"lns", NumFormat::Lns}};
@@ -30,6 +31,19 @@ const Table<ThroughputEntry>& throughput_table() {
     t.param("weight_bits", &ThroughputEntry::weight_bits).range(1, 32).desc("widest weight operand");
     t.param("act_bits", &ThroughputEntry::act_bits).range(1, 32).desc("widest activation operand");
     t.param("macs_per_cycle", &ThroughputEntry::macs_per_cycle).range(1, 1e9).desc("MACs per cycle per core at these widths");
+    return t;
+  }();
+  return t;
+}
+
+const Table<AccumulatorSpec>& accumulator_table() {
+  static const Table<AccumulatorSpec> t = [] {
+    Table<AccumulatorSpec> t;
+    t.param("size", &AccumulatorSpec::size_bytes).quantity(Quantity::Bytes).range(1, kMaxOcmBytes)
+        .desc("capacity of the accumulator memory beside each MAC array (partial sums between row folds)");
+    t.param("entry_bits", &AccumulatorSpec::entry_bits).range(1, 64).default_val("32").desc("bits of one partial sum");
+    t.param("entries_per_cycle", &AccumulatorSpec::entries_per_cycle).range(kMinPerCycle, kMaxPerCycle)
+        .desc("partial sums read per cycle, and written per cycle");
     return t;
   }();
   return t;
@@ -48,6 +62,22 @@ const Table<MacArraySpec>& mac_table() {
         .desc("int: linear multipliers; lns: log-domain multiply, products converted to linear by the LNS unit for accumulation");
     t.list("throughput", &MacArraySpec::throughput, throughput_table())
         .desc("MACs per cycle by operand widths: list of {format, weight_bits, act_bits, macs_per_cycle}");
+    t.choice("weight_preload", &MacArraySpec::weight_preload,
+             {{"serial", WeightPreload::Serial}, {"overlapped", WeightPreload::Overlapped}})
+        .default_val("serial")
+        .desc("weight stationary: serial, each fold loads its weights then streams (SCALE-Sim); overlapped, the next "
+              "fold's weights load while the current one streams (double-buffered weight registers, TPU v1)");
+    t.choice("os_drain", &MacArraySpec::os_drain, {{"paper", OsDrain::Paper}, {"scalesim", OsDrain::ScaleSim}})
+        .default_val("paper")
+        .desc("output stationary fold: paper, 2r + c + T - 2 over the array part used (SCALE-Sim paper); scalesim, "
+              "T + R + C - 2 padded to the full array (SCALE-Sim v2's code)");
+    t.choice("grouped", &MacArraySpec::grouped,
+             {{"block_diagonal", GroupMapping::BlockDiagonal}, {"group_per_column", GroupMapping::GroupPerColumn}})
+        .default_val("block_diagonal")
+        .desc("grouped/depthwise convolutions: block_diagonal, one input row broadcast to all columns (groups packed "
+              "on the diagonal); group_per_column, each column fed its own input (groups side by side)");
+    t.section("accumulator", &MacArraySpec::accumulator, accumulator_table()).optional()
+        .desc("accumulator memory for partial sums (absent: unbounded and never limiting)");
     t.check([](const Section& s, const MacArraySpec& m) {
       const int64_t units = int64_t(m.rows) * m.cols;
       for (size_t i = 0; i < m.throughput.size(); ++i)
@@ -87,6 +117,8 @@ const Table<DmaSpec>& dma_table() {
   static const Table<DmaSpec> t = [] {
     Table<DmaSpec> t;
     t.param("bytes_per_cycle", &DmaSpec::bytes_per_cycle).range(kMinPerCycle, kMaxPerCycle).desc("most bytes one DMA engine moves per cycle");
+    t.param("outstanding", &DmaSpec::outstanding).range(1, 1024).default_val("1")
+        .desc("transfers one DMA engine keeps in flight: the next one's DRAM latency overlaps the data of those moving");
     return t;
   }();
   return t;
@@ -139,7 +171,9 @@ const Table<EnergySpec>& energy_table() {
   static const Table<EnergySpec> t = [] {
     Table<EnergySpec> t;
     auto energy = [&](const char* key, double EnergySpec::*m, Quantity q) -> auto& {
-      return t.param(key, m).quantity(q).range(0, q == Quantity::Power ? kMaxPower : kMaxEnergy);
+      return t.param(key, m).quantity(q).range(0, q == Quantity::Power           ? kMaxPower
+                                                  : q == Quantity::EnergyPerByte ? kMaxEnergyPerByte
+                                                                                 : kMaxEnergy);
     };
     t.list("mac", &EnergySpec::mac, mac_energy_table()).desc("energy per MAC: list of {format, weight_bits, act_bits, energy}");
     energy("lns_add", &EnergySpec::lns_add_j, Quantity::Energy).default_val("0 pJ").desc("one log-domain multiply (exponent addition)");
@@ -147,6 +181,10 @@ const Table<EnergySpec>& energy_table() {
     energy("lns_accumulate", &EnergySpec::lns_accumulate_j, Quantity::Energy).default_val("0 pJ")
         .desc("one linear accumulation of a converted product");
     energy("vector_op", &EnergySpec::vector_op_j, Quantity::Energy).desc("one element-wise operation");
+    energy("accumulator_read", &EnergySpec::accumulator_read_j, Quantity::Energy).default_val("0 pJ")
+        .desc("reading one partial sum from the accumulator memory");
+    energy("accumulator_write", &EnergySpec::accumulator_write_j, Quantity::Energy).default_val("0 pJ")
+        .desc("writing one partial sum to the accumulator memory");
     energy("ocm_read", &EnergySpec::ocm_read_j_per_byte, Quantity::EnergyPerByte).optional()
         .desc("OCM read energy per byte; absent: from the OCM's capacity (Horowitz's 8 KB / 32 KB / 1 MB SRAM reads x "
               "technology.energy_scale, sim/energy/memory_model.h)");

@@ -27,6 +27,12 @@ const char* to_string(Dataflow d) {
   return d == Dataflow::WeightStationary ? "weight_stationary" : "output_stationary";
 }
 
+const char* to_string(WeightPreload p) { return p == WeightPreload::Serial ? "serial" : "overlapped"; }
+const char* to_string(OsDrain d) { return d == OsDrain::Paper ? "paper" : "scalesim"; }
+const char* to_string(GroupMapping g) {
+  return g == GroupMapping::BlockDiagonal ? "block_diagonal" : "group_per_column";
+}
+
 int64_t HardwareSpec::macs_per_cycle(NumFormat f, int wb, int ab) const {
   const ThroughputEntry* best = nullptr;
   for (const auto& e : mac.throughput) {

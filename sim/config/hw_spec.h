@@ -16,6 +16,31 @@ bool parse_num_format(const std::string& s, NumFormat* out);  // "int", "fp8-e4m
 enum class Dataflow { WeightStationary, OutputStationary };
 const char* to_string(Dataflow d);
 
+// How a weight-stationary array loads the next fold's weights (sim/hw/systolic.h): Serial, each
+// fold fills its weights and then streams (SCALE-Sim's model); Overlapped, the next fold's weights
+// shift in while the current fold streams (double-buffered weight registers, as TPU v1).
+enum class WeightPreload { Serial, Overlapped };
+// The output-stationary fold's cycle count: Paper, 2r + c + T - 2 over the part of the array a
+// fold uses (Samajdar et al., ISPASS 2020); ScaleSim, T + R + C - 2 with every fold padded to the
+// full array, as SCALE-Sim v2's code counts.
+enum class OsDrain { Paper, ScaleSim };
+// How grouped and depthwise convolutions map: BlockDiagonal, the array broadcasts one input row
+// to all columns, so a weight-stationary fold packs groups on the diagonal (min(R/K, C/N) at once)
+// and an output-stationary one runs group by group; GroupPerColumn, each column is fed its own
+// input, so groups sit side by side over the columns (as one GEMM of N x groups filters).
+enum class GroupMapping { BlockDiagonal, GroupPerColumn };
+const char* to_string(WeightPreload p);
+const char* to_string(OsDrain d);
+const char* to_string(GroupMapping g);
+
+// The accumulator memory beside a MAC array: partial sums of a tile's folds live here between
+// row folds (sim/hw/accumulator.h). Zero size or rate means unbounded.
+struct AccumulatorSpec {
+  double size_bytes = 0;         // capacity; 0: never spills
+  int entry_bits = 32;           // one partial sum
+  double entries_per_cycle = 0;  // reads (and, separately, writes) per cycle; 0: never limits
+};
+
 // MACs per cycle for operands up to the given widths in a format (Series4: 4096 at 8-bit,
 // 2048 at 8x16, 1024 at 16-bit). The narrowest entry that covers a layer applies.
 struct ThroughputEntry {
@@ -31,6 +56,10 @@ struct MacArraySpec {
   Dataflow dataflow = Dataflow::WeightStationary;
   NumFormat arithmetic = NumFormat::Int;  // Lns: log-domain multiply, products converted by the LNS unit
   std::vector<ThroughputEntry> throughput;
+  WeightPreload weight_preload = WeightPreload::Serial;
+  OsDrain os_drain = OsDrain::Paper;
+  GroupMapping grouped = GroupMapping::BlockDiagonal;
+  AccumulatorSpec accumulator;
 };
 
 struct OcmSpec {
@@ -40,6 +69,7 @@ struct OcmSpec {
 
 struct DmaSpec {
   double bytes_per_cycle = 0;  // the most one core's DMA engine moves per cycle
+  int outstanding = 1;         // transfers in flight per engine (their latencies overlap)
 };
 
 struct VectorSpec {
@@ -74,6 +104,8 @@ struct EnergySpec {
   double lns_convert_j = 0;     // one log<->linear conversion
   double lns_accumulate_j = 0;  // one linear-domain accumulation after conversion
   double vector_op_j = 0;       // one element-wise operation
+  double accumulator_read_j = 0;   // one partial-sum entry read from the accumulator memory
+  double accumulator_write_j = 0;  // one entry written
   double ocm_read_j_per_byte = 0;
   double ocm_write_j_per_byte = 0;
   double dram_read_j_per_byte = 0;

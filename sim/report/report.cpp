@@ -1,5 +1,7 @@
 #include "sim/report/report.h"
 
+#include "sim/sched/bound.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -67,6 +69,9 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.inferences_per_second = r.seconds > 0 ? 1.0 / r.seconds : 0;
   rep.events = r.events;
   rep.resident_weight_bytes = s.plan.pinned_weight_bytes;
+  const sched::Bounds bnd = sched::bounds(g, hw, s.plan.mode);
+  rep.bound_seconds = bnd.seconds();
+  rep.efficiency = rep.seconds > 0 ? rep.bound_seconds / rep.seconds : 1.0;
   double prev_end = 0;
   for (int i = 1; i < L; ++i) {
     const auto& l = g.layers[i];
@@ -98,6 +103,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
       lr.dma_seconds = std::max(lr.dma_seconds, dma[size_t(i) * n + c]);
     }
     lr.bound = lr.dma_seconds > lr.compute_seconds ? "memory" : "compute";
+    lr.bound_seconds = bnd.layers[i].seconds();
+    lr.efficiency = lr.seconds > 0 ? lr.bound_seconds / lr.seconds : 1.0;
     lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
     lr.cores = lp.active_cores;
     lr.tiles = tiles[i];

@@ -31,6 +31,8 @@ struct LayerReport {
   int64_t vector_ops = 0;
   energy::Breakdown energy;
   std::string bound;  // "compute" or "memory"
+  // Lower bound on the layer's time (sim/sched/bound.h) and bound / seconds.
+  double bound_seconds = 0, efficiency = 1;
   double compute_seconds = 0, dma_seconds = 0;  // busiest core's unit time in this layer
   std::string split;
   int cores = 1;
@@ -58,6 +60,7 @@ struct Report {
   int64_t cycles = 0;
   double inferences_per_second = 0;
   double mac_utilization = 0;
+  double bound_seconds = 0, efficiency = 1;  // whole inference (sim/sched/bound.h)
   int64_t macs = 0, params = 0, weight_bytes = 0;
   int64_t dram_read_bytes = 0, dram_write_bytes = 0, dram_weight_bytes = 0;
   int64_t ocm_read_bytes = 0, ocm_write_bytes = 0;

@@ -32,7 +32,9 @@ ordered_json to_json(const Report& r) {
   j["inference"] = {{"seconds", r.seconds},
                     {"cycles", r.cycles},
                     {"inferences_per_second", r.inferences_per_second},
-                    {"mac_utilization", r.mac_utilization}};
+                    {"mac_utilization", r.mac_utilization},
+                    {"bound_seconds", r.bound_seconds},
+                    {"efficiency", r.efficiency}};
   j["totals"] = {{"macs", r.macs}, {"params", r.params}, {"weight_bytes", r.weight_bytes}};
   j["dram"] = {{"read_bytes", r.dram_read_bytes},
                {"write_bytes", r.dram_write_bytes},
@@ -82,6 +84,8 @@ ordered_json to_json(const Report& r) {
                       {"energy_joules", l.energy.total()},
                       {"energy_breakdown", breakdown_json(l.energy)},
                       {"bound", l.bound},
+                      {"bound_seconds", l.bound_seconds},
+                      {"efficiency", l.efficiency},
                       {"split", l.split},
                       {"cores", l.cores},
                       {"tiles", l.tiles},
@@ -128,17 +132,19 @@ static std::string small(double v, const char* unit) {
 
 void write_table(std::ostream& os, const Report& r) {
   fmt::print(os, "nnasim: {} on {} ({} mode, {} core{})\n\n", r.model, r.hardware, r.mode, r.cores, r.cores > 1 ? "s" : "");
-  fmt::print(os, "{:<26}{:>12}{:>10}{:>10}{:>12}{:>12}{:>12}  {:<8}\n", "layer", "op", "MMACs", "ms", "DRAM rd", "DRAM wr",
-             "energy", "bound");
+  fmt::print(os, "{:<26}{:>12}{:>10}{:>10}{:>12}{:>12}{:>12}  {:<8}{:>6}\n", "layer", "op", "MMACs", "ms", "DRAM rd",
+             "DRAM wr", "energy", "bound", "eff");
   for (const auto& l : r.layers)
-    fmt::print(os, "{:<26}{:>12}{:>10.2f}{:>10.4f}{:>12}{:>12}{:>12}  {:<8}\n",
+    fmt::print(os, "{:<26}{:>12}{:>10.2f}{:>10.4f}{:>12}{:>12}{:>12}  {:<8}{:>6.2f}\n",
                l.name.size() > 25 ? l.name.substr(0, 22) + "..." : l.name, l.op, l.macs / 1e6, l.seconds * 1e3,
                si(double(l.dram_read_bytes), "B"), si(double(l.dram_write_bytes), "B"), small(l.energy.total(), "J"),
-               l.bound);
+               l.bound, l.efficiency);
   const double j = r.energy.total();
   fmt::print(os, "\nper inference\n");
   fmt::print(os, "  time              {} ({} cycles), {:.2f} inferences/s\n", small(r.seconds, "s"), r.cycles,
              r.inferences_per_second);
+  fmt::print(os, "  bound             {} (compute or compulsory DRAM traffic): efficiency {:.2f}\n",
+             small(r.bound_seconds, "s"), r.efficiency);
   fmt::print(os, "  MACs              {} ({:.1f}% of peak)\n", si(double(r.macs), ""), 100 * r.mac_utilization);
   fmt::print(os, "  params            {} ({} of weights as stored)\n", si(double(r.params), ""),
              si(double(r.weight_bytes), "B"));
@@ -175,17 +181,18 @@ void write_table(std::ostream& os, const Report& r) {
 
 void write_csv(std::ostream& os, const Report& r) {
   os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
-        "ocm_write_bytes,energy_joules,bound\n";
+        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency\n";
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
-                 int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound) {
-    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{}\n", name, op, macs, params, wb, s, cyc, dr, dw, orr, ow, e,
-               bound);
+                 int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound,
+                 double bound_s, double eff) {
+    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g}\n", name, op, macs, params, wb, s, cyc, dr,
+               dw, orr, ow, e, bound, bound_s, eff);
   };
   for (const auto& l : r.layers)
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
-        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound);
+        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency);
   row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
-      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "");
+      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency);
 }
 
 void write(std::ostream& os, const Report& r, Format f) {

@@ -69,6 +69,8 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 }  // namespace
 
+bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
+
 std::vector<std::string> figures_of(const nlohmann::ordered_json& report) {
   const auto& inf = report.at("inference");
   const auto& en = report.at("energy");
@@ -91,8 +93,6 @@ std::vector<std::string> figures_of(const nlohmann::ordered_json& report) {
           area,
           tops_mm2};
 }
-
-bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
 
 OutputFormat output_format_of(const std::string& path) {
   return ends_with(path, ".jsonl") ? OutputFormat::JsonLines : OutputFormat::Csv;
