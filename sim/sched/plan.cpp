@@ -115,6 +115,13 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   const bool pinned = c.streamed_w < c.geo.weight_bytes;
   if (c.geo.spatial && c.geo.ho > 1 && cores > 1 && (!pinned || c.weights_replicated)) splits.push_back(Split::Rows);
   const bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
+  // A layer whose data is many times the OCM (a batch of 3-D cost volumes, issue 10) may need
+  // more tiles than the usual bound: as many as eight per OCM-full of its data.
+  int64_t data_bytes = c.geo.co * c.geo.ho * c.geo.wo;
+  for (const auto& in : c.geo.in) data_bytes += in.c * in.h * in.w;
+  data_bytes = data_bytes * c.geo.act_bits / 8;
+  const int64_t max_tiles = std::max<int64_t>(
+      kMaxTilesPerCore, 8 * data_bytes / std::max<int64_t>(1, static_cast<int64_t>(c.hw.ocm.size_bytes)));
   for (Split sp : splits) {
     TileShape base = tile_shape(c.geo, cores, sp, Tiling{}, c.streamed_w);
     // Reduction chunks only where one array's width of filters cannot be double-buffered.
@@ -125,7 +132,7 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
     for (int64_t tc : tile_counts(base.co_core)) {
       for (int64_t th : c.geo.spatial ? tile_counts(base.rows_core) : std::vector<int64_t>{1}) {
         for (int64_t tk : k_counts) {
-          if (tc * th * tk > kMaxTilesPerCore) continue;
+          if (tc * th * tk > max_tiles) continue;
           for (LoopOrder order : {LoopOrder::WeightsOuter, LoopOrder::InputsOuter}) {
             if (tk > 1 && order == LoopOrder::InputsOuter) continue;  // both streams move per chunk
             Tiling t{tc, th, tk, order};
@@ -136,7 +143,10 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
             const int64_t ocm = (s.computes * (s.in_band_bytes + s.weight_tile_bytes) + s.tiles * s.out_tile_bytes +
                                  s.tiles * s.acc_bytes * (2 * s.k_tiles - 2)) *
                                 s.active_cores;
-            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip), dram, est_seconds(c, s, dram), ocm});
+            // Room for the partial sums a tile spills from the accumulator (sim/hw/accumulator.h):
+            // the MacArray allocates it while the tile runs, the emitter does not.
+            const int64_t spill = c.geo.mac ? hw::accumulator_spill_footprint(c.hw.mac, s.gemm) : 0;
+            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip) + spill, dram, est_seconds(c, s, dram), ocm});
           }
         }
       }
