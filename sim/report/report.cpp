@@ -1,5 +1,7 @@
 #include "sim/report/report.h"
 
+#include "sim/sched/bound.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -68,6 +70,9 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.inferences_per_second = r.seconds > 0 ? double(rep.batch) / r.seconds : 0;
   rep.events = r.events;
   rep.resident_weight_bytes = s.plan.pinned_weight_bytes;
+  const sched::Bounds bnd = sched::bounds(g, hw, s.plan.mode);
+  rep.bound_seconds = bnd.seconds();
+  rep.efficiency = rep.seconds > 0 ? rep.bound_seconds / rep.seconds : 1.0;
   double prev_end = 0;
   for (int i = 1; i < L; ++i) {
     const auto& l = g.layers[i];
@@ -103,6 +108,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
       lr.dma_seconds = std::max(lr.dma_seconds, dma[size_t(i) * n + c]);
     }
     lr.bound = lr.dma_seconds > lr.compute_seconds ? "memory" : "compute";
+    lr.bound_seconds = bnd.layers[i].seconds();
+    lr.efficiency = lr.seconds > 0 ? lr.bound_seconds / lr.seconds : 1.0;
     lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
     lr.cores = lp.active_cores;
     lr.tiles = tiles[i];
@@ -139,6 +146,14 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.mac_utilization = capacity > 0 ? double(rep.macs) / capacity : 0;
   const double joules = rep.energy.total();
   rep.tops_per_watt = joules > 0 ? 2.0 * double(rep.macs) / joules / 1e12 : 0;
+  rep.ocm_read_j_per_byte = hw.energy.ocm_read_j_per_byte;
+  rep.ocm_write_j_per_byte = hw.energy.ocm_write_j_per_byte;
+  rep.ocm_leakage_w = hw.energy.ocm_leakage_w;
+  rep.ocm_cost_pinned = hw.energy.ocm_read_pinned || hw.energy.ocm_write_pinned || hw.energy.ocm_leakage_pinned;
+  rep.static_power_w = hw.static_power_w();
+  rep.area = energy::area_of(hw);
+  rep.technology_node = hw.technology.node;
+  rep.peak_tops = energy::peak_tops(hw);
   return rep;
 }
 

@@ -170,7 +170,7 @@ constexpr double kTrafficSlack = 1.05;
 double edp(const LayerCtx& c, const Candidate& k) {
   const auto& e = c.hw.energy;
   const double joules =
-      double(k.dram) * e.dram_read_j_per_byte + double(k.ocm) * e.ocm_read_j_per_byte + k.secs * e.static_power_w;
+      double(k.dram) * e.dram_read_j_per_byte + double(k.ocm) * e.ocm_read_j_per_byte + k.secs * c.hw.static_power_w();
   return k.secs * joules;
 }
 Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
