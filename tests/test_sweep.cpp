@@ -214,12 +214,12 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
   std::getline(in, line);
   CHECK(line == "ocm.size,model,hardware,weight_bits,seconds,inferences_per_second,dram_bytes,energy_joules,"
                 "tops_per_watt,mac_utilization,energy_ocm_joules,energy_dram_joules,energy_static_joules,area_mm2,"
-                "tops_per_mm2,top1,top1_fp32,top1_source,status");
+                "tops_per_mm2,efficiency,energy_accumulator_joules,top1,top1_fp32,top1_source,status");
   for (int i = 0; i < 4; ++i) {
     std::getline(in, line);
     std::vector<std::string> f;
     REQUIRE(sweep::parse_csv_line(line, &f));
-    REQUIRE(f.size() == 19);
+    REQUIRE(f.size() == 21);
     if (i < 2) {
       CHECK(f[0] == "1 kB");
       CHECK(f[4].empty());
@@ -229,8 +229,8 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
       CHECK(f[0] == "1 MiB");
       CHECK(std::stod(f[4]) > 0);
       CHECK(std::stoll(f[6]) > 0);
-      CHECK(f[15] == "unknown");  // tinynet is not in the zoo: no top-1
-      CHECK(f[16] == "unknown");
+      CHECK(f[17] == "unknown");  // tinynet is not in the zoo: no top-1
+      CHECK(f[18] == "unknown");
       CHECK(f.back() == "ok");
     }
   }

@@ -180,7 +180,7 @@ void set_batch(Graph& g, int64_t batch, const SourceLoc& where);
 
 // The documented limits on a layer's user-given values (sim/common/checked.h: every dimension
 // 1..2^31-1, pads 0..2^31-1, window extent dilation*(kernel-1)+1 and padded input within 2^31-1,
-// bit widths 1..32 (bias 1..64), names UTF-8 up to 200 bytes). Throws InputError at l.loc
+// bit widths 1..32 (bias 1..64), names UTF-8 up to 1024 bytes). Throws InputError at l.loc
 // naming the key and the limit. Called by GraphBuilder::add for every loader.
 void check_layer(const Layer& l, const std::vector<Shape>& in);
 // The output shape's limits: every dimension within 2^31-1, the tensor within 2^48 bytes.

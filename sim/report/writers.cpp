@@ -20,7 +20,7 @@ Format parse_format(const std::string& s, const std::string& where) {
 }
 
 static ordered_json breakdown_json(const energy::Breakdown& b) {
-  return ordered_json{{"mac", b.mac},   {"lns", b.lns},   {"vector", b.vector},
+  return ordered_json{{"mac", b.mac},   {"lns", b.lns},   {"vector", b.vector}, {"accumulator", b.accumulator},
                       {"ocm", b.ocm},   {"dram", b.dram}, {"static", b.static_}};
 }
 
@@ -36,6 +36,7 @@ ordered_json to_json(const Report& r) {
                     {"bound_seconds", r.bound_seconds},
                     {"efficiency", r.efficiency},
                     {"batch", r.batch}};
+
   // A run computes `batch` inferences: "inference.seconds" and the totals are the whole run's.
   j["per_inference"] = {{"seconds", r.seconds_per_inference()},
                         {"joules", r.joules_per_inference()},
@@ -55,6 +56,9 @@ ordered_json to_json(const Report& r) {
               {"write_joules_per_byte", r.ocm_write_j_per_byte},
               {"leakage_watts_per_core", r.ocm_leakage_w},
               {"cost", r.ocm_cost_pinned ? "pinned" : "capacity"}};
+  j["accumulator"] = {{"reads", r.accumulator_reads},
+                      {"writes", r.accumulator_writes},
+                      {"spill_bytes", r.accumulator_spill_bytes}};
   const double joules = r.energy.total();
   j["energy"] = {{"joules", joules},
                  {"tops_per_watt", r.tops_per_watt},
@@ -87,6 +91,9 @@ ordered_json to_json(const Report& r) {
                       {"ocm_read_bytes", l.ocm_read_bytes},
                       {"ocm_write_bytes", l.ocm_write_bytes},
                       {"vector_ops", l.vector_ops},
+                      {"accumulator_reads", l.accumulator_reads},
+                      {"accumulator_writes", l.accumulator_writes},
+                      {"accumulator_spill_bytes", l.accumulator_spill_bytes},
                       {"lns_macs", l.lns_macs},
                       {"lns_conversions", l.lns_conversions},
                       {"energy_joules", l.energy.total()},
@@ -106,19 +113,37 @@ ordered_json to_json(const Report& r) {
       layers.back()["measured_seconds"] = *l.measured_seconds;
       layers.back()["error_pct"] = *l.error_pct();
     }
-    if (l.measured_energy_joules) layers.back()["measured_energy_joules"] = *l.measured_energy_joules;
+    if (l.measured_energy_joules) {
+      layers.back()["measured_energy_joules"] = *l.measured_energy_joules;
+      if (auto e = l.energy_error_pct()) layers.back()["energy_error_pct"] = *e;
+    }
   }
   j["layers"] = std::move(layers);
   if (auto c = compare_measured(r)) {
-    ordered_json worst = ordered_json::array();
-    for (int i : c->worst)
-      worst.push_back({{"name", r.layers[i].name}, {"error_pct", *r.layers[i].error_pct()}});
-    j["measured"] = {{"layers", c->layers},
-                     {"seconds", c->measured_seconds},
-                     {"simulated_seconds", c->simulated_seconds},
-                     {"error_pct", c->error_pct},
-                     {"mean_abs_error_pct", c->mean_abs_error_pct},
+    ordered_json m = ordered_json::object();
+    if (c->time.layers > 0) {
+      ordered_json worst = ordered_json::array();
+      for (int i : c->time.worst)
+        worst.push_back({{"name", r.layers[i].name}, {"error_pct", *r.layers[i].error_pct()}});
+      m["layers"] = c->time.layers;
+      m["seconds"] = c->time.measured;
+      m["simulated_seconds"] = c->time.simulated;
+      m["error_pct"] = c->time.error_pct;
+      m["mean_abs_error_pct"] = c->time.mean_abs_error_pct;
+      m["worst_layers"] = worst;
+    }
+    if (c->energy.layers > 0) {
+      ordered_json worst = ordered_json::array();
+      for (int i : c->energy.worst)
+        worst.push_back({{"name", r.layers[i].name}, {"error_pct", *r.layers[i].energy_error_pct()}});
+      m["energy"] = {{"layers", c->energy.layers},
+                     {"joules", c->energy.measured},
+                     {"simulated_joules", c->energy.simulated},
+                     {"error_pct", c->energy.error_pct},
+                     {"mean_abs_error_pct", c->energy.mean_abs_error_pct},
                      {"worst_layers", worst}};
+    }
+    j["measured"] = std::move(m);
   }
   return j;
 }
@@ -171,9 +196,13 @@ void write_table(std::ostream& os, const Report& r) {
   if (r.mode == "steady") fmt::print(os, "  resident weights  {}\n", si(double(r.resident_weight_bytes), "B"));
   fmt::print(os, "  OCM               read {}, write {}, peak {} per core\n", si(double(r.ocm_read_bytes), "B"),
              si(double(r.ocm_write_bytes), "B"), si(double(r.ocm_peak_bytes), "B"));
-  fmt::print(os, "  energy            {}  (MAC {}, LNS {}, vector {}, OCM {}, DRAM {}, static {})\n", small(j, "J"),
-             small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"), small(r.energy.ocm, "J"),
-             small(r.energy.dram, "J"), small(r.energy.static_, "J"));
+  fmt::print(os, "  accumulator       {} reads, {} writes of partial sums; {} spilled to OCM\n",
+             si(double(r.accumulator_reads), ""), si(double(r.accumulator_writes), ""),
+             si(double(r.accumulator_spill_bytes), "B"));
+  fmt::print(os, "  energy            {}  (MAC {}, LNS {}, vector {}, accumulator {}, OCM {}, DRAM {}, static {})\n",
+             small(j, "J"), small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"),
+             small(r.energy.accumulator, "J"), small(r.energy.ocm, "J"), small(r.energy.dram, "J"),
+             small(r.energy.static_, "J"));
   fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
   fmt::print(os, "  OCM cost          {} read, {} write per byte, {} leakage per core ({})\n",
              small(r.ocm_read_j_per_byte, "J"), small(r.ocm_write_j_per_byte, "J"), small(r.ocm_leakage_w, "W"),
@@ -193,30 +222,59 @@ void write_table(std::ostream& os, const Report& r) {
                r.unsupported.size(), names);
   }
   if (auto c = compare_measured(r)) {
-    fmt::print(os, "\nagainst measured ({} layers)\n", c->layers);
-    fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
-               small(c->measured_seconds, "s"), small(c->simulated_seconds, "s"), c->error_pct, c->mean_abs_error_pct);
-    fmt::print(os, "  largest disagreements:\n");
-    for (int i : c->worst)
-      fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
-                 small(*r.layers[i].measured_seconds, "s"), small(r.layers[i].seconds, "s"), *r.layers[i].error_pct());
+    if (c->time.layers > 0) {
+      fmt::print(os, "\nagainst measured time ({} layers)\n", c->time.layers);
+      fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
+                 small(c->time.measured, "s"), small(c->time.simulated, "s"), c->time.error_pct,
+                 c->time.mean_abs_error_pct);
+      fmt::print(os, "  largest disagreements:\n");
+      for (int i : c->time.worst)
+        fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
+                   small(*r.layers[i].measured_seconds, "s"), small(r.layers[i].seconds, "s"), *r.layers[i].error_pct());
+    }
+    if (c->energy.layers > 0) {
+      fmt::print(os, "\nagainst measured energy ({} layers)\n", c->energy.layers);
+      fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
+                 small(c->energy.measured, "J"), small(c->energy.simulated, "J"), c->energy.error_pct,
+                 c->energy.mean_abs_error_pct);
+      fmt::print(os, "  largest disagreements:\n");
+      for (int i : c->energy.worst)
+        fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
+                   small(*r.layers[i].measured_energy_joules, "J"), small(r.layers[i].energy.total(), "J"),
+                   *r.layers[i].energy_error_pct());
+    }
   }
 }
 
 void write_csv(std::ostream& os, const Report& r) {
   os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
-        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency\n";
+        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency,accumulator_reads,accumulator_writes,"
+        "accumulator_joules,measured_seconds,error_pct,measured_energy_joules,energy_error_pct\n";
+  // Empty cells where the trace carried no measurement.
+  auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.9g}", *v) : std::string(); };
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
                  int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound,
-                 double bound_s, double eff) {
-    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g}\n", name, op, macs, params, wb, s, cyc, dr,
-               dw, orr, ow, e, bound, bound_s, eff);
+                 double bound_s, double eff, int64_t acc_r, int64_t acc_w, double acc_j) {
+    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g},{},{},{:.9g}", name, op, macs, params, wb,
+               s, cyc, dr, dw, orr, ow, e, bound, bound_s, eff, acc_r, acc_w, acc_j);
   };
-  for (const auto& l : r.layers)
+  for (const auto& l : r.layers) {
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
-        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency);
+        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency,
+        l.accumulator_reads, l.accumulator_writes, l.energy.accumulator);
+    os << "," << opt(l.measured_seconds) << "," << opt(l.error_pct()) << "," << opt(l.measured_energy_joules) << ","
+       << opt(l.energy_error_pct()) << "\n";
+  }
   row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
-      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency);
+      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency, r.accumulator_reads,
+      r.accumulator_writes, r.energy.accumulator);
+  // The total row: sums over the measured layers and their signed total error.
+  const auto c = compare_measured(r);
+  const bool mt = c && c->time.layers > 0, me = c && c->energy.layers > 0;
+  os << "," << (mt ? fmt::format("{:.9g}", c->time.measured) : "") << ","
+     << (mt ? fmt::format("{:.9g}", c->time.error_pct) : "") << ","
+     << (me ? fmt::format("{:.9g}", c->energy.measured) : "") << ","
+     << (me ? fmt::format("{:.9g}", c->energy.error_pct) : "") << "\n";
 }
 
 void write(std::ostream& os, const Report& r, Format f) {

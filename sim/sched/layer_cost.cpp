@@ -153,7 +153,11 @@ TileShape tile_shape(const LayerGeo& geo, int cores, Split split, const Tiling& 
   s.out_tile_bytes = bytes_of(s.rows_tile * geo.wo * s.co_tile, geo.act_bits);
   // Weights per output channel are uniform; a core holds its channels' share (channel split) or all
   // of them (row split).
-  s.weight_tile_bytes = geo.co ? ceil_div(streamed_w * s.co_tile, geo.co * s.k_tiles) : 0;
+  // (128-bit product: a layer's weights (up to 2^48 bytes) times its channels (up to 2^31) leaves int64.)
+  s.weight_tile_bytes =
+      geo.co ? static_cast<int64_t>(((__int128)streamed_w * s.co_tile + (__int128)geo.co * s.k_tiles - 1) /
+                                    ((__int128)geo.co * s.k_tiles))
+             : 0;
 
   const bool ws_outer = t.order == LoopOrder::WeightsOuter;
   if (s.k_tiles > 1) {

@@ -143,7 +143,10 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
             const int64_t ocm = (s.computes * (s.in_band_bytes + s.weight_tile_bytes) + s.tiles * s.out_tile_bytes +
                                  s.tiles * s.acc_bytes * (2 * s.k_tiles - 2)) *
                                 s.active_cores;
-            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip), dram, est_seconds(c, s, dram), ocm});
+            // Room for the partial sums a tile spills from the accumulator (sim/hw/accumulator.h):
+            // the MacArray allocates it while the tile runs, the emitter does not.
+            const int64_t spill = c.geo.mac ? hw::accumulator_spill_footprint(c.hw.mac, s.gemm) : 0;
+            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip) + spill, dram, est_seconds(c, s, dram), ocm});
           }
         }
       }
