@@ -203,7 +203,7 @@ void write_table(std::ostream& os, const Report& r) {
              small(j, "J"), small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"),
              small(r.energy.accumulator, "J"), small(r.energy.ocm, "J"), small(r.energy.dram, "J"),
              small(r.energy.static_, "J"));
-  fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
+  fmt::print(os, "  energy per op     {:.2f} TOPS/W\n", r.tops_per_watt);
   fmt::print(os, "  OCM cost          {} read, {} write per byte, {} leakage per core ({})\n",
              small(r.ocm_read_j_per_byte, "J"), small(r.ocm_write_j_per_byte, "J"), small(r.ocm_leakage_w, "W"),
              r.ocm_cost_pinned ? "pinned by the config" : "from its capacity");
