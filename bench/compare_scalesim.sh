@@ -27,7 +27,12 @@ out="$(cd "$out" && pwd)"
 nnasim="${NNASIM:-$root/build/nnasim}"
 py="${PYTHON:-/usr/bin/python3}"
 machines="${MACHINES:-os32 ws128}"
+# The shared data sit next to the main checkout (a git worktree finds it through the common git dir).
 topo_dir="$root/../shared/data/scalesim-topologies"
+if [[ ! -d "$topo_dir" ]]; then
+  common="$(git -C "$root" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)"
+  [[ -n "$common" ]] && topo_dir="$(dirname "$common")/../shared/data/scalesim-topologies"
+fi
 topologies="${TOPOLOGIES:-$topo_dir/Resnet50_mlperf.csv $topo_dir/alexnet.csv}"
 
 [[ -f "$ss/scalesim/scale.py" && -f "$ss/configs/scale.cfg" ]] || { echo "$ss is not a scale-sim-v2 checkout" >&2; exit 2; }

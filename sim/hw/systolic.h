@@ -37,6 +37,11 @@ inline void for_each_fold(int64_t extent, int64_t size, Fn fn) {
   if (rest) fn(rest, int64_t(1));
 }
 
+// A chunk of a streamed fold (Gemm::fill / Gemm::drain false; sched/stream.h): a fold of r x c
+// streamed in chunks t1 + ... + tj = T takes r + T + (r + c - 2) cycles in all, as one command of
+// T would: the first chunk pays the fill r, the last the skew and drain r + c - 2. The flags apply
+// only to a GEMM that is one fold (one group, rows and columns within the array); any other
+// command is whole folds.
 inline int64_t systolic_cycles(int rows, int cols, Dataflow df, const Gemm& g) {
   if (g.m <= 0 || g.k <= 0 || g.n <= 0 || g.groups <= 0) return 0;
   const int64_t R = rows, C = cols;
@@ -44,6 +49,8 @@ inline int64_t systolic_cycles(int rows, int cols, Dataflow df, const Gemm& g) {
   const int64_t sr = ws ? g.k : g.m;  // extent mapped on rows
   const int64_t sc = g.n;             // extent mapped on columns
   const int64_t t = ws ? g.m : g.k;   // streamed
+  if ((!g.fill || !g.drain) && g.groups == 1 && sr <= R && sc <= C)
+    return t + (g.fill ? sr : 0) + (g.drain ? sr + sc - 2 : 0);
   if (ws && g.groups > 1 && sr <= R && sc <= C) {
     const int64_t p = std::min(R / sr, C / sc);
     const int64_t full = g.groups / p, rest = g.groups % p;

@@ -99,6 +99,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     }
     lr.bound = lr.dma_seconds > lr.compute_seconds ? "memory" : "compute";
     lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
+    lr.mapping = sched::describe(lp, hw.mac.dataflow);
+    lr.planned_seconds = lp.tiling.est_seconds;
     lr.cores = lp.active_cores;
     lr.tiles = tiles[i];
     lr.output_on_chip = lp.output_on_chip;

@@ -32,6 +32,8 @@ struct LayerReport {
   std::string bound;  // "compute" or "memory"
   double compute_seconds = 0, dma_seconds = 0;  // busiest core's unit time in this layer
   std::string split;
+  std::string mapping;  // the mapper's choice in words (sched::describe)
+  double planned_seconds = 0;  // the mapper's estimate of the layer's time
   int cores = 1;
   int64_t tiles = 0;
   bool output_on_chip = false;

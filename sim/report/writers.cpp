@@ -64,6 +64,8 @@ ordered_json to_json(const Report& r) {
                       {"energy_breakdown", breakdown_json(l.energy)},
                       {"bound", l.bound},
                       {"split", l.split},
+                      {"mapping", l.mapping},
+                      {"planned_seconds", l.planned_seconds},
                       {"cores", l.cores},
                       {"tiles", l.tiles},
                       {"output_on_chip", l.output_on_chip},

@@ -5,6 +5,7 @@
 
 #include "sim/sched/layer_cost.h"
 #include "sim/sched/scheduler.h"
+#include "sim/sched/stream.h"
 
 namespace nnasim::sched {
 namespace {
@@ -85,9 +86,12 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     const bool all_inputs_on_chip =
         std::all_of(lp.input_on_chip.begin(), lp.input_on_chip.end(), [](bool b) { return b; });
     std::vector<uint32_t> ends;
+    const bool stream = lp.tiling.stream;
+    const int64_t stream_ws =
+        stream ? stream_cost(hw, geo, lp.tiling.st, streamed_w, lp.input_on_chip[0], lp.output_on_chip).ws : 0;
     for (int core = 0; core < n; ++core) {
-      const bool active = core < s.active_cores;
-      const int64_t ws = active ? working_set(s, all_inputs_on_chip, lp.output_on_chip) : 0;
+      const bool active = core < (stream ? lp.tiling.st.gc * lp.tiling.st.gp : s.active_cores);
+      const int64_t ws = !active ? 0 : stream ? stream_ws : working_set(s, all_inputs_on_chip, lp.output_on_chip);
       Command start;
       start.kind = Kind::Sync;
       start.core = core;
@@ -98,7 +102,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       std::vector<uint32_t> tails;  // last command per unit on this core
       tails.push_back(start_id);
 
-      if (active) {
+      if (active && stream) {
+        emit_stream_core(prog, hw, geo, lp, li, core, streamed_w, layer.cost.weight_bytes, start_id, lns);
+      } else if (active) {
         const Range co_core = lp.split == Split::Channels ? part(geo.co, s.active_cores, core) : Range{0, geo.co};
         const Range rows_core = lp.split == Split::Rows ? part(geo.ho, s.active_cores, core) : Range{0, geo.ho};
         const Tiling& t = lp.tiling;
@@ -230,14 +236,15 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
           }
         }
         flush_store();
-        // The last command of each unit on this core for this layer.
+      }
+      // The last command of each unit on this core for this layer.
+      if (active)
         for (int u = 0; u < kUnits; ++u)
           for (size_t k = prog.cmds.size(); k-- > start_id + 1;)
             if (prog.cmds[k].core == core && static_cast<int>(unit_of(prog.cmds[k].kind)) == u) {
               tails.push_back(static_cast<uint32_t>(k));
               break;
             }
-      }
       Command end;
       end.kind = Kind::Sync;
       end.core = core;
