@@ -580,7 +580,9 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
       best_v = v;
     }
   }
-  return best->plan;
+  Plan chosen = best->plan;
+  chosen.overlap = opt.overlap;
+  return chosen;
 }
 
 }  // namespace nnasim::sched

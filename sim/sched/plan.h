@@ -101,6 +101,7 @@ struct Plan {
   int64_t pinned_weight_bytes = 0;  // total, all cores
   int64_t pinned_per_core = 0;
   int64_t est_dram_bytes = 0;
+  bool overlap = true;   // layers wait for their producers, not for the layer before; weights prefetched
   bool feasible = true;  // internal to the planner: false for a weight budget that leaves a layer no tiling
 };
 

@@ -242,7 +242,9 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
 }
 
 void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo, const LayerPlan& lp, int layer,
-                      int core, int64_t streamed_w, int64_t weight_bytes, uint32_t start_id, bool lns) {
+                      int core, int64_t streamed_w, int64_t weight_bytes, uint32_t start_id, bool lns,
+                      uint32_t prefetched, const std::function<void(uint32_t)>& before_last_store) {
+  constexpr uint32_t kNone = UINT32_MAX;
   const StreamTiling& t = lp.tiling.st;
   if (core >= t.gc * t.gp) return;
   const bool ws = weight_stationary(hw);
@@ -333,7 +335,11 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
         const bool ps = KB > 1, last_k = ki + 1 == KB;
         uint32_t w_load = start_id;
         const int64_t wb = wblock(streamed_w, n0, n1, k0, k1), wa = wblock(weight_bytes, n0, n1, k0, k1);
-        if (wb > 0) {
+        if (wb > 0 && ni == 0 && ki == 0 && prefetched != kNone) {
+          w_slots.take();
+          w_load = prefetched;
+          w_slots.current() = {};
+        } else if (wb > 0) {
           w_load = load(wb, true, w_slots.take());
           w_slots.current() = {};
         }
@@ -401,7 +407,11 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
           uint32_t w_load = start_id;
           const int64_t wb = wblock(streamed_w, n0, n1, k0, k1), wa = wblock(weight_bytes, n0, n1, k0, k1);
           if (wb > 0) {
-            if (!t.hold_w || mi == 0) {
+            if (ni == 0 && mi == 0 && ki == 0 && prefetched != kNone) {
+              if (!t.hold_w) w_slots.take(), w_slots.current() = {};
+              w_load = prefetched;
+              if (t.hold_w) held_w[0] = w_load;
+            } else if (!t.hold_w || mi == 0) {
               // A held block is re-filled for the next channel block once the last one has read it.
               w_load = load(wb, true, t.hold_w ? std::vector<uint32_t>{last_mac} : w_slots.take());
               if (t.hold_w)
@@ -423,6 +433,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
       }
     }
   }
+  before_last_store(last_mac);
   flush();
 }
 

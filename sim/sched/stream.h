@@ -21,6 +21,7 @@
 // nest; the estimate uses the same law (hw::mac_tile_cycles) per command as the MacArray module.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sim/program/program.h"
@@ -58,8 +59,12 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
 std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo& geo, int cores, bool grid_ok,
                                          bool in_on_chip, const SchedOptions& opt);
 
-// Emits one core's commands of a streamed layer after its start sync `start_id`.
+// Emits one core's commands of a streamed layer after its start sync `start_id`. `prefetched`:
+// the Load of the first weight block, already issued by the layer before (UINT32_MAX: none);
+// `before_last_store` is called with the id of the last compute before the last store is issued
+// (the next layer's prefetch goes there, while the DMA engine would idle).
 void emit_stream_core(program::Program& prog, const HardwareSpec& hw, const LayerGeo& geo, const LayerPlan& lp,
-                      int layer, int core, int64_t streamed_w, int64_t weight_bytes, uint32_t start_id, bool lns);
+                      int layer, int core, int64_t streamed_w, int64_t weight_bytes, uint32_t start_id, bool lns,
+                      uint32_t prefetched, const std::function<void(uint32_t)>& before_last_store);
 
 }  // namespace nnasim::sched
