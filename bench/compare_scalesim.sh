@@ -11,7 +11,7 @@
 #   MACHINES    which machines: "os32" (configs/scale.cfg, 32x32 output stationary) and/or "ws128"
 #               (the same config with a 128x128 weight-stationary array); default "os32 ws128"
 #   TOPOLOGIES  topology CSVs; default: Resnet50_mlperf.csv and alexnet.csv of
-#               ../shared/data/scalesim-topologies
+#               models/scalesim
 #   REUSE=1     reuse SCALE-Sim reports already in OUT_DIR instead of running SCALE-Sim again
 #               (its ResNet-50 run takes tens of minutes)
 #   NNASIM      the nnasim binary (default: build/nnasim of this repository)
@@ -27,12 +27,7 @@ out="$(cd "$out" && pwd)"
 nnasim="${NNASIM:-$root/build/nnasim}"
 py="${PYTHON:-/usr/bin/python3}"
 machines="${MACHINES:-os32 ws128}"
-# The shared data sit next to the main checkout (a git worktree finds it through the common git dir).
-topo_dir="$root/../shared/data/scalesim-topologies"
-if [[ ! -d "$topo_dir" ]]; then
-  common="$(git -C "$root" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)"
-  [[ -n "$common" ]] && topo_dir="$(dirname "$common")/../shared/data/scalesim-topologies"
-fi
+topo_dir="$root/models/scalesim"
 topologies="${TOPOLOGIES:-$topo_dir/Resnet50_mlperf.csv $topo_dir/alexnet.csv}"
 
 [[ -f "$ss/scalesim/scale.py" && -f "$ss/configs/scale.cfg" ]] || { echo "$ss is not a scale-sim-v2 checkout" >&2; exit 2; }

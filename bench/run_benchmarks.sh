@@ -12,7 +12,7 @@ for hw in series4-1core series4-8core; do
   "$build/bench_simulate" "$root/configs/hw/$hw.yaml" "${zoo[@]}"
 done
 echo "== SCALE-Sim Resnet50_mlperf.csv on scalesim-32x32-os"
-"$build/bench_simulate" "$root/configs/hw/scalesim-32x32-os.yaml" "$root/../shared/data/scalesim-topologies/Resnet50_mlperf.csv"
+"$build/bench_simulate" "$root/configs/hw/scalesim-32x32-os.yaml" "$root/models/scalesim/Resnet50_mlperf.csv"
 echo "== whole command lines (wall clock, 5 runs each, best)"
 best() { local b=999; for _ in 1 2 3 4 5; do local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N);
   b=$(echo "$e - $s" | bc -l | awk -v b="$b" '{print ($1<b)?$1:b}'); done; printf '%.3f s\n' "$b"; }

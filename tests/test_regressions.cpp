@@ -21,13 +21,13 @@ TEST_CASE("regression: steady mode with a small OCM plans every layer", "[regres
   nnasim::test::run_cli_json("run --model resnet50 --set ocm.size='256 KiB'");
   nnasim::test::run_cli_json("run --model hardnet85 --set ocm.size='512 KiB'");
   nnasim::test::run_cli_json("run --hw " + nnasim::test::hw_path("scalesim-32x32-os") + " --model " + source_dir() +
-          "/../shared/data/scalesim-topologies/test.csv");
+          "/models/scalesim/test.csv");
 }
 
 TEST_CASE("regression: every SCALE-Sim row reads its own ifmap from DRAM", "[regression]") {
   // alexnet.csv in cold mode with ample OCM: each row's ifmap and weights come in at least once.
   auto j = nnasim::test::run_cli_json("run --mode cold --set ocm.size='64 MiB' --hw " + nnasim::test::hw_path("scalesim-32x32-os") + " --model " +
-                   source_dir() + "/../shared/data/scalesim-topologies/alexnet.csv");
+                   source_dir() + "/models/scalesim/alexnet.csv");
   // ifmaps (1 byte per element): 224*224*3 + 27*27*96 + 13*13*256 + 13*13*384 + 13*13*384.
   const int64_t ifmaps = 224 * 224 * 3 + 27 * 27 * 96 + 13 * 13 * 256 + 13 * 13 * 384 + 13 * 13 * 384;
   const int64_t weights = j["totals"]["weight_bytes"];

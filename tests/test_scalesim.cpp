@@ -1,5 +1,5 @@
 // SCALE-Sim v2 topology import (sim/graph/scalesim_csv.cpp) on the topology files shipped in
-// ../shared/data/scalesim-topologies, on files written here, and the two SCALE-Sim hardware
+// models/scalesim (SCALE-Sim topologies), on files written here, and the two SCALE-Sim hardware
 // descriptions in configs/hw. Expected figures are SCALE-Sim's own (scalesim/topology_utils.py:
 // ofmap = ceil((ifmap - filter + stride) / stride), MACs = ofmap_h * ofmap_w * fh * fw * C * filters).
 #include <catch2/catch.hpp>
@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string topo(const std::string& name) {
-  return (fs::path(NNASIM_SHARED_DIR) / "data" / "scalesim-topologies" / name).string();
+  return (fs::path(NNASIM_SOURCE_DIR) / "models" / "scalesim" / name).string();
 }
 
 // A folder for this process's files (ctest runs each TEST_CASE in its own process), removed at exit.

@@ -134,7 +134,7 @@ int numerics(const NumericsArgs& a) {
                           {"uncompressed_weight_bytes", ct.uncompressed_bytes},
                           {"weight_bytes", ct.compressed_bytes},
                           {"compression_ratio", ct.ratio}};
-    emit(a.output, [&](std::ostream& os) { os << j.dump(2) << "\n"; });
+    emit(a.output, [&](std::ostream& os) { os << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; });
     return 0;
   }
 

@@ -97,7 +97,7 @@ int pareto(const ParetoArgs& a) {
         }
         arr.push_back(j);
       }
-      os << arr.dump(2) << "\n";
+      os << arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
     // Table: the group, the columns that name a point (those before `seconds` in a sweep's

@@ -4,8 +4,10 @@
 
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "sim/common/error.h"
+#include "sim/common/files.h"
 #include "sim/config/hw_config.h"
 #include "sim/graph/passes.h"
 #include "sim/run/run.h"
@@ -23,13 +25,10 @@ std::string default_hw_path() { return std::string(NNASIM_SOURCE_DIR) + "/config
 std::string default_model() { return "resnet50"; }
 
 void emit(const std::string& path, const std::function<void(std::ostream&)>& fn) {
-  if (path.empty() || path == "-") {
-    fn(std::cout);
-    return;
-  }
-  std::ofstream out(path);
-  if (!out) throw InputError({path, 0}, "cannot write the output file");
+  if (!path.empty() && path != "-") check_output_target(path);  // refuse before the work, not after
+  std::ostringstream out;
   fn(out);
+  write_output(path, out.str());  // checked; via a temporary file and a rename for a named file
 }
 
 std::vector<config::Override> parse_sets(const std::vector<std::string>& sets) {

@@ -4,158 +4,193 @@
 
 #include <cmath>
 
+#include "sim/common/text.h"
+#include "sim/config/table.h"
+
 namespace nnasim::config {
 namespace {
 
-Param req(std::string key, Kind k, std::string desc) {
-  Param p;
-  p.key = std::move(key), p.kind = k, p.desc = std::move(desc), p.required = true;
-  return p;
-}
-Param opt(std::string key, Kind k, std::string def, std::string desc) {
-  Param p = req(std::move(key), k, std::move(desc));
-  p.required = false, p.default_value = std::move(def);
-  return p;
-}
-Param qty(Param p, Quantity q) {
-  p.kind = Kind::Quantity, p.quantity = q;
-  return p;
-}
-Param pos(Param p) {
-  p.positive = true;
-  return p;
-}
-Param choice(Param p, std::vector<std::string> c) {
-  p.kind = Kind::Choice, p.choices = std::move(c);
-  return p;
-}
-Param range(Param p, double lo, double hi) {
-  p.min = lo, p.max = hi;
-  return p;
-}
+// Documented limits. They keep every product of the simulator finite and the simulated time
+// below 2^64 ps (about 213 days): see README "Limits".
+constexpr double kMinClock = 1e6, kMaxClock = 1e11;          // 1 MHz .. 100 GHz
+constexpr double kMinBandwidth = 1e6, kMaxBandwidth = 1e15;  // 1 MB/s .. 1 PB/s
+constexpr double kMinPerCycle = 1e-3, kMaxPerCycle = 1e9;    // bytes or elements per cycle
+constexpr double kMaxEnergy = 1.0;                           // J per action or per byte
+constexpr double kMaxPower = 1e4;                            // W
+constexpr double kMaxOcmBytes = 1099511627776.0;             // 1 TiB per core
 
-const std::vector<std::string> kFormats = {"int", "fp8-e4m3", "fp8-e5m2", "lns"};
+const std::vector<std::pair<std::string, NumFormat>> kFormats = {
+    {"int", NumFormat::Int}, {"fp8-e4m3", NumFormat::Fp8E4M3}, {"fp8-e5m2", NumFormat::Fp8E5M2}, {"lns", NumFormat::Lns}};
 
-const std::vector<Param>& top_params() {
-  static const std::vector<Param> t = {
-      req("name", Kind::String, "name of this hardware description, used in reports"),
-      pos(qty(req("clock", Kind::Quantity, "core clock"), Quantity::Frequency)),
-      req("cores", Kind::Section, "the cluster: count"),
-      req("mac_array", Kind::Section, "each core's MAC array"),
-      req("ocm", Kind::Section, "each core's on-chip memory"),
-      req("dma", Kind::Section, "each core's DMA engine"),
-      req("vector", Kind::Section, "each core's element-wise unit"),
-      opt("lns", Kind::Section, "", "each core's LNS conversion unit (required when mac_array.arithmetic is lns)"),
-      req("dram", Kind::Section, "the external memory channel shared by all cores"),
-      req("energy", Kind::Section, "energy per action and static power"),
-  };
-  return t;
-}
-const std::vector<Param>& cores_params() {
-  static const std::vector<Param> t = {range(req("count", Kind::Int, "number of cores"), 1, 1024)};
-  return t;
-}
-const std::vector<Param>& mac_params() {
-  static const std::vector<Param> t = {
-      range(req("rows", Kind::Int, "systolic array rows"), 1, 65536),
-      range(req("cols", Kind::Int, "systolic array columns"), 1, 65536),
-      choice(req("dataflow", Kind::Choice, "what stays in the array during a fold"),
-             {"weight_stationary", "output_stationary"}),
-      choice(opt("arithmetic", Kind::Choice, "int", "int: linear multipliers; lns: log-domain multiply, products converted to linear by the LNS unit for accumulation"),
-             {"int", "lns"}),
-      req("throughput", Kind::List, "MACs per cycle by operand widths: list of {format, weight_bits, act_bits, macs_per_cycle}"),
-  };
-  return t;
-}
-const std::vector<Param>& throughput_params() {
-  static const std::vector<Param> t = {
-      choice(req("format", Kind::Choice, "operand number format"), kFormats),
-      range(req("weight_bits", Kind::Int, "widest weight operand"), 1, 32),
-      range(req("act_bits", Kind::Int, "widest activation operand"), 1, 32),
-      range(req("macs_per_cycle", Kind::Int, "MACs per cycle per core at these widths"), 1, 1e9),
-  };
-  return t;
-}
-const std::vector<Param>& ocm_params() {
-  static const std::vector<Param> t = {
-      pos(qty(req("size", Kind::Quantity, "capacity per core"), Quantity::Bytes)),
-      pos(req("bytes_per_cycle", Kind::Real, "OCM <-> MAC array bytes per cycle")),
-  };
-  return t;
-}
-const std::vector<Param>& dma_params() {
-  static const std::vector<Param> t = {pos(req("bytes_per_cycle", Kind::Real, "most bytes one DMA engine moves per cycle"))};
-  return t;
-}
-const std::vector<Param>& vector_params() {
-  static const std::vector<Param> t = {pos(req("elements_per_cycle", Kind::Real, "element-wise operations per cycle"))};
-  return t;
-}
-const std::vector<Param>& lns_params() {
-  static const std::vector<Param> t = {
-      pos(req("conversions_per_cycle", Kind::Real, "log<->linear conversions per cycle")),
-      range(opt("latency_cycles", Kind::Int, "0", "pipeline latency of a conversion"), 0, 1e6),
-      range(opt("int_bits", Kind::Int, "4", "exponent integer bits"), 1, 16),
-      range(opt("frac_bits", Kind::Int, "3", "exponent fractional bits (exact table: 2^frac_bits entries)"), 0, 16),
-      choice(opt("convert", Kind::Choice, "exact", "log->linear conversion: exact table or Mitchell's 2^f ~ 1+f"), {"exact", "mitchell"}),
-  };
-  return t;
-}
-const std::vector<Param>& dram_params() {
-  static const std::vector<Param> t = {
-      pos(qty(req("bandwidth", Kind::Quantity, "peak bandwidth shared by all cores"), Quantity::Bandwidth)),
-      qty(req("latency", Kind::Quantity, "fixed latency of each transfer"), Quantity::Time),
-      range(opt("efficiency", Kind::Real, "1.0", "fraction of the peak bandwidth transfers achieve"), 1e-6, 1.0),
-  };
-  return t;
-}
-const std::vector<Param>& energy_params() {
-  static const std::vector<Param> t = {
-      req("mac", Kind::List, "energy per MAC: list of {format, weight_bits, act_bits, energy}"),
-      qty(opt("lns_add", Kind::Quantity, "0 pJ", "one log-domain multiply (exponent addition)"), Quantity::Energy),
-      qty(opt("lns_convert", Kind::Quantity, "0 pJ", "one log<->linear conversion"), Quantity::Energy),
-      qty(opt("lns_accumulate", Kind::Quantity, "0 pJ", "one linear accumulation of a converted product"), Quantity::Energy),
-      qty(req("vector_op", Kind::Quantity, "one element-wise operation"), Quantity::Energy),
-      qty(req("ocm_read", Kind::Quantity, "OCM read energy per byte"), Quantity::EnergyPerByte),
-      qty(req("ocm_write", Kind::Quantity, "OCM write energy per byte"), Quantity::EnergyPerByte),
-      qty(req("dram_read", Kind::Quantity, "DRAM read energy per byte"), Quantity::EnergyPerByte),
-      qty(req("dram_write", Kind::Quantity, "DRAM write energy per byte"), Quantity::EnergyPerByte),
-      qty(req("static_power", Kind::Quantity, "static power of the whole chip"), Quantity::Power),
-  };
-  return t;
-}
-const std::vector<Param>& mac_energy_params() {
-  static const std::vector<Param> t = {
-      choice(req("format", Kind::Choice, "operand number format"), kFormats),
-      range(req("weight_bits", Kind::Int, "widest weight operand"), 1, 32),
-      range(req("act_bits", Kind::Int, "widest activation operand"), 1, 32),
-      qty(req("energy", Kind::Quantity, "energy of one MAC"), Quantity::Energy),
-  };
+const Table<ThroughputEntry>& throughput_table() {
+  static const Table<ThroughputEntry> t = [] {
+    Table<ThroughputEntry> t;
+    t.choice("format", &ThroughputEntry::format, kFormats).desc("operand number format");
+    t.param("weight_bits", &ThroughputEntry::weight_bits).range(1, 32).desc("widest weight operand");
+    t.param("act_bits", &ThroughputEntry::act_bits).range(1, 32).desc("widest activation operand");
+    t.param("macs_per_cycle", &ThroughputEntry::macs_per_cycle).range(1, 1e9).desc("MACs per cycle per core at these widths");
+    return t;
+  }();
   return t;
 }
 
-NumFormat format_of(const Section& s, const std::string& key) {
-  NumFormat f;
-  parse_num_format(s.choice(key), &f);
-  return f;
+const Table<MacArraySpec>& mac_table() {
+  static const Table<MacArraySpec> t = [] {
+    Table<MacArraySpec> t;
+    t.param("rows", &MacArraySpec::rows).range(1, 65536).desc("systolic array rows");
+    t.param("cols", &MacArraySpec::cols).range(1, 65536).desc("systolic array columns");
+    t.choice("dataflow", &MacArraySpec::dataflow,
+             {{"weight_stationary", Dataflow::WeightStationary}, {"output_stationary", Dataflow::OutputStationary}})
+        .desc("what stays in the array during a fold");
+    t.choice("arithmetic", &MacArraySpec::arithmetic, {{"int", NumFormat::Int}, {"lns", NumFormat::Lns}})
+        .default_val("int")
+        .desc("int: linear multipliers; lns: log-domain multiply, products converted to linear by the LNS unit for accumulation");
+    t.list("throughput", &MacArraySpec::throughput, throughput_table())
+        .desc("MACs per cycle by operand widths: list of {format, weight_bits, act_bits, macs_per_cycle}");
+    t.check([](const Section& s, const MacArraySpec& m) {
+      const int64_t units = int64_t(m.rows) * m.cols;
+      for (size_t i = 0; i < m.throughput.size(); ++i)
+        if (m.throughput[i].macs_per_cycle > units)
+          s.fail_at(s.node("throughput")[i]["macs_per_cycle"], fmt::format("throughput[{}].macs_per_cycle", i),
+                    fmt::format("{} is more than the array's {} x {} = {} MAC units", m.throughput[i].macs_per_cycle,
+                                m.rows, m.cols, units));
+    });
+    return t;
+  }();
+  return t;
 }
 
-template <typename Fn>
-void for_each_item(const Section& parent, const std::string& key, Fn fn) {
-  YAML::Node list = parent.node(key);
-  if (!list.IsSequence() || list.size() == 0) parent.fail(key, "expected a non-empty list");
-  for (size_t i = 0; i < list.size(); ++i) fn(list[i], fmt::format("{}.{}[{}]", "", key, i).substr(1));
+// `cores: {count: N}` is a section in YAML and one int in HardwareSpec.
+struct Cores {
+  int count = 1;
+};
+const Table<Cores>& cores_table() {
+  static const Table<Cores> t = [] {
+    Table<Cores> t;
+    t.param("count", &Cores::count).range(1, 1024).desc("number of cores");
+    return t;
+  }();
+  return t;
+}
+
+const Table<OcmSpec>& ocm_table() {
+  static const Table<OcmSpec> t = [] {
+    Table<OcmSpec> t;
+    t.param("size", &OcmSpec::size_bytes).quantity(Quantity::Bytes).range(1, kMaxOcmBytes).desc("capacity per core");
+    t.param("bytes_per_cycle", &OcmSpec::bytes_per_cycle).range(kMinPerCycle, kMaxPerCycle).desc("OCM <-> MAC array bytes per cycle");
+    return t;
+  }();
+  return t;
+}
+const Table<DmaSpec>& dma_table() {
+  static const Table<DmaSpec> t = [] {
+    Table<DmaSpec> t;
+    t.param("bytes_per_cycle", &DmaSpec::bytes_per_cycle).range(kMinPerCycle, kMaxPerCycle).desc("most bytes one DMA engine moves per cycle");
+    return t;
+  }();
+  return t;
+}
+const Table<VectorSpec>& vector_table() {
+  static const Table<VectorSpec> t = [] {
+    Table<VectorSpec> t;
+    t.param("elements_per_cycle", &VectorSpec::elements_per_cycle).range(kMinPerCycle, kMaxPerCycle).desc("element-wise operations per cycle");
+    return t;
+  }();
+  return t;
+}
+const Table<LnsSpec>& lns_table() {
+  static const Table<LnsSpec> t = [] {
+    Table<LnsSpec> t;
+    t.param("conversions_per_cycle", &LnsSpec::conversions_per_cycle).range(kMinPerCycle, kMaxPerCycle).desc("log<->linear conversions per cycle");
+    t.param("latency_cycles", &LnsSpec::latency_cycles).range(0, 1e6).default_val("0").desc("pipeline latency of a conversion");
+    t.param("int_bits", &LnsSpec::int_bits).range(1, 16).default_val("4").desc("exponent integer bits");
+    t.param("frac_bits", &LnsSpec::frac_bits).range(0, 16).default_val("3").desc("exponent fractional bits (exact table: 2^frac_bits entries)");
+    t.choice("convert", &LnsSpec::convert, {{"exact", LnsConvert::Exact}, {"mitchell", LnsConvert::Mitchell}})
+        .default_val("exact")
+        .desc("log->linear conversion: exact table or Mitchell's 2^f ~ 1+f");
+    return t;
+  }();
+  return t;
+}
+const Table<DramSpec>& dram_table() {
+  static const Table<DramSpec> t = [] {
+    Table<DramSpec> t;
+    t.param("bandwidth", &DramSpec::bandwidth).quantity(Quantity::Bandwidth).range(kMinBandwidth, kMaxBandwidth)
+        .desc("peak bandwidth shared by all cores");
+    t.param("latency", &DramSpec::latency_s).quantity(Quantity::Time).range(0, 1).desc("fixed latency of each transfer");
+    t.param("efficiency", &DramSpec::efficiency).range(1e-6, 1.0).default_val("1.0").desc("fraction of the peak bandwidth transfers achieve");
+    return t;
+  }();
+  return t;
+}
+const Table<MacEnergyEntry>& mac_energy_table() {
+  static const Table<MacEnergyEntry> t = [] {
+    Table<MacEnergyEntry> t;
+    t.choice("format", &MacEnergyEntry::format, kFormats).desc("operand number format");
+    t.param("weight_bits", &MacEnergyEntry::weight_bits).range(1, 32).desc("widest weight operand");
+    t.param("act_bits", &MacEnergyEntry::act_bits).range(1, 32).desc("widest activation operand");
+    t.param("energy", &MacEnergyEntry::joules).quantity(Quantity::Energy).range(0, kMaxEnergy).desc("energy of one MAC");
+    return t;
+  }();
+  return t;
+}
+const Table<EnergySpec>& energy_table() {
+  static const Table<EnergySpec> t = [] {
+    Table<EnergySpec> t;
+    auto energy = [&](const char* key, double EnergySpec::*m, Quantity q) -> auto& {
+      return t.param(key, m).quantity(q).range(0, q == Quantity::Power ? kMaxPower : kMaxEnergy);
+    };
+    t.list("mac", &EnergySpec::mac, mac_energy_table()).desc("energy per MAC: list of {format, weight_bits, act_bits, energy}");
+    energy("lns_add", &EnergySpec::lns_add_j, Quantity::Energy).default_val("0 pJ").desc("one log-domain multiply (exponent addition)");
+    energy("lns_convert", &EnergySpec::lns_convert_j, Quantity::Energy).default_val("0 pJ").desc("one log<->linear conversion");
+    energy("lns_accumulate", &EnergySpec::lns_accumulate_j, Quantity::Energy).default_val("0 pJ")
+        .desc("one linear accumulation of a converted product");
+    energy("vector_op", &EnergySpec::vector_op_j, Quantity::Energy).desc("one element-wise operation");
+    energy("ocm_read", &EnergySpec::ocm_read_j_per_byte, Quantity::EnergyPerByte).desc("OCM read energy per byte");
+    energy("ocm_write", &EnergySpec::ocm_write_j_per_byte, Quantity::EnergyPerByte).desc("OCM write energy per byte");
+    energy("dram_read", &EnergySpec::dram_read_j_per_byte, Quantity::EnergyPerByte).desc("DRAM read energy per byte");
+    energy("dram_write", &EnergySpec::dram_write_j_per_byte, Quantity::EnergyPerByte).desc("DRAM write energy per byte");
+    energy("static_power", &EnergySpec::static_power_w, Quantity::Power).desc("static power of the whole chip");
+    return t;
+  }();
+  return t;
+}
+
+const Table<HardwareSpec>& hardware_table() {
+  static const Table<HardwareSpec> t = [] {
+    Table<HardwareSpec> t;
+    t.param("name", &HardwareSpec::name).desc("name of this hardware description, used in reports");
+    t.param("clock", &HardwareSpec::clock_hz).quantity(Quantity::Frequency).range(kMinClock, kMaxClock).desc("core clock");
+    t.section<Cores>("cores", cores_table(), [](HardwareSpec& hw, const Cores& c) { hw.cores = c.count; })
+        .desc("the cluster: count");
+    t.section("mac_array", &HardwareSpec::mac, mac_table()).desc("each core's MAC array");
+    t.section("ocm", &HardwareSpec::ocm, ocm_table()).desc("each core's on-chip memory");
+    t.section("dma", &HardwareSpec::dma, dma_table()).desc("each core's DMA engine");
+    t.section("vector", &HardwareSpec::vector, vector_table()).desc("each core's element-wise unit");
+    t.section("lns", &HardwareSpec::lns, lns_table()).optional()
+        .desc("each core's LNS conversion unit (required when mac_array.arithmetic is lns)");
+    t.section("dram", &HardwareSpec::dram, dram_table()).desc("the external memory channel shared by all cores");
+    t.section("energy", &HardwareSpec::energy, energy_table()).desc("energy per action and static power");
+    t.check([](const Section& top, const HardwareSpec& hw) {
+      if (std::string bad = check_name(hw.name); !bad.empty()) top.fail("name", bad);
+      if (hw.mac.arithmetic == NumFormat::Lns && !top.has("lns"))
+        top.fail("mac_array", "arithmetic is lns but there is no 'lns' section describing the conversion unit");
+      for (const auto& e : hw.mac.throughput)
+        if (e.format != NumFormat::Lns && hw.mac_energy(e.format, e.weight_bits, e.act_bits) < 0)
+          top.fail_at(top.node("energy")["mac"], "energy.mac",
+                      fmt::format("no energy entry covers the array's {} {}x{}-bit MACs", to_string(e.format),
+                                  e.weight_bits, e.act_bits));
+    });
+    return t;
+  }();
+  return t;
 }
 
 }  // namespace
 
 void apply_overrides(YAML::Node& root, Origin& origin, const std::vector<Override>& overrides) {
   for (const auto& o : overrides) {
-    try {
-      apply_override(root, o.key, o.value);
-    } catch (const std::invalid_argument& e) {
-      throw InputError(o.where, e.what());
-    }
+    apply_override(root, o.key, o.value, o.where);
     origin.overrides[o.key] = o.where;
   }
 }
@@ -170,89 +205,14 @@ HardwareSpec load_hardware(const std::string& path, const std::vector<Override>&
 }
 
 HardwareSpec parse_hardware(const YAML::Node& root, const Origin& origin) {
-  Section top(root, "", origin, top_params());
   HardwareSpec hw;
-  hw.name = top.str("name");
-  hw.clock_hz = top.quantity("clock");
-
-  Section cores(top.node("cores"), "cores", origin, cores_params());
-  hw.cores = static_cast<int>(cores.integer("count"));
-
-  Section mac(top.node("mac_array"), "mac_array", origin, mac_params());
-  hw.mac.rows = static_cast<int>(mac.integer("rows"));
-  hw.mac.cols = static_cast<int>(mac.integer("cols"));
-  hw.mac.dataflow = mac.choice("dataflow") == "weight_stationary" ? Dataflow::WeightStationary : Dataflow::OutputStationary;
-  hw.mac.arithmetic = mac.choice("arithmetic") == "lns" ? NumFormat::Lns : NumFormat::Int;
-  for_each_item(mac, "throughput", [&](const YAML::Node& n, const std::string& p) {
-    Section e(n, "mac_array." + p, origin, throughput_params());
-    ThroughputEntry t{format_of(e, "format"), static_cast<int>(e.integer("weight_bits")),
-                      static_cast<int>(e.integer("act_bits")), e.integer("macs_per_cycle")};
-    if (t.macs_per_cycle > int64_t(hw.mac.rows) * hw.mac.cols)
-      e.fail("macs_per_cycle", fmt::format("{} is more than the array's {} x {} = {} MAC units", t.macs_per_cycle,
-                                           hw.mac.rows, hw.mac.cols, int64_t(hw.mac.rows) * hw.mac.cols));
-    hw.mac.throughput.push_back(t);
-  });
-
-  Section ocm(top.node("ocm"), "ocm", origin, ocm_params());
-  hw.ocm.size_bytes = std::floor(ocm.quantity("size"));
-  hw.ocm.bytes_per_cycle = ocm.real("bytes_per_cycle");
-  Section dma(top.node("dma"), "dma", origin, dma_params());
-  hw.dma.bytes_per_cycle = dma.real("bytes_per_cycle");
-  Section vec(top.node("vector"), "vector", origin, vector_params());
-  hw.vector.elements_per_cycle = vec.real("elements_per_cycle");
-
-  if (top.has("lns")) {
-    Section lns(top.node("lns"), "lns", origin, lns_params());
-    hw.lns.conversions_per_cycle = lns.real("conversions_per_cycle");
-    hw.lns.latency_cycles = static_cast<int>(lns.integer("latency_cycles"));
-    hw.lns.int_bits = static_cast<int>(lns.integer("int_bits"));
-    hw.lns.frac_bits = static_cast<int>(lns.integer("frac_bits"));
-    hw.lns.convert = lns.choice("convert") == "exact" ? LnsConvert::Exact : LnsConvert::Mitchell;
-  } else if (hw.mac.arithmetic == NumFormat::Lns) {
-    top.fail("mac_array", "arithmetic is lns but there is no 'lns' section describing the conversion unit");
-  }
-
-  Section dram(top.node("dram"), "dram", origin, dram_params());
-  hw.dram.bandwidth = dram.quantity("bandwidth");
-  hw.dram.latency_s = dram.quantity("latency");
-  hw.dram.efficiency = dram.real("efficiency");
-
-  Section en(top.node("energy"), "energy", origin, energy_params());
-  for_each_item(en, "mac", [&](const YAML::Node& n, const std::string& p) {
-    Section e(n, "energy." + p, origin, mac_energy_params());
-    hw.energy.mac.push_back({format_of(e, "format"), static_cast<int>(e.integer("weight_bits")),
-                             static_cast<int>(e.integer("act_bits")), e.quantity("energy")});
-  });
-  hw.energy.lns_add_j = en.quantity("lns_add");
-  hw.energy.lns_convert_j = en.quantity("lns_convert");
-  hw.energy.lns_accumulate_j = en.quantity("lns_accumulate");
-  hw.energy.vector_op_j = en.quantity("vector_op");
-  hw.energy.ocm_read_j_per_byte = en.quantity("ocm_read");
-  hw.energy.ocm_write_j_per_byte = en.quantity("ocm_write");
-  hw.energy.dram_read_j_per_byte = en.quantity("dram_read");
-  hw.energy.dram_write_j_per_byte = en.quantity("dram_write");
-  hw.energy.static_power_w = en.quantity("static_power");
-  for (const auto& t : hw.mac.throughput)
-    if (t.format != NumFormat::Lns && hw.mac_energy(t.format, t.weight_bits, t.act_bits) < 0)
-      en.fail("mac", fmt::format("no energy entry covers the array's {} {}x{}-bit MACs", to_string(t.format),
-                                 t.weight_bits, t.act_bits));
+  hardware_table().read(root, "", origin, hw);
+  hw.ocm.size_bytes = std::floor(hw.ocm.size_bytes);
   return hw;
 }
 
 std::string hardware_help() {
-  std::string out = "Hardware description (YAML). Keys, kinds, defaults:\n";
-  out += describe("", top_params());
-  out += describe("cores", cores_params());
-  out += describe("mac_array", mac_params());
-  out += describe("mac_array.throughput[]", throughput_params());
-  out += describe("ocm", ocm_params());
-  out += describe("dma", dma_params());
-  out += describe("vector", vector_params());
-  out += describe("lns", lns_params());
-  out += describe("dram", dram_params());
-  out += describe("energy", energy_params());
-  out += describe("energy.mac[]", mac_energy_params());
-  return out;
+  return "Hardware description (YAML). Keys, kinds, defaults:\n" + hardware_table().describe("");
 }
 
 }  // namespace nnasim::config

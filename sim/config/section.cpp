@@ -1,6 +1,8 @@
 #include "sim/config/section.h"
 
+#include "sim/common/files.h"
 #include "sim/common/parse.h"
+#include "sim/common/text.h"
 
 #include <fmt/format.h>
 
@@ -23,14 +25,71 @@ SourceLoc loc_of(const YAML::Node& node, const Origin& origin, const std::string
   return {origin.file, 0};
 }
 
-YAML::Node load_yaml_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError({path, 0}, "cannot open file: expected a readable YAML file");
-  try {
-    return YAML::Load(in);
-  } catch (const YAML::Exception& e) {
-    throw InputError({path, e.mark.line + 1}, fmt::format("malformed YAML: {}", e.msg));
+namespace {
+
+// Walks a loaded tree: map keys must be plain scalars and unique, nesting at most kMaxYamlDepth
+// deep, and the tree (aliases counted each time they are reached) at most kMaxNodes nodes.
+constexpr size_t kMaxNodes = 4'000'000;
+
+void check_tree(const YAML::Node& n, const SourceLoc& base, bool use_marks, int depth, size_t& count) {
+  auto where = [&](const YAML::Node& x) {
+    if (use_marks && x.Mark().line >= 0) return SourceLoc{base.file, base.line + x.Mark().line + 1};
+    return base;
+  };
+  if (++count > kMaxNodes)
+    throw InputError(base, fmt::format("the YAML document has more than {} nodes (aliases expanding?)", kMaxNodes));
+  if (depth > kMaxYamlDepth)
+    throw InputError(where(n), fmt::format("YAML nested more than {} levels deep", kMaxYamlDepth));
+  if (n.IsMap()) {
+    std::vector<std::string> seen;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar())
+        throw InputError(where(kv.first), "a key must be a plain name, not a list or a map");
+      const std::string& k = kv.first.Scalar();
+      if (std::find(seen.begin(), seen.end(), k) != seen.end())
+        throw InputError(where(kv.first), fmt::format("duplicate key '{}': each key may appear once in a map", k));
+      seen.push_back(k);
+      check_tree(kv.second, base, use_marks, depth + 1, count);
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& v : n) check_tree(v, base, use_marks, depth + 1, count);
   }
+}
+
+// `base.line` is added to yaml-cpp's 0-based marks: 0 for a file, and for a value written on a
+// line of a file (sweep axes) the marks are not used.
+YAML::Node parse_checked(const std::string& text, const SourceLoc& base, bool use_marks) {
+  YAML::Node root;
+  auto loc = [&](const YAML::Mark& m) {
+    return use_marks && m.line >= 0 ? SourceLoc{base.file, m.line + 1} : base;
+  };
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(loc(e.mark), fmt::format("malformed YAML: {}", e.msg));
+  } catch (const std::exception& e) {
+    throw InputError(base, fmt::format("malformed YAML: {}", e.what()));
+  }
+  size_t count = 0;
+  try {
+    check_tree(root, use_marks ? SourceLoc{base.file, 0} : base, use_marks, 0, count);
+  } catch (const YAML::Exception& e) {
+    throw InputError(loc(e.mark), fmt::format("malformed YAML: {}", e.msg));
+  }
+  return root;
+}
+
+}  // namespace
+
+YAML::Node load_yaml_file(const std::string& path, const std::string& what) {
+  std::string text = read_text_file(path, what);
+  return parse_checked(text, {path, 0}, true);
+}
+
+YAML::Node parse_yaml_text(const std::string& text, const SourceLoc& where) {
+  size_t bad = 0;
+  if (!valid_utf8(text, &bad)) throw InputError(where, fmt::format("invalid UTF-8 in '{}' (byte {})", escape_text(text), bad));
+  return parse_checked(text, where, false);
 }
 
 static std::vector<std::string> split_dotted(const std::string& dotted) {
@@ -41,20 +100,24 @@ static std::vector<std::string> split_dotted(const std::string& dotted) {
   return parts;
 }
 
-void apply_override(YAML::Node& root, const std::string& dotted, const std::string& value) {
+void apply_override(YAML::Node& root, const std::string& dotted, const std::string& value, const SourceLoc& where) {
   auto parts = split_dotted(dotted);
-  if (parts.empty() || std::any_of(parts.begin(), parts.end(), [](auto& s) { return s.empty(); }))
-    throw std::invalid_argument(fmt::format("'{}' is not a dotted key path like ocm.size", dotted));
+  if (dotted.empty() || dotted.back() == '.' || parts.empty() ||
+      std::any_of(parts.begin(), parts.end(), [](auto& s) { return s.empty(); }))
+    throw InputError(where, fmt::format("'{}' is not a dotted key path like ocm.size", escape_text(dotted)));
+  if (parts.size() > kMaxYamlDepth) throw InputError(where, fmt::format("'{}' is nested too deeply", escape_text(dotted)));
+  YAML::Node parsed = parse_yaml_text(value.empty() ? "\"\"" : value, where);
   // yaml-cpp's operator[] on a non-const node creates children; walk with explicit copies so that
   // each level is a reference into the tree.
   std::vector<YAML::Node> chain{root};
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     YAML::Node next = chain.back()[parts[i]];
     if (next && !next.IsMap())
-      throw std::invalid_argument(fmt::format("'{}' is not a section, so '{}' cannot be set", parts[i], dotted));
+      throw InputError(where, fmt::format("'{}' is not a section, so '{}' cannot be set", escape_text(parts[i]),
+                                          escape_text(dotted)));
     chain.push_back(next);
   }
-  chain.back()[parts.back()] = YAML::Load(value.empty() ? "\"\"" : value);
+  chain.back()[parts.back()] = parsed;
 }
 
 std::string closest_key(const std::string& key, const std::vector<std::string>& candidates) {
@@ -90,7 +153,8 @@ Section::Section(const YAML::Node& node, std::string path, const Origin& origin,
   std::vector<std::string> keys;
   for (const auto& p : params_) keys.push_back(p.key);
   for (const auto& kv : node_) {
-    std::string k = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) throw InputError(loc_of(kv.first, origin_, path_), "a key must be a plain name, not a list or a map");
+    std::string k = kv.first.Scalar();
     if (std::find(keys.begin(), keys.end(), k) != keys.end()) continue;
     std::string hint = closest_key(k, keys);
     std::string full = path_.empty() ? k : path_ + "." + k;
@@ -119,6 +183,11 @@ SourceLoc Section::loc(const std::string& key) const {
 }
 SourceLoc Section::loc() const { return loc_of(node_, origin_, path_); }
 
+void Section::fail_at(const YAML::Node& n, const std::string& rel, const std::string& what) const {
+  const std::string full = path_of(rel);
+  throw InputError(loc_of(n ? n : node_, origin_, full), fmt::format("'{}': {}", full, what));
+}
+
 void Section::fail(const std::string& key, const std::string& what) const {
   throw InputError(loc(key), fmt::format("'{}': {}", path_of(key), what));
 }
@@ -128,13 +197,16 @@ std::string Section::scalar(const std::string& key) const {
   YAML::Node v = node_[key];
   if (!v) return p.default_value;
   if (!v.IsScalar()) fail(key, fmt::format("expected a single value ({})", p.desc));
-  return v.as<std::string>();
+  return v.Scalar();
 }
 
 void Section::check_bounds(const Param& p, double v) const {
-  if (p.positive && !(v > 0)) fail(p.key, fmt::format("must be greater than zero, got {}", v));
-  if (p.max > p.min && (v < p.min || v > p.max))
-    fail(p.key, fmt::format("must be between {} and {}, got {}", p.min, p.max, v));
+  const bool ranged = p.max > p.min;
+  const std::string within = ranged ? fmt::format(" (between {} and {})", p.min, p.max) : "";
+  if ((p.positive || (ranged && p.min > 0)) && !(v > 0))
+    fail(p.key, fmt::format("must be greater than zero{}, got {}", within, v));
+  if (ranged && p.min == 0 && v < 0) fail(p.key, fmt::format("must not be negative{}, got {}", within, v));
+  if (ranged && (v < p.min || v > p.max)) fail(p.key, fmt::format("must be between {} and {}, got {}", p.min, p.max, v));
 }
 
 int64_t Section::integer(const std::string& key) const {

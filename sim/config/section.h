@@ -54,7 +54,11 @@ class Section {
 
   SourceLoc loc(const std::string& key) const;
   SourceLoc loc() const;
+  const Origin& origin() const { return origin_; }
   [[noreturn]] void fail(const std::string& key, const std::string& what) const;
+  // An error at a node below this section; `rel` is its path relative to the section
+  // ("throughput[2].macs_per_cycle").
+  [[noreturn]] void fail_at(const YAML::Node& n, const std::string& rel, const std::string& what) const;
 
  private:
   const Param& param(const std::string& key) const;
@@ -70,12 +74,21 @@ class Section {
 // Location of a YAML node (1-based line), or of the file as a whole when the node has no mark.
 SourceLoc loc_of(const YAML::Node& node, const Origin& origin, const std::string& path = "");
 
-// Loads a YAML file; a missing file or a syntax error is an InputError with its line.
-YAML::Node load_yaml_file(const std::string& path);
+// Loads a YAML file. A missing, unreadable, empty or non-UTF-8 file, a directory, a syntax
+// error, a duplicate key, a key that is not a plain scalar or nesting deeper than kMaxYamlDepth
+// is an InputError with its line; no yaml-cpp exception escapes.
+YAML::Node load_yaml_file(const std::string& path, const std::string& what = "a YAML file");
+
+// Parses YAML text (a --set value, a sweep-axis value) with the same checks; errors are reported
+// at `where` (the option or the line that holds the text).
+YAML::Node parse_yaml_text(const std::string& text, const SourceLoc& where);
+
+constexpr int kMaxYamlDepth = 64;
 
 // Applies `path=value` overrides ("ocm.size=2 MiB") to a YAML tree. An override must name a key
-// that exists in the tree's schema; the schema check happens when the tree is parsed.
-void apply_override(YAML::Node& root, const std::string& dotted, const std::string& value);
+// that exists in the tree's schema; the schema check happens when the tree is parsed. Errors are
+// InputErrors at `where`.
+void apply_override(YAML::Node& root, const std::string& dotted, const std::string& value, const SourceLoc& where);
 
 // Text for --help-config: one line per key with kind, unit, default and description.
 std::string describe(const std::string& section, const std::vector<Param>& params);

@@ -11,21 +11,23 @@ Breakdown& Breakdown::operator+=(const Breakdown& o) {
   return *this;
 }
 
+double mac_joules(const HardwareSpec& hw, NumFormat f, int weight_bits, int act_bits, int64_t macs) {
+  if (macs <= 0) return 0;
+  const double per = hw.mac_energy(f, weight_bits, act_bits);
+  if (per < 0)
+    throw InputError({hw.file, 0}, fmt::format("energy.mac has no entry for {} MACs of {}-bit weights and {}-bit "
+                                               "activations", to_string(f), weight_bits, act_bits));
+  return double(macs) * per;
+}
+
 Breakdown energy_of(const Actions& a, const HardwareSpec& hw) {
-  const EnergySpec& e = hw.energy;
   Breakdown b;
-  if (a.macs > 0) {
-    double per = hw.mac_energy(a.format, a.weight_bits, a.act_bits);
-    if (per < 0)
-      throw InputError({hw.file, 0}, fmt::format("energy.mac has no entry for {} MACs of {}-bit weights and {}-bit "
-                                                 "activations", to_string(a.format), a.weight_bits, a.act_bits));
-    b.mac = double(a.macs) * per;
-  }
-  b.lns = double(a.lns_macs) * (e.lns_add_j + e.lns_accumulate_j) + double(a.lns_conversions) * e.lns_convert_j;
-  b.vector = double(a.vector_ops) * e.vector_op_j;
-  b.ocm = double(a.ocm_read) * e.ocm_read_j_per_byte + double(a.ocm_write) * e.ocm_write_j_per_byte;
-  b.dram = double(a.dram_read) * e.dram_read_j_per_byte + double(a.dram_write) * e.dram_write_j_per_byte;
-  b.static_ = a.seconds * e.static_power_w;
+  b.mac = mac_joules(hw, a.format, a.weight_bits, a.act_bits, a.macs);
+  b.lns = lns_mac_joules(hw, a.lns_macs) + lns_convert_joules(hw, a.lns_conversions);
+  b.vector = vector_joules(hw, a.vector_ops);
+  b.ocm = ocm_read_joules(hw, a.ocm_read) + ocm_write_joules(hw, a.ocm_write);
+  b.dram = dram_read_joules(hw, a.dram_read) + dram_write_joules(hw, a.dram_write);
+  b.static_ = static_joules(hw, a.seconds);
   return b;
 }
 

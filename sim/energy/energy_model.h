@@ -30,4 +30,31 @@ struct Breakdown {
 // Throws InputError when the table has no MAC entry for the layer's format and widths.
 Breakdown energy_of(const Actions& a, const HardwareSpec& hw);
 
+// Energy of each kind of action (J): what energy_of() sums, and what the mapper calls to price a
+// candidate. Writes are priced as writes, reads as reads.
+// `macs` MACs of a format and widths on the linear array; throws InputError when the table has
+// no entry for them.
+double mac_joules(const HardwareSpec& hw, NumFormat f, int weight_bits, int act_bits, int64_t macs);
+// `macs` log-domain multiplies, each also one linear accumulation of its converted product.
+inline double lns_mac_joules(const HardwareSpec& hw, int64_t macs) {
+  return double(macs) * (hw.energy.lns_add_j + hw.energy.lns_accumulate_j);
+}
+inline double lns_convert_joules(const HardwareSpec& hw, int64_t conversions) {
+  return double(conversions) * hw.energy.lns_convert_j;
+}
+inline double vector_joules(const HardwareSpec& hw, int64_t ops) { return double(ops) * hw.energy.vector_op_j; }
+inline double ocm_read_joules(const HardwareSpec& hw, int64_t bytes) {
+  return double(bytes) * hw.energy.ocm_read_j_per_byte;
+}
+inline double ocm_write_joules(const HardwareSpec& hw, int64_t bytes) {
+  return double(bytes) * hw.energy.ocm_write_j_per_byte;
+}
+inline double dram_read_joules(const HardwareSpec& hw, int64_t bytes) {
+  return double(bytes) * hw.energy.dram_read_j_per_byte;
+}
+inline double dram_write_joules(const HardwareSpec& hw, int64_t bytes) {
+  return double(bytes) * hw.energy.dram_write_j_per_byte;
+}
+inline double static_joules(const HardwareSpec& hw, double seconds) { return seconds * hw.energy.static_power_w; }
+
 }  // namespace nnasim::energy

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "sim/common/checked.h"
+#include "sim/common/text.h"
+
 namespace nnasim::graph {
 namespace {
 
@@ -19,7 +22,13 @@ const std::pair<const char*, Act> kActs[] = {
     {"clip", Act::Clip},       {"tanh", Act::Tanh},         {"silu", Act::Silu}};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t bits_to_bytes(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
+// Every count reaching here was bounded by check_layer/check_output (2^48-byte tensors, 32-bit
+// widths), so the product fits an int64; the checked form keeps it honest anyway.
+int64_t bits_to_bytes(int64_t elements, int bits) {
+  int64_t b = 0;
+  if (mul_overflows(elements, bits, &b)) throw InputError({}, fmt::format("{} elements of {} bits overflow", elements, bits));
+  return ceil_div(b, 8);
+}
 
 }  // namespace
 
@@ -178,20 +187,22 @@ void annotate(Graph& g) {
     switch (l.op) {
       case Op::Conv: {
         const Shape& x = g.layers[l.inputs[0]].out;
-        int64_t k = (x.c / l.groups) * l.kh * l.kw;
-        c.weights = l.out_channels * k;
-        c.macs = l.out.n * l.out.c * l.out.h * l.out.w * k;
+        int64_t k = checked_product({x.c / l.groups, l.kh, l.kw}, l.loc, fmt::format("layer '{}': the weights per output", l.name));
+        c.weights = checked_mul(l.out_channels, k, l.loc, fmt::format("layer '{}': the weight count", l.name), kMaxTensorBytes);
+        c.macs = checked_mul(l.out.elements(), k, l.loc, fmt::format("layer '{}': the MAC count", l.name));
         break;
       }
       case Op::FullyConnected: {
         const Shape& x = g.layers[l.inputs[0]].out;
-        int64_t in_features = x.c * x.h * x.w;
-        c.weights = l.out_channels * in_features;
-        c.macs = x.n * in_features * l.out_channels;
+        int64_t in_features = checked_product({x.c, x.h, x.w}, l.loc, fmt::format("layer '{}': the input features", l.name));
+        c.weights = checked_mul(l.out_channels, in_features, l.loc, fmt::format("layer '{}': the weight count", l.name), kMaxTensorBytes);
+        c.macs = checked_mul(x.n, c.weights, l.loc, fmt::format("layer '{}': the MAC count", l.name));
         break;
       }
       case Op::MaxPool:
-      case Op::AvgPool: c.vector_ops = l.out.elements() * l.kh * l.kw; break;
+      case Op::AvgPool:
+        c.vector_ops = checked_product({l.out.elements(), l.kh, l.kw}, l.loc, fmt::format("layer '{}': the window operations", l.name));
+        break;
       case Op::GlobalAvgPool: c.vector_ops = g.layers[l.inputs[0]].out.elements(); break;
       case Op::Add:
       case Op::Mul: c.vector_ops = l.out.elements() * int64_t(l.inputs.size() - 1); break;
@@ -223,9 +234,64 @@ GraphBuilder::GraphBuilder(std::string name, std::string file) {
   g_.file = std::move(file);
 }
 
+int GraphBuilder::find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : it->second;
+}
+
+void check_layer(const Layer& l, const std::vector<Shape>& in) {
+  auto fail = [&](const std::string& what) {
+    throw InputError(l.loc, fmt::format("layer '{}' ({}): {}", l.name, to_string(l.op), what));
+  };
+  if (std::string bad = check_name(l.name); !bad.empty()) throw InputError(l.loc, fmt::format("layer name: {}", bad));
+  auto dim = [&](const char* key, int64_t v, int64_t lo) {
+    if (v < lo || v > kMaxDim) fail(fmt::format("'{}' is {}: expected {} to {}", key, v, lo, kMaxDim));
+  };
+  auto bits = [&](const char* key, int v, int hi) {
+    if (v < 1 || v > hi) fail(fmt::format("'{}' is {}: expected 1 to {}", key, v, hi));
+  };
+  bits("weight_bits", l.quant.weight_bits, 32);
+  bits("act_bits", l.quant.act_bits, 32);
+  bits("bias_bits", l.quant.bias_bits, 64);
+  if (l.op == Op::Input) {
+    for (auto [k, v] : {std::pair<const char*, int64_t>{"N", l.out.n}, {"C", l.out.c}, {"H", l.out.h}, {"W", l.out.w}})
+      dim(fmt::format("input shape {}", k).c_str(), v, 1);
+    return;
+  }
+  const bool spatial = l.op == Op::Conv || l.op == Op::MaxPool || l.op == Op::AvgPool;
+  if (spatial) {
+    dim("kernel", l.kh, 1), dim("kernel", l.kw, 1), dim("stride", l.sh, 1), dim("stride", l.sw, 1);
+    dim("dilation", l.dh, 1), dim("dilation", l.dw, 1);
+    // The window's extent, dilation * (kernel - 1) + 1, is a dimension too.
+    if (int64_t(l.dh) * (l.kh - 1) + 1 > kMaxDim || int64_t(l.dw) * (l.kw - 1) + 1 > kMaxDim)
+      fail(fmt::format("the window dilation x (kernel - 1) + 1 is larger than {}", kMaxDim));
+  }
+  if (spatial || l.op == Op::Pad) {
+    for (int p : {l.pad_t, l.pad_l, l.pad_b, l.pad_r}) dim("pad", p, 0);
+    if (!in.empty() && (in[0].h + l.pad_t + l.pad_b > kMaxDim || in[0].w + l.pad_l + l.pad_r > kMaxDim))
+      fail(fmt::format("the padded input is larger than {}", kMaxDim));
+  }
+  if (l.op == Op::Conv) {
+    dim("groups", l.groups, 1);
+    dim("out_channels", l.out_channels, 1);
+  }
+  if (l.op == Op::FullyConnected) dim("out_features", l.out_channels, 1);
+}
+
+void check_output(const Layer& l) {
+  const Shape& o = l.out;
+  for (int64_t v : {o.n, o.c, o.h, o.w})
+    if (v > kMaxDim)
+      throw InputError(l.loc, fmt::format("layer '{}' ({}): output shape {} has a dimension above {}", l.name,
+                                          to_string(l.op), o.str(), kMaxDim));
+  int64_t e = checked_product({o.n, o.c, o.h, o.w}, l.loc, fmt::format("layer '{}': output tensor {}", l.name, o.str()),
+                              kMaxTensorBytes);
+  checked_mul(e, 4, l.loc, fmt::format("layer '{}': output tensor {} in bytes", l.name, o.str()), kMaxTensorBytes);
+}
+
 int GraphBuilder::add(Layer l) {
   if (l.name.empty()) l.name = fmt::format("{}_{}", to_string(l.op), g_.layers.size());
-  if (g_.find(l.name) >= 0)
+  if (find(l.name) >= 0)
     throw InputError(l.loc, fmt::format("layer name '{}' is used twice: names must be unique", l.name));
   std::vector<Shape> in;
   for (int p : l.inputs) {
@@ -235,12 +301,16 @@ int GraphBuilder::add(Layer l) {
   }
   if (l.op != Op::Input && l.inputs.empty())
     throw InputError(l.loc, fmt::format("layer '{}' ({}) has no input", l.name, to_string(l.op)));
+  check_layer(l, in);
   l.out = infer_shape(l, in);
+  check_output(l);
+  index_.emplace(l.name, static_cast<int>(g_.layers.size()));
   g_.layers.push_back(std::move(l));
   return static_cast<int>(g_.layers.size()) - 1;
 }
 
 Graph GraphBuilder::finish() {
+  if (std::string bad = check_name(g_.name); !bad.empty()) throw InputError({g_.file, 0}, fmt::format("model name: {}", bad));
   if (g_.layers.size() < 2)
     throw InputError({g_.file, 0}, "the graph has no layers: expected an input and at least one layer");
   annotate(g_);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/common/error.h"
@@ -127,14 +128,26 @@ class GraphBuilder {
  public:
   explicit GraphBuilder(std::string name, std::string file);
   // Adds a layer; `l.inputs` must be set (or empty for Input with l.out set). Returns its index.
+  // Every size is checked before any product is formed (check_layer); the name is looked up
+  // in a hash index, so building a graph of n layers takes O(n).
   int add(Layer l);
   Graph finish();  // checks the graph is non-empty and every layer's output is used or final
   const Graph& graph() const { return g_; }
   Graph& mutable_graph() { return g_; }
+  int find(const std::string& name) const;  // as Graph::find, in O(1)
 
  private:
   Graph g_;
+  std::unordered_map<std::string, int> index_;
 };
+
+// The documented limits on a layer's user-given values (sim/common/checked.h: every dimension
+// 1..2^31-1, pads 0..2^31-1, window extent dilation*(kernel-1)+1 and padded input within 2^31-1,
+// bit widths 1..32 (bias 1..64), names UTF-8 up to 200 bytes). Throws InputError at l.loc
+// naming the key and the limit. Called by GraphBuilder::add for every loader.
+void check_layer(const Layer& l, const std::vector<Shape>& in);
+// The output shape's limits: every dimension within 2^31-1, the tensor within 2^48 bytes.
+void check_output(const Layer& l);
 
 // Output shape of a layer from its inputs' shapes; throws InputError at l.loc when they disagree.
 Shape infer_shape(const Layer& l, const std::vector<Shape>& in);

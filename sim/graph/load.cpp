@@ -21,18 +21,24 @@ std::string models_dir() {
   return std::string(NNASIM_SOURCE_DIR) + "/models";
 }
 
+// fs::exists without exceptions: an over-long or otherwise impossible path is simply absent.
+static bool path_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
 std::string resolve_model_path(const std::string& name) {
-  if (fs::exists(name) || name.find('/') != std::string::npos || fs::path(name).has_extension()) return name;
+  if (path_exists(name) || name.find('/') != std::string::npos || fs::path(name).has_extension()) return name;
   for (const char* ext : {".onnx", ".yaml", ".csv"}) {
     fs::path p = fs::path(models_dir()) / (name + ext);
-    if (fs::exists(p)) return p.string();
+    if (path_exists(p)) return p.string();
   }
   return name;
 }
 
 Graph load_model(const std::string& name_or_path, const LoadOptions& opt) {
   std::string path = resolve_model_path(name_or_path);
-  if (!fs::exists(path))
+  if (!path_exists(path))
     throw InputError({path, 0}, fmt::format("no such model file (nor a model named '{}' in {})", name_or_path,
                                             models_dir()));
   std::string ext = fs::path(path).extension().string();

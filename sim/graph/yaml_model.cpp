@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/common/checked.h"
+#include "sim/common/parse.h"
 #include "sim/config/section.h"
 
 namespace nnasim::graph {
@@ -68,11 +70,10 @@ std::vector<int64_t> int_list(const Section& s, const std::string& key, size_t m
   YAML::Node n = s.node(key);
   std::vector<int64_t> out;
   auto one = [&](const YAML::Node& v) {
-    try {
-      out.push_back(v.as<int64_t>());
-    } catch (const YAML::Exception&) {
-      s.fail(key, fmt::format("'{}' is not an integer", v.Scalar()));
-    }
+    int64_t x = 0;
+    if (!v.IsScalar() || !parse_integer(v.Scalar(), &x)) s.fail(key, fmt::format("'{}' is not an integer", v.Scalar()));
+    if (x > kMaxDim) s.fail(key, fmt::format("{} is larger than the limit {}", x, kMaxDim));
+    out.push_back(x);
   };
   if (!n) return out;
   if (n.IsScalar()) one(n);
@@ -147,7 +148,7 @@ Graph load_yaml_model(const std::string& path) {
       else if (ins.IsSequence()) for (const auto& n : ins) names.push_back(n.as<std::string>());
       else s.fail("inputs", "expected a layer name or a list of names");
       for (const auto& n : names) {
-        int idx = b.graph().find(n);
+        int idx = b.find(n);
         if (idx < 0)
           s.fail("inputs", fmt::format("'{}' is not a layer defined before '{}' (layers must be in execution order; "
                                        "a cycle or a dangling input is not allowed)", n, l.name));
@@ -183,7 +184,9 @@ Graph load_yaml_model(const std::string& path) {
     if (l.op == Op::Conv) {
       if (!s.has("out_channels")) s.fail("out_channels", "a conv layer needs out_channels");
       l.out_channels = s.integer("out_channels");
-      l.groups = static_cast<int>(s.integer("groups"));
+      const int64_t groups = s.integer("groups");
+      if (groups < 1 || groups > kMaxDim) s.fail("groups", fmt::format("{} is out of range: expected 1 to {}", groups, kMaxDim));
+      l.groups = static_cast<int>(groups);
       l.has_bias = boolean(s, "bias");
     } else if (l.op == Op::FullyConnected) {
       if (!s.has("out_features")) s.fail("out_features", "an fc layer needs out_features");

@@ -18,7 +18,7 @@ struct CoreStats {
 class Core : public sc_core::sc_module {
  public:
   Core(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb,
-       DramChannel& dram, int64_t ocm_preload);
+       DramChannel& dram, int64_t ocm_preload, int index);
   // Routes a command to the unit whose stream it belongs to.
   void enqueue(uint32_t id, program::Unit u);
   CoreStats stats() const;

@@ -1,14 +1,16 @@
 #include "sim/hw/dma.h"
 
+#include "sim/hw/dram_share.h"
+
 namespace nnasim::hw {
 
 Dma::Dma(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb, Ocm& ocm,
-         DramChannel& dram)
-    : UnitBase(name, prog, sb, ocm), dram_(dram), rate_(hw.dma.bytes_per_cycle * hw.clock_hz) {}
+         DramChannel& dram, int core)
+    : UnitBase(name, prog, sb, ocm), dram_(dram), rate_(dma_rate(hw)), core_(core) {}
 
 void Dma::execute(const program::Command& c) {
   stats_.ops += c.dram_bytes;
-  dram_.transfer(c.dram_bytes, c.kind == program::Kind::Store, rate_);
+  dram_.transfer(c.dram_bytes, c.kind == program::Kind::Store, core_, rate_);
 }
 
 }  // namespace nnasim::hw

@@ -10,7 +10,7 @@ namespace nnasim::hw {
 class Dma : public UnitBase {
  public:
   Dma(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb, Ocm& ocm,
-      DramChannel& dram);
+      DramChannel& dram, int core);
 
  protected:
   void execute(const program::Command& c) override;
@@ -18,6 +18,7 @@ class Dma : public UnitBase {
  private:
   DramChannel& dram_;
   double rate_;
+  int core_;
 };
 
 }  // namespace nnasim::hw

@@ -1,4 +1,7 @@
 #include "sim/hw/dram_channel.h"
+#include "sim/hw/sim_time.h"
+
+#include "sim/hw/dram_share.h"
 
 #include <algorithm>
 #include <cmath>
@@ -28,15 +31,24 @@ void SharedBandwidthDram::advance() {
 }
 
 void SharedBandwidthDram::reallocate() {
-  // Water-filling: flows whose cap is below an equal share get their cap; the rest share what is left.
-  std::vector<Flow*> order(active_);
-  std::stable_sort(order.begin(), order.end(), [](const Flow* a, const Flow* b) { return a->cap < b->cap; });
-  double left = peak_;
-  size_t n = order.size();
-  for (size_t i = 0; i < order.size(); ++i) {
-    double fair = left / double(n - i);
-    order[i]->rate = std::min(order[i]->cap, fair);
-    left -= order[i]->rate;
+  // Max-min fair rates per requester (dram_share.h); a requester's rate is split equally among
+  // its transfers in flight.
+  req_.clear();
+  caps_.clear();
+  counts_.clear();
+  for (Flow* f : active_) {
+    size_t k = std::find(req_.begin(), req_.end(), f->requester) - req_.begin();
+    if (k == req_.size()) {
+      req_.push_back(f->requester);
+      caps_.push_back(f->cap);
+      counts_.push_back(0);
+    }
+    ++counts_[k];
+  }
+  const std::vector<double> rates = max_min_rates(peak_, caps_);
+  for (Flow* f : active_) {
+    size_t k = std::find(req_.begin(), req_.end(), f->requester) - req_.begin();
+    f->rate = rates[k] / counts_[k];
   }
   wake_.cancel();
   if (active_.empty()) return;
@@ -47,7 +59,7 @@ void SharedBandwidthDram::reallocate() {
   }
   // Round up to the time resolution so the flow has really finished when we wake.
   const double res = sc_core::sc_get_time_resolution().to_seconds();
-  wake_.notify(sc_time(std::ceil(next / res) * res, SC_SEC));
+  wake_.notify(sim_time(std::ceil(next / res) * res));
 }
 
 void SharedBandwidthDram::on_wake() {
@@ -67,14 +79,15 @@ void SharedBandwidthDram::on_wake() {
   reallocate();
 }
 
-void SharedBandwidthDram::transfer(int64_t bytes, bool write, double max_rate) {
+void SharedBandwidthDram::transfer(int64_t bytes, bool write, int requester, double max_rate) {
   if (bytes <= 0) return;
   (write ? stats_.write_bytes : stats_.read_bytes) += bytes;
   ++stats_.transfers;
-  if (spec_.latency_s > 0) sc_core::wait(sc_time(spec_.latency_s, SC_SEC));
+  if (spec_.latency_s > 0) sc_core::wait(sim_time(spec_.latency_s));
   Flow f;
   f.remaining = double(bytes);
   f.cap = max_rate > 0 ? max_rate : peak_;
+  f.requester = requester;
   advance();
   active_.push_back(&f);
   reallocate();

@@ -4,8 +4,9 @@
 // AddTransaction/callback): transfer() blocks the calling SystemC thread until the bytes have
 // moved. SharedBandwidthDram is its first implementation: a transfer takes
 // latency + bytes / (bandwidth x efficiency) when alone; concurrent transfers share the bandwidth
-// max-min fairly (each also capped by its DMA engine's rate), re-computed whenever one starts or
-// ends. Eight cores streaming weights at once each see an eighth. A cycle-level back-end
+// max-min fairly between requesters (each capped by its DMA engine's rate; the law is
+// max_min_rates() in dram_share.h, which the mapper calls too), re-computed whenever one starts or
+// ends; a requester's transfers in flight split its share equally. Eight cores streaming weights at once each see an eighth. A cycle-level back-end
 // (Ramulator, DRAMsim3) could implement the same interface.
 #pragma once
 #include <systemc>
@@ -27,9 +28,10 @@ struct DramStats {
 class DramChannel {
  public:
   virtual ~DramChannel() = default;
-  // Moves `bytes` (a read from DRAM, or a write to it); `max_rate` caps this transfer (bytes/s).
-  // Must be called from an SC_THREAD.
-  virtual void transfer(int64_t bytes, bool write, double max_rate) = 0;
+  // Moves `bytes` (a read from DRAM, or a write to it) for `requester` (a core's DMA engine);
+  // `max_rate` caps that requester (bytes/s), shared by its transfers in flight. Must be called
+  // from an SC_THREAD; several threads of one requester may call it at once.
+  virtual void transfer(int64_t bytes, bool write, int requester, double max_rate) = 0;
   virtual const DramStats& stats() const = 0;
 };
 
@@ -39,7 +41,7 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
   SharedBandwidthDram(sc_core::sc_module_name name, const DramSpec& spec);
   ~SharedBandwidthDram() override;
 
-  void transfer(int64_t bytes, bool write, double max_rate) override;
+  void transfer(int64_t bytes, bool write, int requester, double max_rate) override;
   const DramStats& stats() const override { return stats_; }
 
  private:
@@ -47,6 +49,7 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
     double remaining = 0;  // bytes
     double cap = 0;        // bytes/s
     double rate = 0;       // bytes/s, current allocation
+    int requester = 0;
     sc_core::sc_event done;
   };
   void advance();     // move every active flow forward to the current time
@@ -56,6 +59,9 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
   DramSpec spec_;
   double peak_;  // bytes/s after efficiency
   std::vector<Flow*> active_;
+  std::vector<int> req_;        // scratch for reallocate(): requesters with flows in flight,
+  std::vector<double> caps_;    // their caps
+  std::vector<int> counts_;     // and their number of flows
   sc_core::sc_time last_;
   sc_core::sc_event wake_;
   DramStats stats_;

@@ -1,4 +1,5 @@
 #include "sim/hw/lns_unit.h"
+#include "sim/hw/sim_time.h"
 
 #include <cmath>
 
@@ -17,7 +18,7 @@ int64_t LnsUnit::cycles(int64_t conversions) const {
 
 void LnsUnit::execute(const program::Command& c) {
   stats_.ops += c.ops;
-  sc_core::wait(sc_core::sc_time(double(cycles(c.ops)) / hw_.clock_hz, sc_core::SC_SEC));
+  sc_core::wait(sim_time(double(cycles(c.ops)) / hw_.clock_hz));
 }
 
 }  // namespace nnasim::hw

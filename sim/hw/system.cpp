@@ -6,13 +6,14 @@
 #include <cstdlib>
 
 #include "sim/common/error.h"
+#include "sim/hw/sim_time.h"
 
 namespace nnasim::hw {
 
 System::System(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog)
     : sc_module(name), prog_(prog), sb_(prog), dram_("dram", hw.dram) {
   for (int c = 0; c < hw.cores; ++c)
-    cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), hw, prog, sb_, dram_, prog.ocm_preload));
+    cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), hw, prog, sb_, dram_, prog.ocm_preload, c));
   for (uint32_t i = 0; i < prog.cmds.size(); ++i) {
     const auto& c = prog.cmds[i];
     if (c.core < 0 || c.core >= hw.cores) throw InternalError("program names a core the hardware does not have");
@@ -38,7 +39,11 @@ SimResult simulate(const HardwareSpec& hw, const program::Program& prog) {
   elaborated = true;
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   System sys("nna", hw, prog);
-  sc_core::sc_start();
+  sc_core::sc_start(sc_core::sc_time(kMaxSimSeconds, sc_core::SC_SEC));
+  if (sim_time_overflow() || (!sys.scoreboard().all_done() && sc_core::sc_pending_activity()))
+    throw InputError({hw.file, 0}, fmt::format("the simulated inference would take more than {:g} s on {}: expected "
+                                               "a faster clock, more bandwidth or a smaller model", kMaxSimSeconds,
+                                               hw.name));
   if (!sys.scoreboard().all_done())
     throw InternalError("the program deadlocked: some commands never became ready (a dependency cycle)");
   SimResult r = sys.result();

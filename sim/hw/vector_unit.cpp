@@ -1,4 +1,5 @@
 #include "sim/hw/vector_unit.h"
+#include "sim/hw/sim_time.h"
 
 #include "sim/hw/systolic.h"
 
@@ -14,7 +15,7 @@ int64_t VectorUnit::cycles(const program::Command& c) const {
 
 void VectorUnit::execute(const program::Command& c) {
   stats_.ops += c.ops;
-  sc_core::wait(sc_core::sc_time(double(cycles(c)) / hw_.clock_hz, sc_core::SC_SEC));
+  sc_core::wait(sim_time(double(cycles(c)) / hw_.clock_hz));
 }
 
 }  // namespace nnasim::hw

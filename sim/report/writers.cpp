@@ -94,7 +94,7 @@ ordered_json to_json(const Report& r) {
   return j;
 }
 
-void write_json(std::ostream& os, const Report& r) { os << to_json(r).dump(2) << "\n"; }
+void write_json(std::ostream& os, const Report& r) { os << to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; }
 
 static std::string si(double v, const char* unit) {
   const char* prefixes[] = {"", "k", "M", "G", "T"};
@@ -208,7 +208,7 @@ ordered_json info_json(const graph::Graph& g) {
 
 void write_info(std::ostream& os, const graph::Graph& g, Format f) {
   if (f == Format::Json) {
-    os << info_json(g).dump(2) << "\n";
+    os << info_json(g).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
   if (f == Format::Csv) {

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "sim/energy/energy_model.h"
+#include "sim/hw/dram_share.h"
 #include "sim/sched/layer_cost.h"
 #include "sim/sched/stream.h"
 
@@ -39,11 +40,8 @@ struct Choice {
   int64_t ws = 0;
 };
 
-// Per-core DRAM share when `active` cores stream at once.
-double core_bandwidth(const HardwareSpec& hw, int active) {
-  double share = hw.dram.bandwidth * hw.dram.efficiency / active;
-  return std::min(share, hw.dma.bytes_per_cycle * hw.clock_hz);
-}
+// Per-core DRAM rate when `active` cores stream at once: the channel's max-min sharing law.
+double core_bandwidth(const HardwareSpec& hw, int active) { return hw::core_dram_rate(hw, active); }
 
 
 struct Candidate {
@@ -510,6 +508,9 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     }
   };
   try_pinning(std::vector<int64_t>(L, 0));
+  if (options.empty())  // never dereference a missing plan: say which input cannot be planned
+    throw InputError({g.file, 0}, fmt::format("no feasible schedule of '{}' on {}: a layer is too large to tile "
+                                              "in {} bytes of OCM per core", g.name, hw.name, cap));
 
   if (opt.mode == Mode::Steady) {
     // Weights that stay resident are never re-read. Rank layers by the traffic a resident byte

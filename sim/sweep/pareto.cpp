@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/common/error.h"
+#include "sim/common/files.h"
 #include "sim/sweep/results.h"
 #include "sim/sweep/spec.h"
 
@@ -20,18 +21,14 @@ int Table::column(const std::string& name) const {
 }
 
 Table read_table(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0}, "cannot open the results file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  const std::string text = read_text_file(path, "a sweep results CSV");
   Table t;
   t.file = path;
   size_t start = 0;
   int lineno = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) break;  // a torn last line
+    if (nl == std::string::npos) nl = text.size();  // a last line without '\n' is a row too
     std::string line = text.substr(start, nl - start);
     start = nl + 1;
     ++lineno;

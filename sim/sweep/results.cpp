@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,8 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+
+#include "sim/common/files.h"
 #include <sstream>
 
 namespace nnasim::sweep {
@@ -42,6 +45,13 @@ std::string error_text(const RawResult& r) {
   return s;
 }
 
+std::string unfinished(const std::string& status) {
+  if (is_unfinished(status)) return status;
+  std::string s = status;
+  if (s.rfind("error: ", 0) == 0) s = s.substr(7);
+  return std::string(kUnfinished) + s;
+}
+
 std::string num(double v) { return fmt::format("{}", v); }
 
 void write_all(int fd, const std::string& data, const std::string& path) {
@@ -55,6 +65,8 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 }
 
 }  // namespace
+
+bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
 
 OutputFormat output_format_of(const std::string& path) {
   return ends_with(path, ".jsonl") ? OutputFormat::JsonLines : OutputFormat::Csv;
@@ -139,6 +151,9 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
   } else {
     status = error_text(r);
   }
+  // A point that did not finish (killed, crashed, internal error, no readable report) is marked
+  // so that --resume runs it again; an input error (exit 2) is a finished, deterministic answer.
+  if (status != "ok" && r.exit_code != 2) status = unfinished(status);
   std::vector<std::string> figures(kFigureColumns.size());
   if (status == "ok") {
     try {
@@ -151,7 +166,7 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
                  num(report.at("energy").at("tops_per_watt").get<double>()),
                  num(inf.at("mac_utilization").get<double>())};
     } catch (const std::exception& e) {
-      status = fmt::format("error: incomplete report from the child process: {}", e.what());
+      status = unfinished(fmt::format("error: incomplete report from the child process: {}", e.what()));
       figures.assign(kFigureColumns.size(), "");
     }
   }
@@ -178,7 +193,7 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
       j["top1"] = p.top1;
     j["status"] = status;
     j["report"] = row.ok ? report : nlohmann::ordered_json(nullptr);
-    row.line = j.dump() + "\n";
+    row.line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   return row;
 }
@@ -193,6 +208,11 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume)
     if (resume) throw InputError({"--resume", 0}, "--resume needs a results file: give it with -o FILE");
     return;
   }
+  // Rows are appended to the file as points finish, and it is rewritten at the end: only a
+  // regular file (or a new path) can be that, never a FIFO, a device, a symlink or a directory.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw InputError({path_, 0}, "will not replace this with the results: expected a regular file or a new path");
   if (resume) load_previous();
   rewrite();
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -261,6 +281,7 @@ void ResultFile::load_previous() {
       ++dropped_;
       continue;
     }
+    if (is_unfinished(status)) continue;  // killed, crashed or timed out: run it again
     if (done_[it->second]) continue;  // a repeated row: keep the first
     done_[it->second] = true;
     rows_[it->second] = line + "\n";
@@ -273,18 +294,7 @@ void ResultFile::rewrite() {
   std::string data = header();
   for (const auto& r : rows_)
     if (r) data += *r;
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError({path_, 0}, fmt::format("cannot write the results file: {}", std::strerror(errno)));
-  try {
-    write_all(fd, data, path_);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0)
-    throw InputError({path_, 0}, fmt::format("cannot replace the results file: {}", std::strerror(errno)));
+  write_output(path_, data);  // checked, through a temporary file in the same directory
 }
 
 void ResultFile::append(const Row& row) {
@@ -294,10 +304,10 @@ void ResultFile::append(const Row& row) {
 
 void ResultFile::finish() {
   if (path_.empty() || path_ == "-") {
-    std::cout << header();
+    std::string data = header();
     for (const auto& r : rows_)
-      if (r) std::cout << *r;
-    std::cout.flush();
+      if (r) data += *r;
+    write_stdout(data);
     return;
   }
   if (fd_ >= 0) ::close(fd_);

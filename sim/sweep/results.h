@@ -17,6 +17,11 @@ struct RawResult {
   std::string out, err;
 };
 
+// Status of a point that did not finish (killed, crashed, internal error, unreadable report):
+// "error: unfinished: ...". --resume runs such points again; "ok" and input errors are kept.
+constexpr const char* kUnfinished = "error: unfinished: ";
+bool is_unfinished(const std::string& status);
+
 enum class OutputFormat { Csv, JsonLines };
 OutputFormat output_format_of(const std::string& path);  // .jsonl -> JSON Lines, else CSV
 

@@ -1,6 +1,8 @@
 #include "sim/sweep/spec.h"
 
 #include <fmt/format.h>
+
+#include "sim/common/parse.h"
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -197,14 +199,19 @@ bool has_path(const YAML::Node& root, const std::string& dotted) {
   }
 }
 
+int bits_of(const std::string& text) {
+  int64_t n = 0;
+  if (!parse_integer(text, &n) || n < 1 || n > 32) throw InternalError("bit width '" + text + "' was not checked");
+  return static_cast<int>(n);
+}
+
 void check_value(const Axis& a, const Value& v) {
   auto fail = [&](const std::string& what) { throw InputError(v.where, fmt::format("'{}': {}", a.key, what)); };
   switch (a.kind) {
     case AxisKind::WeightBits:
     case AxisKind::ActBits: {
-      double n = 0;
-      std::string unit;
-      if (!split_number(v.text, &n, &unit) || !unit.empty() || n != std::floor(n) || n < 1 || n > 32)
+      int64_t n = 0;
+      if (!parse_integer(v.text, &n) || n < 1 || n > 32)
         fail(fmt::format("'{}' is not a bit width: expected an integer from 1 to 32", v.text));
       break;
     }
@@ -458,8 +465,8 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
       switch (a.kind) {
         case AxisKind::HardwareKey: p.overrides.push_back({a.key, v.text, v.where}); break;
         case AxisKind::HardwareFile: hw_text = v.text; break;
-        case AxisKind::WeightBits: p.weight_bits = std::stoi(v.text); break;
-        case AxisKind::ActBits: p.act_bits = std::stoi(v.text); break;
+        case AxisKind::WeightBits: p.weight_bits = bits_of(v.text); break;  // checked by check_value
+        case AxisKind::ActBits: p.act_bits = bits_of(v.text); break;
         case AxisKind::NumberFormat: p.number_format = v.text; break;
         case AxisKind::Mode: p.mode = v.text; break;
         case AxisKind::Objective: p.objective = v.text; break;

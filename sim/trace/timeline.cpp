@@ -104,7 +104,7 @@ void write_timeline(std::ostream& os, const graph::Graph& g, const HardwareSpec&
                      {"aggregated", aggregate},
                      {"note", aggregate ? "consecutive commands of one layer on one track are merged into one slice"
                                         : "one slice per command"}};
-  os << doc.dump() << "\n";
+  os << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace nnasim::trace

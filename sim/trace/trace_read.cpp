@@ -1,11 +1,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <type_traits>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "sim/common/checked.h"
+#include "sim/common/files.h"
 #include "sim/common/parse.h"
 #include "sim/config/section.h"
 #include "sim/graph/passes.h"
@@ -119,8 +123,17 @@ const json& need(const Record& r, const std::string& key) {
   return r.j[key];
 }
 
+// JSON numbers where integers are expected must be integers: 8.7 is an error, not 8.
+void check_integers(const Record& r, const std::string& key, const json& v) {
+  if (v.is_number() && !v.is_number_integer())
+    fail(r.loc, fmt::format("field '{}': {} is not an integer", key, v.dump()));
+  if (v.is_array())
+    for (const auto& x : v) check_integers(r, key, x);
+}
+
 template <typename V>
 V get(const Record& r, const std::string& key) {
+  if constexpr (std::is_integral_v<V> || std::is_same_v<V, std::vector<int64_t>>) check_integers(r, key, need(r, key));
   try {
     return need(r, key).get<V>();
   } catch (const json::exception&) {
@@ -131,14 +144,38 @@ V get(const Record& r, const std::string& key) {
 std::vector<int64_t> ints(const Record& r, const std::string& key, size_t n) {
   auto v = get<std::vector<int64_t>>(r, key);
   if (v.size() != n) fail(r.loc, fmt::format("field '{}' must have {} integers, has {}", key, n, v.size()));
-  for (auto x : v)
+  for (auto x : v) {
     if (x < 0) fail(r.loc, fmt::format("field '{}' has a negative value", key));
+    if (x > kMaxDim) fail(r.loc, fmt::format("field '{}': {} is larger than the limit {}", key, x, kMaxDim));
+  }
   return v;
 }
 
 graph::Shape shape_of(const Record& r, const std::string& key) {
   auto v = ints(r, key, 4);
   return {v[0], v[1], v[2], v[3]};
+}
+
+// The deepest nesting of [ and { in a JSON text (outside strings): checked before parsing so
+// that a hostile record cannot exhaust the stack.
+constexpr int kMaxJsonDepth = 16;
+int nesting_depth(const std::string& s) {
+  int depth = 0, most = 0;
+  bool in_str = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_str) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_str = false;
+    } else if (c == '"') {
+      in_str = true;
+    } else if (c == '[' || c == '{') {
+      most = std::max(most, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return most;
 }
 
 std::vector<Record> read_jsonl(std::istream& in, const std::string& path, json* header) {
@@ -149,6 +186,8 @@ std::vector<Record> read_jsonl(std::istream& in, const std::string& path, json* 
     ++lineno;
     if (trim(line).empty()) continue;
     json j;
+    if (int d = nesting_depth(line); d > kMaxJsonDepth)
+      fail({path, lineno}, fmt::format("JSON nested {} levels deep: at most {} expected", d, kMaxJsonDepth));
     try {
       j = json::parse(line);
     } catch (const json::exception& e) {
@@ -235,7 +274,7 @@ std::vector<Record> read_csv(std::istream& in, const std::string& path, json* he
   return out;
 }
 
-graph::Layer to_layer(const Record& r, const graph::Graph& so_far) {
+graph::Layer to_layer(const Record& r, const graph::GraphBuilder& so_far) {
   using graph::Op;
   graph::Layer l;
   l.loc = r.loc;
@@ -275,8 +314,9 @@ graph::Layer to_layer(const Record& r, const graph::Graph& so_far) {
   }
   if (l.op == Op::MaxPool || l.op == Op::AvgPool) l.ceil_mode = r.j.contains("ceil_mode") && get<bool>(r, "ceil_mode");
   if (l.op == Op::Conv) {
-    l.groups = static_cast<int>(get<int64_t>(r, "groups"));
-    if (l.groups < 1) fail(r.loc, "field 'groups' must be at least 1");
+    const int64_t groups = get<int64_t>(r, "groups");
+    if (groups < 1 || groups > kMaxDim) fail(r.loc, fmt::format("field 'groups' is {}: expected 1 to {}", groups, kMaxDim));
+    l.groups = static_cast<int>(groups);
     if (r.j.contains("dilation")) {
       auto d = ints(r, "dilation", 2);
       l.dh = int(d[0]), l.dw = int(d[1]);
@@ -308,6 +348,12 @@ graph::Layer to_layer(const Record& r, const graph::Graph& so_far) {
     } catch (const json::exception&) {
       fail(r.loc, "compression needs clusters, index_bits, kernels, codebook_entries and scale_bits");
     }
+    const auto& z = l.compression;
+    if (z.clusters < 1 || z.clusters > 65536 || z.index_bits < 0 || z.index_bits > 32 || z.scale_bits < 0 ||
+        z.scale_bits > 32 || z.kernels < 0 || z.kernels > kMaxDim || z.codebook_entries < 0 ||
+        z.codebook_entries > kMaxDim)
+      fail(r.loc, "compression: clusters 1 to 65536, index_bits and scale_bits 0 to 32, kernels and "
+                  "codebook_entries 0 to 2^31-1 expected");
   }
   return l;
 }
@@ -315,8 +361,7 @@ graph::Layer to_layer(const Record& r, const graph::Graph& so_far) {
 }  // namespace
 
 Trace read_trace(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError({path, 0}, "cannot open the trace file");
+  std::istringstream in(read_text_file(path, "a layer trace (JSON Lines or CSV)"));
   const bool csv = std::filesystem::path(path).extension() == ".csv";
   json header;
   std::vector<Record> recs = csv ? read_csv(in, path, &header) : read_jsonl(in, path, &header);
@@ -335,7 +380,7 @@ Trace read_trace(const std::string& path) {
   graph::GraphBuilder b(t.model, path);
   for (const auto& r : recs) {
     check_keys(r);
-    graph::Layer l = to_layer(r, b.graph());
+    graph::Layer l = to_layer(r, b);
     if (b.graph().layers.empty() && l.op != graph::Op::Input)
       fail(r.loc, "the first record must be the network input (op: input)");
     const int idx = b.add(std::move(l));

@@ -19,7 +19,7 @@ void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw
                          {"mode", rep.mode},
                          {"seconds", rep.seconds},
                          {"layers", g.layers.size()}};
-  os << header.dump() << "\n";
+  os << header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const auto& l = g.layers[i];
     ordered_json r;
@@ -87,7 +87,7 @@ void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw
       r["cores"] = cores;
       r["bound"] = lr.bound;
     }
-    os << r.dump() << "\n";
+    os << r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
 }
 

@@ -1,0 +1,253 @@
+// Issue 13's reproducers, each an input a hostile user might give: every one must end with exit
+// status 2 and one line "error: FILE:LINE: ..." (or "error: --option: ..."), never a crash, a
+// hang, a wrapped number, a silent default or an exit 0 after a failed write.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "helpers.h"
+#include "sim/common/checked.h"
+#include "sim/common/files.h"
+#include "sim/common/parse.h"
+#include "sim/common/text.h"
+#include "sim/config/hw_config.h"
+
+using namespace nnasim;
+using test::run_cli;
+using test::source_dir;
+using test::temp_file;
+
+namespace {
+
+std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string tinynet() { return source_dir() + "/models/tinynet.yaml"; }
+
+// Exit 2, one line, starting "error: WHERE: " and containing `words`.
+void expect_input_error(const test::CliResult& r, const std::string& where, const std::string& words) {
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.rfind("error: " + where + ": ", 0) == 0);
+  CHECK_THAT(r.err, Catch::Contains(words));
+}
+
+std::string model_with(const std::string& name, const std::string& layer) {
+  return temp_file(name, "name: t\ninput: { shape: [1, 3, 8, 8] }\nlayers:\n  - " + layer + "\n");
+}
+
+}  // namespace
+
+TEST_CASE("hardening: huge or wrapped layer sizes are errors at their line", "[hardening]") {
+  struct Case {
+    const char* layer;
+    const char* words;
+  } cases[] = {
+      {"{name: a, op: conv, out_channels: 3, kernel: 3, dilation: 2000000000, pad: 2000000000}", "larger than 2147483647"},
+      {"{name: a, op: fc, out_features: 9223372036854775807}", "'out_features' is 9223372036854775807: expected 1 to 2147483647"},
+      {"{name: a, op: conv, out_channels: 3, kernel: 4294967299}", "4294967299 is larger than the limit"},
+      {"{name: a, op: conv, out_channels: 3, kernel: 3, pad: 4294967295}", "4294967295 is larger than the limit"},
+      {"{name: a, op: conv, out_channels: 3, kernel: 1, groups: 4294967300}", "4294967300 is out of range"},
+      {"{name: a, op: conv, out_channels: 3, kernel: 1e1}", "'1e1' is not an integer"},
+      {"{name: a, op: conv, out_channels: 3, kernel: 3, weight_bits: 8.7}", "'8.7' is not an integer"},
+      {"{name: a, op: conv, out_channels: 3, kernel: 3, stride: 0}", "must be positive"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    auto m = model_with("big" + std::to_string(i++) + ".yaml", c.layer);
+    expect_input_error(run_cli("run --model " + q(m)), m + ":4", c.words);
+  }
+}
+
+TEST_CASE("hardening: physical values out of range are errors naming the option", "[hardening]") {
+  struct Case {
+    const char* set;
+    const char* key;
+    const char* words;
+  } cases[] = {
+      {"dram.bandwidth=0.0001 B/s", "dram.bandwidth", "between 1000000 and 1000000000000000"},
+      {"dram.bandwidth=1e308 TB/s", "dram.bandwidth", "between"},
+      {"clock=1e-300 Hz", "clock", "between 1000000 and 100000000000"},
+      {"clock=1e-4 Hz", "clock", "between"},
+      {"clock=1e300 GHz", "clock", "between"},
+      {"energy.vector_op=1e308 J", "energy.vector_op", "between 0 and 1"},
+      {"energy.vector_op=-1 pJ", "energy.vector_op", "must not be negative"},
+      {"energy.static_power=-0.5 W", "energy.static_power", "must not be negative"},
+      {"dram.latency=-1 s", "dram.latency", "must not be negative"},
+      {"cores.count=1e1", "cores.count", "'1e1' is not an integer"},
+  };
+  for (const auto& c : cases)
+    expect_input_error(run_cli("run --model " + q(tinynet()) + " --set " + q(c.set)), std::string("--set ") + c.key, c.words);
+}
+
+TEST_CASE("hardening: YAML that yaml-cpp rejects or would accept wrongly", "[hardening]") {
+  struct Case {
+    std::string set;
+    const char* words;
+  } cases[] = {
+      {"clock={? [a, b] : 1}", "a key must be a plain name"},
+      {"clock=*x", "malformed YAML"},
+      {"cores={count: 1, count: 2}", "duplicate key 'count'"},
+      {"clock=[[[[[[", "malformed YAML"},
+      {"clock=" + std::string(10000, '['), "malformed YAML"},
+      {"clock={a: 1}", "expected a single value"},
+      {"clock=\"1.5\\x01GHz\"", "unit '\\x01GHz' is not a frequency"},  // escaped on one line
+  };
+  for (const auto& c : cases) {
+    auto r = run_cli("run --model " + q(tinynet()) + " --set " + q(c.set));
+    expect_input_error(r, c.set.substr(0, c.set.find('=')).insert(0, "--set "), c.words);
+  }
+  // A duplicate key in a file is an error at the second occurrence.
+  std::ifstream in(test::hw_path("series4-1core"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  text.insert(text.find("cores:"), "clock: 2 GHz\n");
+  auto dup = temp_file("dup.yaml", text);
+  expect_input_error(run_cli("run --model " + q(tinynet()) + " --hw " + q(dup)), dup + ":6", "duplicate key 'clock'");
+}
+
+TEST_CASE("hardening: files that are not what they should be", "[hardening]") {
+  auto empty = temp_file("empty.yaml", "");
+  expect_input_error(run_cli("run --hw " + q(empty)), empty, "file is empty");
+  auto bad = temp_file("latin1.yaml", "name: caf\xe9\n");
+  expect_input_error(run_cli("run --hw " + q(bad)), bad + ":1", "invalid UTF-8");
+  const std::string dir = source_dir() + "/configs";
+  expect_input_error(run_cli("run --hw " + q(dir)), dir, "is a directory");
+  auto sweep_dir = run_cli("sweep " + q(dir));
+  CHECK(sweep_dir.status == 2);
+  CHECK_THAT(sweep_dir.err, Catch::Contains("is a directory"));
+  auto longname = run_cli("run --model " + std::string(300, 'x'));
+  CHECK(longname.status == 2);
+  auto name = temp_file("badname.yaml", "name: \"a\\xffb\"\ninput: { shape: [1, 3, 8, 8] }\nlayers:\n"
+                                        "  - {name: \"l\\x01\", op: relu}\n");
+  auto r = run_cli("run --model " + q(name) + " --format json");
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find('\x01') == std::string::npos);
+}
+
+TEST_CASE("hardening: every write is checked", "[hardening]") {
+  if (access("/dev/full", W_OK) != 0) return;  // no /dev/full here
+  for (const std::string args : {"-o /dev/full", "--trace-out /dev/full", "--timeline /dev/full"}) {
+    auto r = run_cli("run --model " + q(tinynet()) + " " + args);
+    INFO(args << ": " << r.err);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Catch::Contains("No space left on device"));
+  }
+  auto r = test::run_shell(std::string(NNASIM_BINARY) + " run --model " + q(tinynet()) + " > /dev/full 2>&1; echo $?");
+  CHECK(r.out == "2\n");
+}
+
+TEST_CASE("hardening: -o never replaces a FIFO, a symlink or a directory", "[hardening]") {
+  const std::string dir = test::temp_file("o_dir_marker", "") + ".d";
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  // A symlink: its target is written, the link stays.
+  const std::string target = dir + "/target.json", link = dir + "/link.json";
+  REQUIRE(::symlink("target.json", link.c_str()) == 0);
+  REQUIRE(run_cli("run --model " + q(tinynet()) + " --format json -o " + q(link)).status == 0);
+  struct stat st {};
+  REQUIRE(::lstat(link.c_str(), &st) == 0);
+  CHECK(S_ISLNK(st.st_mode));
+  CHECK(::stat(target.c_str(), &st) == 0);
+  // A directory is refused.
+  auto r = run_cli("run --model " + q(tinynet()) + " -o " + q(dir));
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("will not write over a directory"));
+  // A sweep's results file must be a regular file: a FIFO is refused, not replaced.
+  const std::string fifo = dir + "/fifo.csv";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  auto spec = temp_file("fifo_sweep.yaml", "hardware: " + test::hw_path("series4-1core") + "\nmodels: [" + tinynet() + "]\n");
+  auto s = run_cli("sweep " + q(spec) + " -o " + q(fifo));
+  CHECK(s.status == 2);
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  // No temporary file is left behind.
+  auto ls = test::run_shell("ls -A " + q(dir));
+  CHECK(ls.out == "fifo.csv\nlink.json\ntarget.json\n");
+}
+
+TEST_CASE("hardening: sweep bit widths must be integers", "[hardening]") {
+  for (const char* v : {"1e1", ".8e1", "8.7"}) {
+    auto spec = temp_file("bits.yaml", "hardware: " + test::hw_path("series4-1core") + "\nmodels: [" + tinynet() +
+                                           "]\naxes:\n  weight_bits: [" + v + ", 8]\n");
+    auto r = run_cli("sweep " + q(spec));
+    expect_input_error(r, spec + ":4", "is not a bit width");
+  }
+}
+
+TEST_CASE("hardening: checked arithmetic and parsing helpers", "[hardening]") {
+  int64_t v = 0;
+  CHECK(parse_integer("42", &v));
+  CHECK(v == 42);
+  for (const char* bad : {"1e1", ".8e1", "8.7", " 8", "8 ", "0x10", "+", "", "99999999999999999999"})
+    CHECK_FALSE(parse_integer(bad, &v));
+  double d = 0;
+  CHECK(parse_real(".5", &d));
+  CHECK(d == 0.5);
+  for (const char* bad : {"inf", "nan", "0x1p3", "1e999", "1.5GHz", ""}) CHECK_FALSE(parse_real(bad, &d));
+  CHECK_THROWS_AS(checked_mul(int64_t(1) << 40, int64_t(1) << 30, {"f", 1}, "x"), InputError);
+  CHECK(checked_mul(1 << 20, 1 << 20, {"f", 1}, "x") == int64_t(1) << 40);
+  CHECK_THROWS_AS(checked_product({kMaxDim, kMaxDim, kMaxDim}, {"f", 1}, "x"), InputError);
+  CHECK(escape_text("a\nb\x01\xff") == "a\\nb\\x01\\xff");
+  CHECK(valid_utf8("caf\xc3\xa9"));
+  CHECK_FALSE(valid_utf8("caf\xe9"));
+  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));  // a surrogate
+  CHECK(check_name(std::string(201, 'a')) != "");
+}
+
+TEST_CASE("hardening: --help-config comes from the same table that parses", "[hardening][config]") {
+  // Every documented default parses to what the struct holds when the key is absent.
+  auto hw = config::load_hardware(test::hw_path("series4-1core"));
+  CHECK(hw.lns.int_bits == 4);
+  CHECK(hw.lns.frac_bits == 3);
+  CHECK(hw.dram.efficiency == 1.0);
+  std::string h = config::hardware_help();
+  CHECK_THAT(h, Catch::Contains("lns.int_bits") && Catch::Contains("[default: 4]"));
+}
+
+TEST_CASE("hardening: --resume re-runs points that did not finish and ends byte-identical", "[hardening][sweep]") {
+  auto spec = temp_file("rerun.yaml", "hardware: " + test::hw_path("series4-1core") + "\nmodels: [" + tinynet() +
+                                          "]\naxes:\n  ocm.size: [256 KiB, 1 MiB]\n  weight_bits: [4, 8]\n");
+  const std::string full = spec + ".full.csv", part = spec + ".part.csv";
+  REQUIRE(run_cli("sweep " + q(spec) + " -o " + q(full) + " -q").status == 0);
+  std::ifstream in(full);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string expected = ss.str();
+  // Point 2 was killed and point 3 crashed in the interrupted run: their rows say so.
+  std::vector<std::string> lines;
+  std::istringstream ls(expected);
+  for (std::string l; std::getline(ls, l);) lines.push_back(l);
+  REQUIRE(lines.size() == 5);
+  // The same identity (4 columns), no figures, no top1, the status of a point that did not finish.
+  auto unfinished = [](const std::string& row, const std::string& why) {
+    size_t pos = 0;
+    for (int i = 0; i < 4; ++i) pos = row.find(',', pos) + 1;
+    return row.substr(0, pos - 1) + ",,,,,,,," + why;
+  };
+  std::ofstream out(part);
+  out << lines[0] << "\n" << lines[1] << "\n"
+      << unfinished(lines[2], "error: unfinished: killed by signal 9") << "\n"
+      << unfinished(lines[3], "error: unfinished: killed by signal 11") << "\n";
+  out.close();
+  {
+    std::ifstream check(part);
+    std::string header, row;
+    std::getline(check, header);
+    std::getline(check, row);
+    std::getline(check, row);
+    CHECK(std::count(row.begin(), row.end(), ',') == std::count(header.begin(), header.end(), ','));
+  }
+  auto r = run_cli("sweep " + q(spec) + " -o " + q(part) + " --resume");
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("1 kept from the previous run"));
+  std::ifstream again(part);
+  std::stringstream s2;
+  s2 << again.rdbuf();
+  CHECK(s2.str() == expected);
+}
