@@ -4,7 +4,7 @@
 Every file keeps its BatchNormalization nodes (the simulator folds or
 quantises them itself) and lists its weights as graph inputs with shapes but
 no values (export_params=False). Alongside the files, models/zoo.yaml records
-per network the published figures from /work/shared/FACTS.md and the counts
+per network the published figures from docs/FACTS.md and the counts
 measured here on the PyTorch definition.
 
 Run with Debian's interpreter, which has torch 1.13, torchvision 0.14 and
@@ -492,6 +492,9 @@ YAML_HEADER = """\
 # resolution: native input height = width in pixels; the ONNX input is "input", shape [1, 3, resolution, resolution]
 # top1: published ImageNet-1k top-1 accuracy in percent, FP32
 # top1_source: where the published top1, MACs and params come from (the "definition" column of FACTS.md's table)
+# top1_by_weight_bits: published top-1 % with weights of N bits (8-bit activations), each naming its source; `unknown`
+#   where no published source gives one (the seed's Figure 8 shows 8/6/4-bit accuracies only as a picture). A sweep
+#   never reuses the FP32 top1 for another bit depth unless asked to (nnasim pareto --accuracy fp32).
 # published_macs: published multiply-accumulates per inference at the native resolution (FACTS.md)
 # published_params: published parameter count, weights + biases (FACTS.md)
 # torch_params: sum of p.numel() over model.parameters() of the PyTorch definition (BN weight and bias included)
@@ -499,6 +502,33 @@ YAML_HEADER = """\
 # torch_bn_fold_bias: bias elements created when each BN is folded into a preceding conv/linear that has no bias (C per such BN)
 # torch_macs counts conv as out.numel() * (in_channels/groups) * kh * kw and linear as in_features*out_features; no BN, activation, add or pooling
 """
+
+
+# Published top-1 with quantised weights (and 8-bit activations), by weight bits: (top-1 %, source).
+TV_Q = "torchvision 0.14 models/quantization"
+LITE_INT8 = "tensorflow/tpu efficientnet/lite README, INT8 accuracy (post-training quantised TFLite)"
+QUANT_TOP1 = {
+    "mobilenet_v2": {8: (71.658, TV_Q + " MobileNet_V2_QuantizedWeights.IMAGENET1K_QNNPACK_V1 (int8 QAT) acc@1")},
+    "resnet50": {8: (75.92, TV_Q + " ResNet50_QuantizedWeights.IMAGENET1K_FBGEMM_V1 (int8 post-training) acc@1")},
+    "efficientnet_lite0": {8: (74.4, LITE_INT8)},
+    "efficientnet_lite1": {8: (75.9, LITE_INT8)},
+    "efficientnet_lite2": {8: (77.0, LITE_INT8)},
+    "efficientnet_lite3": {8: (79.0, LITE_INT8)},
+    "efficientnet_lite4": {8: (80.2, LITE_INT8)},
+}
+QUANT_BITS = (8, 6, 4)  # the seed's study
+
+
+def top1_by_bits_lines(name):
+    lines = ["    top1_by_weight_bits:"]
+    known = QUANT_TOP1.get(name, {})
+    for b in QUANT_BITS:
+        if b in known:
+            v, src = known[b]
+            lines.append(f"      {b}: {{ top1: {v}, source: {yaml_str(src)} }}")
+        else:
+            lines.append(f"      {b}: unknown")
+    return lines
 
 
 def yaml_str(s):
@@ -522,7 +552,7 @@ def write_yaml(path, rows, orphan_note):
             f"    torch_params: {r['torch_params']}",
             f"    torch_bn_params: {r['torch_bn_params']}",
             f"    torch_bn_fold_bias: {r['torch_bn_fold_bias']}",
-        ]
+        ] + top1_by_bits_lines(r['name'])
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines) + "\n")
 

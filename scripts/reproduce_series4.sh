@@ -14,6 +14,8 @@ nnasim="${NNASIM_BUILD_DIR:-$root/build}/nnasim"
 mkdir -p "$out"
 cd "$root"
 "$nnasim" sweep configs/sweeps/series4-qat.yaml -o "$out/results.csv" ${NNASIM_JOBS:+-j "$NNASIM_JOBS"}
-"$nnasim" pareto "$out/results.csv" --x seconds --y top1 --by hardware | tee "$out/pareto.txt"
-/usr/bin/python3 "$root/scripts/plot_sweep.py" "$out/results.csv" -o "$out"
+"$nnasim" pareto "$out/results.csv" -O seconds -O top1:max --by hardware | tee "$out/pareto.txt"
+# Figure 1 places the 8-bit networks by their published FP32 top-1 (the title says so): 8-bit
+# figures are published for 7 of the 11 networks only (models/zoo.yaml).
+/usr/bin/python3 "$root/scripts/plot_sweep.py" "$out/results.csv" -o "$out" --accuracy fp32
 echo "figures and results in $out" >&2

@@ -95,6 +95,10 @@ TEST_CASE("hardening: YAML that yaml-cpp rejects or would accept wrongly", "[har
       {"clock=[[[[[[", "malformed YAML"},
       {"clock=" + std::string(10000, '['), "malformed YAML"},
       {"clock={a: 1}", "expected a single value"},
+      // Errors inside a structured value point at the option, not at line 1 of the hardware file.
+      {"mac_array.throughput=[{format: int, weight_bits: 8, act_bits: 8, macs_per_cycle: 99999}]", "is more than the array's"},
+      {"dram={bandwidth: 1 B/s, latency: 1 ns}", "'dram.bandwidth': must be between"},
+      {"energy.mac=[{format: int, weight_bits: 8, act_bits: 8}]", "missing required key 'energy.mac[0].energy'"},
       {"clock=\"1.5\\x01GHz\"", "unit '\\x01GHz' is not a frequency"},  // escaped on one line
   };
   for (const auto& c : cases) {
@@ -250,4 +254,14 @@ TEST_CASE("hardening: --resume re-runs points that did not finish and ends byte-
   std::stringstream s2;
   s2 << again.rdbuf();
   CHECK(s2.str() == expected);
+}
+
+TEST_CASE("hardening: pareto reads a last row without a trailing newline", "[hardening][sweep]") {
+  auto csv = temp_file("nonl.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\nc,3,0.5,ok");
+  auto r = run_cli("pareto " + q(csv) + " --x seconds --y energy_joules --minimize-y --format csv");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("c,3,0.5"));  // the last row is on the front
+  auto full = temp_file("nl.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\nc,3,0.5,ok\n");
+  CHECK(run_cli("pareto " + q(full) + " --x seconds --y energy_joules --minimize-y --format csv").out == r.out);
 }

@@ -212,12 +212,13 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
   std::string line;
   std::getline(in, line);
   CHECK(line == "ocm.size,model,hardware,weight_bits,seconds,inferences_per_second,dram_bytes,energy_joules,"
-                "tops_per_watt,mac_utilization,top1,status");
+                "tops_per_watt,mac_utilization,energy_ocm_joules,energy_dram_joules,energy_static_joules,area_mm2,"
+                "tops_per_mm2,top1,top1_fp32,top1_source,status");
   for (int i = 0; i < 4; ++i) {
     std::getline(in, line);
     std::vector<std::string> f;
     REQUIRE(sweep::parse_csv_line(line, &f));
-    REQUIRE(f.size() == 12);
+    REQUIRE(f.size() == 19);
     if (i < 2) {
       CHECK(f[0] == "1 kB");
       CHECK(f[4].empty());
@@ -227,7 +228,8 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
       CHECK(f[0] == "1 MiB");
       CHECK(std::stod(f[4]) > 0);
       CHECK(std::stoll(f[6]) > 0);
-      CHECK(f[10].empty());  // tinynet is not in the zoo: no top-1
+      CHECK(f[15] == "unknown");  // tinynet is not in the zoo: no top-1
+      CHECK(f[16] == "unknown");
       CHECK(f.back() == "ok");
     }
   }
@@ -371,14 +373,14 @@ TEST_CASE("pareto: a hand-made table with a known front", "[sweep][pareto]") {
     return n;
   };
   sweep::ParetoOptions o;
-  o.x = "seconds", o.y = "top1";
-  CHECK(names(sweep::pareto_front(t, o)) == std::vector<std::string>{"f@hw1", "b@hw2", "d@hw1"});
+  o.objectives = {{"seconds", false}, {"top1", true}};
+  CHECK(names(sweep::pareto_front(t, o).front) == std::vector<std::string>{"f@hw1", "b@hw2", "d@hw1"});
   o.by = "hardware";
-  CHECK(names(sweep::pareto_front(t, o)) ==
+  CHECK(names(sweep::pareto_front(t, o).front) ==
         std::vector<std::string>{"f@hw1", "a@hw1", "b@hw1", "g@hw1", "d@hw1", "b@hw2"});
   o.by = "";
-  o.maximize_y = false;  // fastest and least accurate: only f
-  CHECK(names(sweep::pareto_front(t, o)) == std::vector<std::string>{"f@hw1"});
+  o.objectives[1].maximize = false;  // fastest and least accurate: only f
+  CHECK(names(sweep::pareto_front(t, o).front) == std::vector<std::string>{"f@hw1"});
 
   auto r = run_cli(fmt::format("pareto {} --x seconds --y top1 --by hardware --format csv", q(csv)));
   REQUIRE(r.status == 0);
@@ -389,7 +391,7 @@ TEST_CASE("pareto: a hand-made table with a known front", "[sweep][pareto]") {
   CHECK(table.out.find("model  hardware  seconds  top1") != std::string::npos);
   auto json = run_cli(fmt::format("pareto {} --minimize-y --format json", q(csv)));
   REQUIRE(json.status == 0);
-  auto j = nlohmann::json::parse(json.out);
+  auto j = nlohmann::json::parse(json.out)["front"];
   REQUIRE(j.size() == 1);
   CHECK(j[0]["model"] == "f");
   CHECK(j[0]["seconds"] == 0.5);

@@ -30,9 +30,20 @@ def nn_layer(name):
 
 
 def acc_bytes(layer):
-    """nnasim's accumulator traffic, from whichever layer keys name it (None if none do)."""
-    ks = [k for k in layer if "acc" in k.lower() and k.lower().endswith("bytes") and isinstance(layer[k], (int, float))]
-    return sum(layer[k] for k in ks) if ks else None
+    """nnasim's accumulator traffic, from whichever layer keys name it (None if none do): keys with
+    'accum' and 'bytes' count bytes; keys with 'accum' and reads / writes / entries / accesses count
+    entries of entry_bits (from the hardware file, else 32)."""
+    bits = (hw.get("acc") or {}).get("entry_bits", 32)
+    total, found = 0, False
+    for k, v in layer.items():
+        kl = k.lower()
+        if "accum" not in kl or not isinstance(v, (int, float)) or isinstance(v, bool):
+            continue
+        if kl.endswith("bytes"):
+            total, found = total + v, True
+        elif any(w in kl for w in ("reads", "writes", "entries", "accesses")):
+            total, found = total + v * bits / 8, True
+    return total if found else None
 
 
 def program_split(name):
@@ -80,6 +91,13 @@ def nn_util(tiles):
 def zz_sum(z, level, key="read_bytes"):
     lv = z["levels"].get(level)
     return sum(lv[key].values()) if lv else 0.0
+
+
+def psum_by_hand(L):
+    """(f - 1) read-modify-writes of a 32-bit partial sum per output, f = ceil(K / rows) row folds
+    (bench/zigzag/psum_count.py's count, for this layer)."""
+    M, K, N, G = L.gemm
+    return M * N * G * (math.ceil(K / R) - 1) * 2 * 4
 
 
 def uj(pj):
@@ -144,12 +162,16 @@ print(f"nnasim report has an accumulator energy bucket: {'yes' if has_acc else '
       f"accumulator byte counters: {'yes' if any(r[1]['acc'] is not None for r in rows) else 'no'}.\n")
 
 print("## Traffic (bytes read + written)\n")
-print("| layer | MACs (both) | DRAM nnasim | DRAM ZigZag | ratio | OCM nnasim | OCM ZigZag | ratio | accumulator nnasim | accumulator ZigZag |")
-print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+print("Last column: the partial-sum traffic between row folds counted by hand, (f - 1) x 2 x 4 B per "
+      "output with f = ceil(K / rows); ZigZag's accumulator column also holds each output's first-fold "
+      "read and write and its read-out (and, where partial sums spill, the traffic to OCM).\n")
+print("| layer | MACs (both) | DRAM nnasim | DRAM ZigZag | ratio | OCM nnasim | OCM ZigZag | ratio | accumulator nnasim | accumulator ZigZag | partial sums by hand |")
+print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 for L, nn, zz, z, split, tiles, l in rows:
     macs = f"{nn['macs']:,}" if nn["macs"] == zz["macs"] else f"{nn['macs']:,} / {zz['macs']:,}"
     print(f"| {L.name} | {macs} | {fmt_b(nn['dram'])} | {fmt_b(zz['dram'])} | {ratio(nn['dram'], zz['dram'])} | "
-          f"{fmt_b(nn['ocm'])} | {fmt_b(zz['ocm'])} | {ratio(nn['ocm'], zz['ocm'])} | {fmt_b(nn['acc'])} | {fmt_b(zz['acc'])} |")
+          f"{fmt_b(nn['ocm'])} | {fmt_b(zz['ocm'])} | {ratio(nn['ocm'], zz['ocm'])} | {fmt_b(nn['acc'])} | {fmt_b(zz['acc'])} | "
+          f"{fmt_b(psum_by_hand(L))} |")
 
 print("\n## Dynamic energy by component (µJ; nnasim / ZigZag)\n")
 print("| layer | MAC | OCM | accumulator | DRAM | dynamic nnasim | dynamic ZigZag | ratio | ratio without accumulator | within 15 % | nnasim + input stream / ZigZag |")

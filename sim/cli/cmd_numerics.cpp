@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "sim/cli/commands.h"
+#include "sim/run/run.h"
 #include "sim/common/error.h"
 #include "sim/config/hw_config.h"
 #include "sim/graph/compress.h"
@@ -82,16 +83,16 @@ int numerics(const NumericsArgs& a) {
   std::optional<graph::CompressSpec> spec;
   if (!a.compress.empty()) spec = graph::parse_compress(a.compress, {"--compress", 0});
 
-  graph::LoadOptions lo;
-  lo.allow_unknown_ops = a.allow_unknown_ops;
-  graph::Graph g = graph::load_model(a.model.empty() ? default_model() : a.model, lo);
-  graph::prepare(g, prepare_options(a.weight_bits, std::nullopt, ""));
+  run::ModelSpec ms;  // the run recipe; compression comes after the weights exist
+  ms.model = a.model.empty() ? default_model() : a.model;
+  ms.allow_unknown_ops = a.allow_unknown_ops;
+  ms.prepare = prepare_options(a.weight_bits, std::nullopt, "");
+  graph::Graph g = run::load_prepared(ms);
   numeric::materialize_weights(g, a.seed);  // seeded He-normal where the model has no weights
   std::optional<graph::Graph> original;     // with --compress: the FP32 reference keeps these weights
   if (spec) {
     original = g;
-    graph::cluster_compress(g, *spec, a.seed);
-    graph::annotate(g);
+    run::compress(g, *spec, a.seed);
   }
   numeric::NumericsOptions no;
   no.seed = a.seed;

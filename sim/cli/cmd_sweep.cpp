@@ -1,5 +1,5 @@
 // `nnasim sweep SPEC.yaml [-o results.csv] [-j N] [--resume]` and
-// `nnasim pareto results.csv --x seconds --y top1 [--by hardware]`.
+// `nnasim pareto results.csv|.jsonl [-O COLUMN[:min|max] ...] [--by COLUMN] [--accuracy bits|fp32]`.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,12 +26,12 @@ namespace {
 struct SweepArgs {
   std::string spec, output;
   int jobs = 0;
-  bool resume = false, dry_run = false, quiet = false;
+  bool resume = false, dry_run = false, quiet = false, spawn = false;
 };
 
 struct ParetoArgs {
-  std::string results, x = "seconds", y = "top1", by, format = "table", output;
-  std::vector<std::string> columns;
+  std::string results, x = "seconds", y = "top1", by, format = "table", output, accuracy = "bits";
+  std::vector<std::string> columns, objectives;
   bool minimize_y = false, maximize_x = false;
 };
 
@@ -65,17 +65,44 @@ int sweep(const SweepArgs& a) {
   ro.jobs = a.jobs;
   ro.resume = a.resume;
   ro.quiet = a.quiet;
+  ro.spawn = a.spawn;
   return sweep::sweep_main(a.spec, so, ro);
 }
 
 int pareto(const ParetoArgs& a) {
   const auto fmt_out = report::parse_format(a.format, "--format");
-  sweep::Table t = sweep::read_table(a.results);
+  if (a.accuracy != "bits" && a.accuracy != "fp32")
+    throw InputError({"--accuracy", 0}, fmt::format("'{}': expected bits (top-1 at each row's weight bits) or fp32", a.accuracy));
+  const bool fp32 = a.accuracy == "fp32";
+  int torn = 0;
+  sweep::Table t = sweep::read_table(a.results, &torn);
+  if (torn) std::cerr << fmt::format("pareto: {}: left out a last line that was cut short\n", a.results);
   sweep::ParetoOptions o;
-  o.x = a.x, o.y = a.y, o.by = a.by;
-  o.minimize_x = !a.maximize_x;
-  o.maximize_y = !a.minimize_y;
-  const auto front = sweep::pareto_front(t, o);
+  o.by = a.by;
+  if (!a.objectives.empty()) {
+    for (const auto& text : a.objectives) o.objectives.push_back(sweep::parse_objective(text, "--objective"));
+  } else {
+    o.objectives = {{a.x, a.maximize_x}, {a.y, !a.minimize_y}};
+  }
+  // --accuracy fp32: the FP32 figure stands in for top1, and the output says so.
+  std::vector<std::string> shown;  // objective names as the user gave them
+  for (auto& ob : o.objectives) {
+    shown.push_back(ob.column);
+    if (fp32 && ob.column == "top1") ob.column = "top1_fp32";
+  }
+  const auto res = sweep::pareto_front(t, o);
+  const auto& front = res.front;
+  std::vector<std::string> notes;
+  if (fp32)
+    notes.push_back("accuracy: the FP32 top-1 is used for every row (--accuracy fp32), not the accuracy at its weight bits");
+  for (size_t j = 0; j < o.objectives.size(); ++j)
+    if (res.skipped[j])
+      notes.push_back(fmt::format("{} of {} ok rows left out: their '{}' is not a number ({})", res.skipped[j], res.rows_ok,
+                                  o.objectives[j].column,
+                                  o.objectives[j].column == "top1" ? "no published accuracy at their weight bits; "
+                                                                     "--accuracy fp32 uses the FP32 figure instead"
+                                                                   : "e.g. empty or unknown"));
+  for (const auto& n : notes) std::cerr << "pareto: " << n << "\n";
   emit(a.output, [&](std::ostream& os) {
     if (fmt_out == report::Format::Csv) {
       os << sweep::csv_line(t.header);
@@ -83,6 +110,14 @@ int pareto(const ParetoArgs& a) {
       return;
     }
     if (fmt_out == report::Format::Json) {
+      nlohmann::ordered_json out;
+      out["results"] = a.results;
+      nlohmann::ordered_json obj = nlohmann::ordered_json::array();
+      for (const auto& ob : o.objectives) obj.push_back({{"column", ob.column}, {"goal", ob.maximize ? "max" : "min"}});
+      out["objectives"] = obj;
+      if (!a.by.empty()) out["by"] = a.by;
+      out["accuracy"] = fp32 ? "fp32" : "bits";
+      out["notes"] = notes;
       nlohmann::ordered_json arr = nlohmann::ordered_json::array();
       for (const auto& p : front) {
         nlohmann::ordered_json j;
@@ -97,11 +132,12 @@ int pareto(const ParetoArgs& a) {
         }
         arr.push_back(j);
       }
-      os << arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      out["front"] = arr;
+      os << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
     // Table: the group, the columns that name a point (those before `seconds` in a sweep's
-    // results, else `model`), x and y; or the columns asked for. Numbers to 6 significant digits.
+    // results, else `model`), then the objectives; or the columns asked for.
     std::vector<std::string> cols = a.columns;
     if (cols.empty()) {
       if (!a.by.empty()) cols.push_back(a.by);
@@ -111,10 +147,12 @@ int pareto(const ParetoArgs& a) {
         names.assign(t.header.begin(), t.header.begin() + figures);
       else if (t.column("model") >= 0)
         names.push_back("model");
+      auto is_objective = [&](const std::string& n) {
+        return std::any_of(o.objectives.begin(), o.objectives.end(), [&](const auto& ob) { return ob.column == n; });
+      };
       for (const auto& n : names)
-        if (n != a.by && n != a.x && n != a.y) cols.push_back(n);
-      cols.push_back(a.x);
-      cols.push_back(a.y);
+        if (n != a.by && !is_objective(n)) cols.push_back(n);
+      for (const auto& ob : o.objectives) cols.push_back(ob.column);
     }
     std::vector<int> idx;
     for (const auto& c : cols) {
@@ -133,8 +171,10 @@ int pareto(const ParetoArgs& a) {
       width[c] = cols[c].size();
       for (const auto& p : front) width[c] = std::max(width[c], cell(p, c).size());
     }
-    os << fmt::format("non-dominated points of {}: {} {}, {} {}{}\n", a.results, o.minimize_x ? "minimise" : "maximise",
-                      a.x, o.maximize_y ? "maximise" : "minimise", a.y, a.by.empty() ? "" : ", by " + a.by);
+    std::vector<std::string> goals;
+    for (const auto& ob : o.objectives) goals.push_back(fmt::format("{} {}", ob.maximize ? "maximise" : "minimise", ob.column));
+    os << fmt::format("non-dominated points of {}: {}{}\n", a.results, fmt::join(goals, ", "), a.by.empty() ? "" : ", by " + a.by);
+    for (const auto& n : notes) os << "(" << n << ")\n";
     auto line = [&](auto text) {
       std::string s;
       for (size_t c = 0; c < cols.size(); ++c) s += fmt::format("{}{:<{}}", c ? "  " : "", text(c), width[c]);
@@ -159,6 +199,8 @@ void register_sweep(CLI::App& app, Registry& reg) {
   s->add_flag("--resume", sa->resume, "keep the finished rows of the results file and run only the rest");
   s->add_flag("--dry-run", sa->dry_run, "list the points and their commands without running them");
   s->add_flag("-q,--quiet", sa->quiet, "no progress bar and no summary line");
+  s->add_flag("--spawn", sa->spawn, "start `nnasim run` per point instead of forking a worker that loaded each model "
+                                    "once (same results, slower)");
   s->footer(
       "Spec: hardware: FILE; models: [names] or zoo; set: {key: value}; axes: {key: [values] or {from, to, step|factor}};\n"
       "zip: [{key: [values], key: [values]}]. Keys: dotted hardware keys (ocm.size, dram.bandwidth, cores.count, clock, ...),\n"
@@ -166,13 +208,18 @@ void register_sweep(CLI::App& app, Registry& reg) {
   reg.push_back({s, [sa] { return sweep(*sa); }});
 
   auto pa = std::make_shared<ParetoArgs>();
-  CLI::App* p = app.add_subcommand("pareto", "non-dominated points of a sweep's results (minimise x, maximise y)");
-  p->add_option("results", pa->results, "results CSV written by nnasim sweep")->required();
-  p->add_option("--x", pa->x, "column to minimise (default: seconds)");
-  p->add_option("--y", pa->y, "column to maximise (default: top1)");
+  CLI::App* p = app.add_subcommand("pareto", "non-dominated points of a sweep's results over any numeric columns");
+  p->add_option("results", pa->results, "results written by nnasim sweep: .csv or .jsonl")->required();
+  p->add_option("-O,--objective", pa->objectives,
+                "COLUMN[:min|max] (repeatable; default min): e.g. -O seconds -O energy_joules -O top1:max; any "
+                "numeric column, values with units (2 MiB, 12 GB/s) compare in SI units");
+  p->add_option("--x", pa->x, "without --objective: a column to minimise (default: seconds)");
+  p->add_option("--y", pa->y, "without --objective: a column to maximise (default: top1)");
+  p->add_option("--accuracy", pa->accuracy, "bits (default): top1 is the accuracy at each row's weight bits, rows "
+                                            "without one are left out; fp32: use the FP32 figure instead (said in the output)");
   p->add_option("--by", pa->by, "one front per value of this column (e.g. hardware)");
-  p->add_flag("--minimize-y", pa->minimize_y, "minimise y instead");
-  p->add_flag("--maximize-x", pa->maximize_x, "maximise x instead");
+  p->add_flag("--minimize-y", pa->minimize_y, "without --objective: minimise y instead");
+  p->add_flag("--maximize-x", pa->maximize_x, "without --objective: maximise x instead");
   p->add_option("--columns", pa->columns, "table columns (default: the --by column, the columns naming a point, x, y)")->delimiter(',');
   p->add_option("--format", pa->format, "table, csv or json");
   p->add_option("-o,--output", pa->output, "write to FILE");

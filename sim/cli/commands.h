@@ -25,6 +25,7 @@ void register_run_info(CLI::App& app, Registry& reg);  // commands.cpp: run, inf
 void register_sweep(CLI::App& app, Registry& reg);     // cmd_sweep.cpp: sweep, pareto
 void register_replay(CLI::App& app, Registry& reg);    // cmd_replay.cpp: replay
 void register_numerics(CLI::App& app, Registry& reg);  // cmd_numerics.cpp: numerics
+void register_compare(CLI::App& app, Registry& reg);   // cmd_compare.cpp: compare
 
 std::string help_config();
 std::string default_hw_path();

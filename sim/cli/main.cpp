@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   nnasim::cli::register_sweep(app, reg);
   nnasim::cli::register_replay(app, reg);
   nnasim::cli::register_numerics(app, reg);
+  nnasim::cli::register_compare(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -27,6 +27,12 @@ const char* to_string(Dataflow d) {
   return d == Dataflow::WeightStationary ? "weight_stationary" : "output_stationary";
 }
 
+const char* to_string(WeightPreload p) { return p == WeightPreload::Serial ? "serial" : "overlapped"; }
+const char* to_string(OsDrain d) { return d == OsDrain::Paper ? "paper" : "scalesim"; }
+const char* to_string(GroupMapping g) {
+  return g == GroupMapping::BlockDiagonal ? "block_diagonal" : "group_per_column";
+}
+
 int64_t HardwareSpec::macs_per_cycle(NumFormat f, int wb, int ab) const {
   const ThroughputEntry* best = nullptr;
   for (const auto& e : mac.throughput) {
@@ -43,6 +49,15 @@ double HardwareSpec::mac_energy(NumFormat f, int wb, int ab) const {
     if (!best || e.weight_bits * e.act_bits < best->weight_bits * best->act_bits) best = &e;
   }
   return best ? best->joules : -1.0;
+}
+
+double HardwareSpec::mac_area(NumFormat f, int wb, int ab) const {
+  const MacAreaEntry* best = nullptr;
+  for (const auto& e : area.mac) {
+    if (e.format != f || e.weight_bits < wb || e.act_bits < ab) continue;
+    if (!best || e.weight_bits * e.act_bits < best->weight_bits * best->act_bits) best = &e;
+  }
+  return best ? best->mm2 : -1.0;
 }
 
 }  // namespace nnasim

@@ -9,15 +9,24 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace nnasim::config {
 
 SourceLoc loc_of(const YAML::Node& node, const Origin& origin, const std::string& path) {
   if (!path.empty()) {
-    // An override names this key, or a key below it (`--set foo.bar=1` creates `foo`).
-    auto it = origin.overrides.find(path);
-    if (it != origin.overrides.end()) return it->second;
+    // An override names this key or a section above it (`--set dram={...}`): the value came from
+    // the option (or the sweep line), whatever marks its nodes carry.
+    const SourceLoc* best = nullptr;
+    size_t best_len = 0;
+    for (const auto& [key, where] : origin.overrides) {
+      const bool above = path == key || (path.size() > key.size() && path.compare(0, key.size(), key) == 0 &&
+                                         (path[key.size()] == '.' || path[key.size()] == '['));
+      if (above && key.size() >= best_len) best = &where, best_len = key.size();
+    }
+    if (best) return *best;
+    // An override below this key (`--set foo.bar=1` creates `foo`) when the node is not in the file.
     for (const auto& [key, where] : origin.overrides)
       if (key.rfind(path + ".", 0) == 0 && !(node && node.Mark().line >= 0)) return where;
   }
@@ -263,7 +272,13 @@ std::string describe(const std::string& section, const std::vector<Param>& param
       case Kind::List: kind = "list"; break;
     }
     std::string key = section.empty() ? p.key : section + "." + p.key;
-    out += fmt::format("  {:<28} {}; {}{}\n", key, kind, p.desc,
+    std::string limits;
+    if (p.max > p.min) {
+      auto v = [&](double x) { return p.kind == Kind::Quantity ? format_quantity(x, p.quantity) : fmt::format("{:g}", x); };
+      limits = p.max >= std::numeric_limits<double>::max() ? fmt::format(" [at least {}]", v(p.min))
+                                                           : fmt::format(" [{} to {}]", v(p.min), v(p.max));
+    }
+    out += fmt::format("  {:<28} {}; {}{}{}\n", key, kind, p.desc, limits,
                        p.required                ? " [required]"
                        : p.default_value.empty() ? " [optional]"
                                                  : fmt::format(" [default: {}]", p.default_value));

@@ -32,6 +32,7 @@ const std::vector<Unit>& units_of(Quantity q) {
   static const std::vector<Unit> epb = {{"fJ/B", 1e-15}, {"pJ/B", 1e-12}, {"nJ/B", 1e-9},
                                         {"fJ/bit", 8e-15}, {"pJ/bit", 8e-12}, {"nJ/bit", 8e-9}};
   static const std::vector<Unit> power = {{"uW", 1e-6}, {"mW", 1e-3}, {"W", 1}};
+  static const std::vector<Unit> area = {{"um2", 1e-6}, {"mm2", 1}};  // in mm^2
   switch (q) {
     case Quantity::Bytes: return bytes;
     case Quantity::Bandwidth: return bw;
@@ -40,6 +41,7 @@ const std::vector<Unit>& units_of(Quantity q) {
     case Quantity::Time: return time;
     case Quantity::EnergyPerByte: return epb;
     case Quantity::Power: return power;
+    case Quantity::Area: return area;
   }
   return bytes;
 }
@@ -55,6 +57,7 @@ const char* quantity_name(Quantity q) {
     case Quantity::Time: return "a time";
     case Quantity::EnergyPerByte: return "an energy per byte";
     case Quantity::Power: return "a power";
+    case Quantity::Area: return "an area";
   }
   return "a quantity";
 }

@@ -55,6 +55,7 @@ inline double dram_read_joules(const HardwareSpec& hw, int64_t bytes) {
 inline double dram_write_joules(const HardwareSpec& hw, int64_t bytes) {
   return double(bytes) * hw.energy.dram_write_j_per_byte;
 }
-inline double static_joules(const HardwareSpec& hw, double seconds) { return seconds * hw.energy.static_power_w; }
+// The configured static power plus every core's OCM leakage (which follows capacity unless pinned).
+inline double static_joules(const HardwareSpec& hw, double seconds) { return seconds * hw.static_power_w(); }
 
 }  // namespace nnasim::energy

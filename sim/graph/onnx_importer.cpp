@@ -2,6 +2,8 @@
 // operators are converted in onnx_model.cpp.
 #include "sim/graph/onnx_importer.h"
 
+#include "sim/common/files.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -76,9 +78,8 @@ Fail Importer::fail_fn() const {
 
 // ---------------------------------------------------------------- file
 void Importer::read_file() {
-  std::ifstream f(path_, std::ios::binary);
-  if (!f) fail_file("cannot open the ONNX file for reading");
-  if (!model_.ParseFromIstream(&f))
+  const std::string bytes = nnasim::read_file(path_, "an ONNX model");  // directory, empty: InputError
+  if (!model_.ParseFromString(bytes))
     fail_file("not a valid ONNX model: the protobuf cannot be parsed (truncated or corrupt file?)");
   if (model_.ir_version() <= 0)
     fail_file("not an ONNX model: ir_version is missing (is this a different protobuf file?)");

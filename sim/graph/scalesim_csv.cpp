@@ -25,6 +25,10 @@
 // SCALE-Sim's word size is 1 byte; the convs have no bias.
 #include "sim/graph/scalesim_csv.h"
 
+#include <sstream>
+
+#include "sim/common/files.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -81,8 +85,7 @@ int scalesim_end_pad(int64_t in, int64_t k, int64_t s) { return static_cast<int>
 }  // namespace
 
 Graph load_scalesim_csv(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InputError({path, 0}, "cannot open the SCALE-Sim topology file for reading");
+  std::istringstream f(read_text_file(path, "a SCALE-Sim topology CSV"));  // directory, empty, UTF-8 checked
   GraphBuilder b(std::filesystem::path(path).stem().string(), path);
   Quant q;  // SCALE-Sim's word size is one byte for ifmap, filter and ofmap
   q.weight_bits = q.act_bits = q.bias_bits = 8;

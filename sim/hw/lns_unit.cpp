@@ -18,7 +18,7 @@ int64_t LnsUnit::cycles(int64_t conversions) const {
 
 void LnsUnit::execute(const program::Command& c) {
   stats_.ops += c.ops;
-  sc_core::wait(sim_time(double(cycles(c.ops)) / hw_.clock_hz));
+  sc_core::wait(cycles_time(cycles(c.ops), hw_.clock_hz));
 }
 
 }  // namespace nnasim::hw

@@ -16,7 +16,7 @@ int64_t MacArray::cycles(const program::Command& c) const {
 void MacArray::execute(const program::Command& c) {
   if (c.kind != program::Kind::Compute) return;  // Sync
   stats_.ops += c.ops;
-  sc_core::wait(sim_time(double(cycles(c)) / hw_.clock_hz));
+  sc_core::wait(cycles_time(cycles(c), hw_.clock_hz));
 }
 
 }  // namespace nnasim::hw

@@ -5,14 +5,24 @@
 #pragma once
 #include <systemc>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "sim/hw/ocm.h"
 #include "sim/hw/scoreboard.h"
+#include "sim/hw/sim_time.h"
 #include "sim/program/program.h"
 
 namespace nnasim::hw {
+
+// The duration of `cycles` at `clock_hz`, rounded up to SystemC's time resolution, so that a
+// simulated time is never shorter than its cycle count (tests compare it with lower bounds);
+// checked against the simulated-time limit like every other wait (sim_time.h).
+inline sc_core::sc_time cycles_time(int64_t cycles, double clock_hz) {
+  const double res = sc_core::sc_get_time_resolution().to_seconds();
+  return sim_time(std::ceil(double(cycles) / clock_hz / res - 1e-9) * res);
+}
 
 struct UnitStats {
   int64_t commands = 0;

@@ -15,7 +15,7 @@ int64_t VectorUnit::cycles(const program::Command& c) const {
 
 void VectorUnit::execute(const program::Command& c) {
   stats_.ops += c.ops;
-  sc_core::wait(sim_time(double(cycles(c)) / hw_.clock_hz));
+  sc_core::wait(cycles_time(cycles(c), hw_.clock_hz));
 }
 
 }  // namespace nnasim::hw

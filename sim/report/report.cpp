@@ -1,5 +1,7 @@
 #include "sim/report/report.h"
 
+#include "sim/sched/bound.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -67,6 +69,9 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.inferences_per_second = r.seconds > 0 ? 1.0 / r.seconds : 0;
   rep.events = r.events;
   rep.resident_weight_bytes = s.plan.pinned_weight_bytes;
+  const sched::Bounds bnd = sched::bounds(g, hw, s.plan.mode);
+  rep.bound_seconds = bnd.seconds();
+  rep.efficiency = rep.seconds > 0 ? rep.bound_seconds / rep.seconds : 1.0;
   double prev_end = 0;
   for (int i = 1; i < L; ++i) {
     const auto& l = g.layers[i];
@@ -78,12 +83,17 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.macs = l.cost.macs;
     lr.params = l.cost.params;
     lr.weight_bytes = l.cost.weight_bytes;
-    lr.start_seconds = prev_end;
-    lr.seconds = std::max(0.0, end[i] - prev_end);
+    // A layer's window runs from the end of the layer before, or from its own first command when
+    // that started earlier (its weights prefetched, or layers overlapping across cores: the
+    // windows of such layers overlap), to its last command. Static energy counts only the part
+    // after the layer before ended, so that the layers' energies still add up to the total.
+    const double own = std::max(0.0, end[i] - prev_end);
+    lr.start_seconds = start[i] >= 0 ? std::min(prev_end, start[i]) : prev_end;
+    lr.seconds = std::max(0.0, end[i] - lr.start_seconds);
     prev_end = std::max(prev_end, end[i]);
     lr.cycles = std::llround(lr.seconds * hw.clock_hz);
     auto& a = act[i];
-    a.seconds = lr.seconds;
+    a.seconds = own;
     lr.energy = energy::energy_of(a, hw);
     lr.dram_read_bytes = a.dram_read;
     lr.dram_write_bytes = a.dram_write;
@@ -98,6 +108,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
       lr.dma_seconds = std::max(lr.dma_seconds, dma[size_t(i) * n + c]);
     }
     lr.bound = lr.dma_seconds > lr.compute_seconds ? "memory" : "compute";
+    lr.bound_seconds = bnd.layers[i].seconds();
+    lr.efficiency = lr.seconds > 0 ? lr.bound_seconds / lr.seconds : 1.0;
     lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
     lr.mapping = sched::describe(lp, hw.mac.dataflow);
     lr.planned_seconds = lp.tiling.est_seconds;
@@ -136,6 +148,14 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.mac_utilization = capacity > 0 ? double(rep.macs) / capacity : 0;
   const double joules = rep.energy.total();
   rep.tops_per_watt = joules > 0 ? 2.0 * double(rep.macs) / joules / 1e12 : 0;
+  rep.ocm_read_j_per_byte = hw.energy.ocm_read_j_per_byte;
+  rep.ocm_write_j_per_byte = hw.energy.ocm_write_j_per_byte;
+  rep.ocm_leakage_w = hw.energy.ocm_leakage_w;
+  rep.ocm_cost_pinned = hw.energy.ocm_read_pinned || hw.energy.ocm_write_pinned || hw.energy.ocm_leakage_pinned;
+  rep.static_power_w = hw.static_power_w();
+  rep.area = energy::area_of(hw);
+  rep.technology_node = hw.technology.node;
+  rep.peak_tops = energy::peak_tops(hw);
   return rep;
 }
 

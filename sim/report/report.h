@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/energy/area.h"
 #include "sim/energy/energy_model.h"
 #include "sim/graph/graph.h"
 #include "sim/hw/system.h"
@@ -30,6 +31,8 @@ struct LayerReport {
   int64_t vector_ops = 0;
   energy::Breakdown energy;
   std::string bound;  // "compute" or "memory"
+  // Lower bound on the layer's time (sim/sched/bound.h) and bound / seconds.
+  double bound_seconds = 0, efficiency = 1;
   double compute_seconds = 0, dma_seconds = 0;  // busiest core's unit time in this layer
   std::string split;
   std::string mapping;  // the mapper's choice in words (sched::describe)
@@ -59,6 +62,7 @@ struct Report {
   int64_t cycles = 0;
   double inferences_per_second = 0;
   double mac_utilization = 0;
+  double bound_seconds = 0, efficiency = 1;  // whole inference (sim/sched/bound.h)
   int64_t macs = 0, params = 0, weight_bytes = 0;
   int64_t dram_read_bytes = 0, dram_write_bytes = 0, dram_weight_bytes = 0;
   int64_t ocm_read_bytes = 0, ocm_write_bytes = 0;
@@ -66,6 +70,15 @@ struct Report {
   int64_t ocm_peak_bytes = 0;         // highest per-core occupancy seen
   energy::Breakdown energy;
   double tops_per_watt = 0;
+  // OCM cost per core as used (from its capacity, or pinned by the config) and chip static power.
+  double ocm_read_j_per_byte = 0, ocm_write_j_per_byte = 0, ocm_leakage_w = 0;
+  bool ocm_cost_pinned = false;
+  double static_power_w = 0;
+  // Area (when the hardware has an area table), peak and achieved tera-operations per second.
+  std::optional<energy::Area> area;
+  std::string technology_node;
+  double peak_tops = 0;
+  double tops() const { return seconds > 0 ? 2.0 * double(macs) / seconds / 1e12 : 0; }
   int64_t events = 0;  // commands simulated
   std::vector<LayerReport> layers;
 };

@@ -32,15 +32,36 @@ ordered_json to_json(const Report& r) {
   j["inference"] = {{"seconds", r.seconds},
                     {"cycles", r.cycles},
                     {"inferences_per_second", r.inferences_per_second},
-                    {"mac_utilization", r.mac_utilization}};
+                    {"mac_utilization", r.mac_utilization},
+                    {"bound_seconds", r.bound_seconds},
+                    {"efficiency", r.efficiency}};
   j["totals"] = {{"macs", r.macs}, {"params", r.params}, {"weight_bytes", r.weight_bytes}};
   j["dram"] = {{"read_bytes", r.dram_read_bytes},
                {"write_bytes", r.dram_write_bytes},
                {"weight_read_bytes", r.dram_weight_bytes},
                {"resident_weight_bytes", r.resident_weight_bytes}};
-  j["ocm"] = {{"read_bytes", r.ocm_read_bytes}, {"write_bytes", r.ocm_write_bytes}, {"peak_bytes_per_core", r.ocm_peak_bytes}};
+  j["ocm"] = {{"read_bytes", r.ocm_read_bytes},
+              {"write_bytes", r.ocm_write_bytes},
+              {"peak_bytes_per_core", r.ocm_peak_bytes},
+              {"read_joules_per_byte", r.ocm_read_j_per_byte},
+              {"write_joules_per_byte", r.ocm_write_j_per_byte},
+              {"leakage_watts_per_core", r.ocm_leakage_w},
+              {"cost", r.ocm_cost_pinned ? "pinned" : "capacity"}};
   const double joules = r.energy.total();
-  j["energy"] = {{"joules", joules}, {"tops_per_watt", r.tops_per_watt}, {"breakdown", breakdown_json(r.energy)}};
+  j["energy"] = {{"joules", joules},
+                 {"tops_per_watt", r.tops_per_watt},
+                 {"static_watts", r.static_power_w},
+                 {"breakdown", breakdown_json(r.energy)}};
+  if (r.area) {
+    const auto& a = *r.area;
+    const double mm2 = a.total();
+    j["area"] = {{"mm2", mm2},
+                 {"node", r.technology_node},
+                 {"breakdown", {{"mac", a.mac}, {"ocm", a.ocm}, {"lns", a.lns}, {"vector", a.vector}, {"dma", a.dma}, {"other", a.other}}},
+                 {"peak_tops", r.peak_tops},
+                 {"peak_tops_per_mm2", mm2 > 0 ? r.peak_tops / mm2 : 0.0},
+                 {"tops_per_mm2", mm2 > 0 ? r.tops() / mm2 : 0.0}};
+  }
   j["simulation"] = {{"commands", r.events}};
   ordered_json layers = ordered_json::array();
   for (const auto& l : r.layers) {
@@ -63,6 +84,8 @@ ordered_json to_json(const Report& r) {
                       {"energy_joules", l.energy.total()},
                       {"energy_breakdown", breakdown_json(l.energy)},
                       {"bound", l.bound},
+                      {"bound_seconds", l.bound_seconds},
+                      {"efficiency", l.efficiency},
                       {"split", l.split},
                       {"mapping", l.mapping},
                       {"planned_seconds", l.planned_seconds},
@@ -111,17 +134,19 @@ static std::string small(double v, const char* unit) {
 
 void write_table(std::ostream& os, const Report& r) {
   fmt::print(os, "nnasim: {} on {} ({} mode, {} core{})\n\n", r.model, r.hardware, r.mode, r.cores, r.cores > 1 ? "s" : "");
-  fmt::print(os, "{:<26}{:>12}{:>10}{:>10}{:>12}{:>12}{:>12}  {:<8}\n", "layer", "op", "MMACs", "ms", "DRAM rd", "DRAM wr",
-             "energy", "bound");
+  fmt::print(os, "{:<26}{:>12}{:>10}{:>10}{:>12}{:>12}{:>12}  {:<8}{:>6}\n", "layer", "op", "MMACs", "ms", "DRAM rd",
+             "DRAM wr", "energy", "bound", "eff");
   for (const auto& l : r.layers)
-    fmt::print(os, "{:<26}{:>12}{:>10.2f}{:>10.4f}{:>12}{:>12}{:>12}  {:<8}\n",
+    fmt::print(os, "{:<26}{:>12}{:>10.2f}{:>10.4f}{:>12}{:>12}{:>12}  {:<8}{:>6.2f}\n",
                l.name.size() > 25 ? l.name.substr(0, 22) + "..." : l.name, l.op, l.macs / 1e6, l.seconds * 1e3,
                si(double(l.dram_read_bytes), "B"), si(double(l.dram_write_bytes), "B"), small(l.energy.total(), "J"),
-               l.bound);
+               l.bound, l.efficiency);
   const double j = r.energy.total();
   fmt::print(os, "\nper inference\n");
   fmt::print(os, "  time              {} ({} cycles), {:.2f} inferences/s\n", small(r.seconds, "s"), r.cycles,
              r.inferences_per_second);
+  fmt::print(os, "  bound             {} (compute or compulsory DRAM traffic): efficiency {:.2f}\n",
+             small(r.bound_seconds, "s"), r.efficiency);
   fmt::print(os, "  MACs              {} ({:.1f}% of peak)\n", si(double(r.macs), ""), 100 * r.mac_utilization);
   fmt::print(os, "  params            {} ({} of weights as stored)\n", si(double(r.params), ""),
              si(double(r.weight_bytes), "B"));
@@ -134,6 +159,17 @@ void write_table(std::ostream& os, const Report& r) {
              small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"), small(r.energy.ocm, "J"),
              small(r.energy.dram, "J"), small(r.energy.static_, "J"));
   fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
+  fmt::print(os, "  OCM cost          {} read, {} write per byte, {} leakage per core ({})\n",
+             small(r.ocm_read_j_per_byte, "J"), small(r.ocm_write_j_per_byte, "J"), small(r.ocm_leakage_w, "W"),
+             r.ocm_cost_pinned ? "pinned by the config" : "from its capacity");
+  if (r.area) {
+    const auto& a = *r.area;
+    const double mm2 = a.total();
+    fmt::print(os, "  area              {:.3g} mm^2{}  (MAC {:.3g}, OCM {:.3g}, LNS {:.3g}, vector {:.3g}, DMA {:.3g}, other {:.3g})\n",
+               mm2, r.technology_node.empty() ? "" : " at " + r.technology_node, a.mac, a.ocm, a.lns, a.vector, a.dma, a.other);
+    fmt::print(os, "  area efficiency   {:.3g} TOPS/mm^2 achieved, {:.3g} at peak ({:.3g} TOPS)\n",
+               mm2 > 0 ? r.tops() / mm2 : 0.0, mm2 > 0 ? r.peak_tops / mm2 : 0.0, r.peak_tops);
+  }
   if (auto c = compare_measured(r)) {
     fmt::print(os, "\nagainst measured ({} layers)\n", c->layers);
     fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
@@ -147,17 +183,18 @@ void write_table(std::ostream& os, const Report& r) {
 
 void write_csv(std::ostream& os, const Report& r) {
   os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
-        "ocm_write_bytes,energy_joules,bound\n";
+        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency\n";
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
-                 int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound) {
-    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{}\n", name, op, macs, params, wb, s, cyc, dr, dw, orr, ow, e,
-               bound);
+                 int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound,
+                 double bound_s, double eff) {
+    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g}\n", name, op, macs, params, wb, s, cyc, dr,
+               dw, orr, ow, e, bound, bound_s, eff);
   };
   for (const auto& l : r.layers)
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
-        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound);
+        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency);
   row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
-      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "");
+      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency);
 }
 
 void write(std::ostream& os, const Report& r, Format f) {

@@ -1,27 +1,45 @@
 #include "sim/run/run.h"
 
+#include <chrono>
+
 #include "sim/graph/compress.h"
 #include "sim/graph/load.h"
 
 namespace nnasim::run {
+namespace {
 
-graph::Graph load_prepared(const ModelSpec& m) {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+}  // namespace
+
+void compress(graph::Graph& g, const graph::CompressSpec& spec, uint64_t seed) {
+  graph::cluster_compress(g, spec, seed);
+  graph::annotate(g);
+}
+
+graph::Graph load_prepared(const ModelSpec& m, StepTimes* times) {
+  auto t0 = Clock::now();
   graph::LoadOptions lo;
   lo.allow_unknown_ops = m.allow_unknown_ops;
   graph::Graph g = graph::load_model(m.model, lo);
+  if (times) times->load_ms = ms_since(t0);
+  auto t1 = Clock::now();
   graph::prepare(g, m.prepare);
-  if (!m.compress.empty()) {
-    graph::cluster_compress(g, graph::parse_compress(m.compress, m.compress_loc));
-    graph::annotate(g);
-  }
+  if (!m.compress.empty()) compress(g, graph::parse_compress(m.compress, m.compress_loc));
+  if (times) times->prepare_ms = ms_since(t1);
   return g;
 }
 
 RunOutput simulate_inference(const graph::Graph& g, const HardwareSpec& hw, const sched::SchedOptions& opt) {
   RunOutput out;
+  auto t0 = Clock::now();
   out.schedule = sched::schedule(g, hw, opt);
+  out.times.schedule_ms = ms_since(t0);
+  auto t1 = Clock::now();
   out.sim = hw::simulate(hw, out.schedule.program);
   out.report = report::build_report(g, hw, out.schedule, out.sim);
+  out.times.simulate_ms = ms_since(t1);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/config/hw_spec.h"
+#include "sim/graph/compress.h"
 #include "sim/graph/graph.h"
 #include "sim/graph/passes.h"
 #include "sim/report/report.h"
@@ -21,13 +22,23 @@ struct ModelSpec {
   SourceLoc compress_loc{"--compress", 0};
 };
 
+// Wall-clock time of the recipe's steps (for bench/, never in a report).
+struct StepTimes {
+  double load_ms = 0, prepare_ms = 0, schedule_ms = 0, simulate_ms = 0;
+};
+
 // Loads and prepares a model: passes, quantisation, then compression (re-annotated).
-graph::Graph load_prepared(const ModelSpec& m);
+graph::Graph load_prepared(const ModelSpec& m, StepTimes* times = nullptr);
+
+// The compression step of load_prepared on its own (numerics keeps the uncompressed graph as its
+// reference): clusters the eligible layers' kernels, then re-annotates costs.
+void compress(graph::Graph& g, const graph::CompressSpec& spec, uint64_t seed = 1);
 
 struct RunOutput {
   sched::Schedule schedule;
   hw::SimResult sim;
   report::Report report;
+  StepTimes times;
 };
 
 // Schedules and simulates one inference of a prepared graph. One SystemC elaboration per

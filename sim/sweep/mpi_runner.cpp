@@ -2,7 +2,8 @@
 // all of them before a point runs). Rank 0 owns the results file: it hands out point indices on
 // request, runs points of its own in between, and records the rows the other ranks send back —
 // through the same Collector as the local runner, so the file is the local run's byte for byte.
-// Each rank runs its points in child processes (posix_spawn: never fork without exec under MPI).
+// Each rank runs its points in children forked from it (point_runner.h); a child never calls MPI and
+// leaves with _exit, so none of MPI's state is touched twice.
 //
 // MPI is optional at build time (CMake defines NNASIM_HAVE_MPI when Open MPI is found); this file
 // is the only place that knows.
@@ -16,6 +17,7 @@
 #include <iostream>
 #include <optional>
 
+#include "sim/sweep/point_runner.h"
 #include "sim/sweep/runner.h"
 
 #if NNASIM_HAVE_MPI
@@ -77,14 +79,15 @@ RawResult decode(const std::string& b) {
 }
 
 // Rank 0: run points and serve the others until every point is recorded.
-void master(const SweepSpec& spec, Collector& c, const std::string& exe, size_t jobs, int size) {
+void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std::string& exe, size_t jobs, int size) {
   const std::vector<size_t> pending = c.pending();
   size_t next = 0;
   int workers = size - 1;
   ChildPool pool(exe);
+  ModelCache cache;
   while (next < pending.size() || pool.running() || workers > 0) {
     while (pool.running() < jobs && next < pending.size()) {
-      pool.start(pending[next], spec.points[pending[next]].argv(exe));
+      start_point(pool, cache, spec, pending[next], ro, exe);
       ++next;
     }
     // Wait a little for our own children; then answer every rank that has written to us.
@@ -121,8 +124,9 @@ void master(const SweepSpec& spec, Collector& c, const std::string& exe, size_t 
 }
 
 // Other ranks: ask rank 0 for a point whenever a worker slot is free; send each row back.
-void worker(const SweepSpec& spec, const std::string& exe, size_t jobs) {
+void worker(const SweepSpec& spec, const RunOptions& ro, const std::string& exe, size_t jobs) {
   ChildPool pool(exe);
+  ModelCache cache;
   bool more = true;
   while (true) {
     while (more && pool.running() < jobs) {
@@ -133,7 +137,7 @@ void worker(const SweepSpec& spec, const std::string& exe, size_t jobs) {
       if (idx < 0 || size_t(idx) >= spec.points.size()) {
         more = false;
       } else {
-        pool.start(size_t(idx), spec.points[size_t(idx)].argv(exe));
+        start_point(pool, cache, spec, size_t(idx), ro, exe);
       }
     }
     if (!pool.running()) break;
@@ -209,10 +213,10 @@ int run_mpi(const std::string& spec_path, const SpecOptions& so, const RunOption
   try {
     const std::string exe = ro.exe.empty() ? self_exe() : ro.exe;
     if (rank == 0) {
-      master(*spec, *collector, exe, size_t(ro.jobs), size);
+      master(*spec, *collector, ro, exe, size_t(ro.jobs), size);
       collector->finish();
     } else {
-      worker(*spec, exe, size_t(ro.jobs));
+      worker(*spec, ro, exe, size_t(ro.jobs));
     }
   } catch (const InputError& e) {
     std::cerr << e.line() << "\n";

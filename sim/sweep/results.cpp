@@ -17,8 +17,11 @@
 
 namespace nnasim::sweep {
 
-const std::vector<std::string> kFigureColumns = {"seconds",       "inferences_per_second", "dram_bytes",
-                                                 "energy_joules", "tops_per_watt",         "mac_utilization"};
+const std::vector<std::string> kFigureColumns = {
+    "seconds",           "inferences_per_second", "dram_bytes",         "energy_joules",
+    "tops_per_watt",     "mac_utilization",       "energy_ocm_joules",  "energy_dram_joules",
+    "energy_static_joules", "area_mm2",           "tops_per_mm2"};
+const std::vector<std::string> kAccuracyColumns = {"top1", "top1_fp32", "top1_source"};
 
 namespace {
 
@@ -68,6 +71,29 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
 
+std::vector<std::string> figures_of(const nlohmann::ordered_json& report) {
+  const auto& inf = report.at("inference");
+  const auto& en = report.at("energy");
+  const auto& br = en.at("breakdown");
+  std::string area, tops_mm2;
+  if (report.contains("area")) {
+    area = num(report["area"].at("mm2").get<double>());
+    tops_mm2 = num(report["area"].at("tops_per_mm2").get<double>());
+  }
+  return {num(inf.at("seconds").get<double>()),
+          num(inf.at("inferences_per_second").get<double>()),
+          std::to_string(report.at("dram").at("read_bytes").get<int64_t>() +
+                         report.at("dram").at("write_bytes").get<int64_t>()),
+          num(en.at("joules").get<double>()),
+          num(en.at("tops_per_watt").get<double>()),
+          num(inf.at("mac_utilization").get<double>()),
+          num(br.at("ocm").get<double>()),
+          num(br.at("dram").get<double>()),
+          num(br.at("static").get<double>()),
+          area,
+          tops_mm2};
+}
+
 OutputFormat output_format_of(const std::string& path) {
   return ends_with(path, ".jsonl") ? OutputFormat::JsonLines : OutputFormat::Csv;
 }
@@ -75,7 +101,7 @@ OutputFormat output_format_of(const std::string& path) {
 std::vector<std::string> csv_columns(const SweepSpec& spec) {
   std::vector<std::string> c = spec.identity_columns;
   c.insert(c.end(), kFigureColumns.begin(), kFigureColumns.end());
-  c.push_back("top1");
+  c.insert(c.end(), kAccuracyColumns.begin(), kAccuracyColumns.end());
   c.push_back("status");
   return c;
 }
@@ -157,14 +183,7 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
   std::vector<std::string> figures(kFigureColumns.size());
   if (status == "ok") {
     try {
-      const auto& inf = report.at("inference");
-      figures = {num(inf.at("seconds").get<double>()),
-                 num(inf.at("inferences_per_second").get<double>()),
-                 std::to_string(report.at("dram").at("read_bytes").get<int64_t>() +
-                                report.at("dram").at("write_bytes").get<int64_t>()),
-                 num(report.at("energy").at("joules").get<double>()),
-                 num(report.at("energy").at("tops_per_watt").get<double>()),
-                 num(inf.at("mac_utilization").get<double>())};
+      figures = figures_of(report);
     } catch (const std::exception& e) {
       status = unfinished(fmt::format("error: incomplete report from the child process: {}", e.what()));
       figures.assign(kFigureColumns.size(), "");
@@ -175,7 +194,7 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
   if (f == OutputFormat::Csv) {
     std::vector<std::string> fields = id;
     fields.insert(fields.end(), figures.begin(), figures.end());
-    fields.push_back(p.top1);
+    fields.insert(fields.end(), {p.top1, p.top1_fp32, p.top1_source});
     fields.push_back(status);
     row.line = csv_line(fields);
   } else {
@@ -183,14 +202,15 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
     nlohmann::ordered_json pt = nlohmann::ordered_json::object();
     for (size_t i = 0; i < id.size(); ++i) pt[spec.identity_columns[i]] = id[i];
     j["point"] = pt;
-    double top1 = 0;
-    std::string unit;
-    if (p.top1.empty())
-      j["top1"] = nullptr;
-    else if (split_number(p.top1, &top1, &unit) && unit.empty())
-      j["top1"] = top1;
-    else
-      j["top1"] = p.top1;
+    auto accuracy = [](const std::string& v) -> nlohmann::ordered_json {
+      double d = 0;
+      std::string unit;
+      if (split_number(v, &d, &unit) && unit.empty()) return d;
+      return v;  // "unknown"
+    };
+    j["top1"] = accuracy(p.top1);
+    j["top1_fp32"] = accuracy(p.top1_fp32);
+    j["top1_source"] = p.top1_source;
     j["status"] = status;
     j["report"] = row.ok ? report : nlohmann::ordered_json(nullptr);
     row.line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

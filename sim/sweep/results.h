@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/sweep/spec.h"
 
 namespace nnasim::sweep {
@@ -25,9 +27,13 @@ bool is_unfinished(const std::string& status);
 enum class OutputFormat { Csv, JsonLines };
 OutputFormat output_format_of(const std::string& path);  // .jsonl -> JSON Lines, else CSV
 
-// Columns of the CSV: identity columns, then the figures, top1 and status.
+// Columns of the CSV: identity columns, then the figures, the accuracy columns and status.
 std::vector<std::string> csv_columns(const SweepSpec& spec);
-extern const std::vector<std::string> kFigureColumns;  // seconds ... mac_utilization
+extern const std::vector<std::string> kFigureColumns;   // seconds ... tops_per_mm2
+extern const std::vector<std::string> kAccuracyColumns;  // top1, top1_fp32, top1_source
+// The figure columns of one `nnasim run --format json` report (area columns empty without an area
+// table). Throws nlohmann's exceptions when a field is missing.
+std::vector<std::string> figures_of(const nlohmann::ordered_json& report);
 
 // A formatted row: one line of text ending in '\n'.
 struct Row {

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "sim/sweep/point_runner.h"
+
 extern char** environ;
 
 namespace nnasim::sweep {
@@ -70,6 +72,56 @@ void ChildPool::start(size_t index, const std::vector<std::string>& argv) {
     failed_to_start_.push_back({index, 127, "", fmt::format("error: cannot start {}: {}", exe_, std::strerror(rc))});
     return;
   }
+  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
+  Child c;
+  c.pid = pid;
+  c.index = index;
+  c.out_fd = out[0];
+  c.err_fd = err[0];
+  kids_.push_back(std::move(c));
+}
+
+void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]), ::close(out[1]);
+    throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
+  }
+  std::cout.flush();  // nothing buffered may be written twice
+  std::cerr.flush();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
+    failed_to_start_.push_back({index, 127, "", fmt::format("error: cannot fork: {}", std::strerror(errno))});
+    return;
+  }
+  if (pid == 0) {
+    // The child: stdin from /dev/null, stdout and stderr into the pipes; the other children's pipe
+    // ends are close-on-exec only, so close every descriptor above 2 that is not ours.
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    for (const auto& k : kids_) {
+      if (k.out_fd >= 0) ::close(k.out_fd);
+      if (k.err_fd >= 0) ::close(k.err_fd);
+    }
+    ::close(out[0]), ::close(err[0]), ::close(out[1]), ::close(err[1]);
+    if (devnull > 2) ::close(devnull);
+    int status = 1;
+    try {
+      status = body();
+    } catch (...) {
+      status = 1;
+    }
+    std::cout.flush();
+    std::cerr.flush();
+    ::_exit(status);  // no atexit handlers or static destructors of the worker (nor MPI's)
+  }
+  ::close(out[1]);
+  ::close(err[1]);
   ::fcntl(out[0], F_SETFL, O_NONBLOCK);
   ::fcntl(err[0], F_SETFL, O_NONBLOCK);
   Child c;
@@ -197,16 +249,28 @@ void Collector::finish() {
 
 // --- runners -----------------------------------------------------------------------------------
 
+void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size_t index, const RunOptions& ro,
+                 const std::string& exe) {
+  const Point& p = spec.points[index];
+  if (ro.spawn) {
+    pool.start(index, p.argv(exe));
+    return;
+  }
+  cache.prepare(p);
+  pool.start_fork(index, [&cache, &p] { return cache.run(p); });
+}
+
 void run_local(const SweepSpec& spec, const RunOptions& ro) {
   const std::string exe = ro.exe.empty() ? self_exe() : ro.exe;
   const size_t jobs = size_t(ro.jobs > 0 ? ro.jobs : default_jobs());
   Collector c(spec, ro);
   const std::vector<size_t> pending = c.pending();
   ChildPool pool(exe);
+  ModelCache cache;
   size_t next = 0;
   while (next < pending.size() || pool.running()) {
     while (pool.running() < jobs && next < pending.size()) {
-      pool.start(pending[next], spec.points[pending[next]].argv(exe));
+      start_point(pool, cache, spec, pending[next], ro, exe);
       ++next;
     }
     for (const auto& r : pool.poll(-1)) c.record(r);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct RunOptions {
   bool resume = false;
   std::string exe;     // the nnasim executable; "": this process's own (/proc/self/exe)
   bool quiet = false;  // no summary line on stderr
+  bool spawn = false;  // start `exe run ...` per point instead of forking the worker (point_runner.h)
 };
 
 // Parses the spec and runs it: under mpirun with more than one rank, distributed; else locally.
@@ -34,6 +36,8 @@ class ChildPool {
   ChildPool& operator=(const ChildPool&) = delete;
 
   void start(size_t index, const std::vector<std::string>& argv);
+  // Forks a child that runs `body` with its stdout and stderr on pipes and exits with its status.
+  void start_fork(size_t index, const std::function<int()>& body);
   size_t running() const { return kids_.size(); }
   // Waits up to timeout_ms (-1: until one finishes) and returns the children that finished.
   std::vector<RawResult> poll(int timeout_ms);
@@ -83,6 +87,12 @@ class Collector {
 
 std::string self_exe();
 int default_jobs();
+
+// Starts point `index` in `pool`: forked from this worker (loading its model here first, once) or,
+// with RunOptions::spawn, as `exe run ...`.
+class ModelCache;
+void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size_t index, const RunOptions& ro,
+                 const std::string& exe);
 
 // The local runner: `jobs` children at a time.
 void run_local(const SweepSpec& spec, const RunOptions& ro);

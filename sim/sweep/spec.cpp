@@ -264,6 +264,22 @@ Zoo load_zoo(const std::string& path) {
     std::string name = n["name"].as<std::string>();
     z.names.push_back(name);
     if (n["top1"] && n["top1"].IsScalar()) z.top1[name] = n["top1"].as<std::string>();
+    const YAML::Node bits = n["top1_by_weight_bits"];
+    if (bits && bits.IsMap())
+      for (const auto& kv : bits) {
+        int b = 0;
+        try {
+          b = kv.first.as<int>();
+        } catch (const YAML::Exception&) {
+          throw InputError(config::loc_of(kv.first, {path, {}}), "top1_by_weight_bits: expected a bit depth as the key");
+        }
+        const YAML::Node& v = kv.second;
+        if (v.IsScalar() && v.as<std::string>() == "unknown") continue;
+        if (!v.IsMap() || !v["top1"] || !v["source"])
+          throw InputError(config::loc_of(v, {path, {}}),
+                           "top1_by_weight_bits: expected 'unknown' or {top1: PERCENT, source: TEXT} (every figure names its source)");
+        z.top1_by_bits[name][b] = {v["top1"].as<std::string>(), v["source"].as<std::string>()};
+      }
   }
   return z;
 }
@@ -456,9 +472,8 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
     const ModelRef& m = models[idx[0]];
     p.model = m.name;
     p.model_path = m.path;
-    auto it = zoo.top1.find(m.name);
-    if (it == zoo.top1.end()) it = zoo.top1.find(fs::path(m.name).stem().string());
-    if (it != zoo.top1.end()) p.top1 = it->second;
+    std::string zoo_name = zoo.top1.count(m.name) ? m.name : fs::path(m.name).stem().string();
+    if (auto it = zoo.top1.find(zoo_name); it != zoo.top1.end()) p.top1_fp32 = it->second;
     std::string hw_text = hw_axis ? std::string() : top.str("hardware");
     for (const auto& a : spec.axes) {
       const Value& v = a.values[a.dimension < 0 ? 0 : idx[a.dimension]];
@@ -471,6 +486,13 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
         case AxisKind::Mode: p.mode = v.text; break;
         case AxisKind::Objective: p.objective = v.text; break;
         case AxisKind::Compress: p.compress = v.text; break;
+      }
+    }
+    if (p.number_format.empty() || p.number_format == "int") {
+      auto zb = zoo.top1_by_bits.find(zoo_name);
+      if (zb != zoo.top1_by_bits.end()) {
+        auto f = zb->second.find(p.weight_bits.value_or(8));
+        if (f != zb->second.end()) p.top1 = f->second.top1, p.top1_source = f->second.source;
       }
     }
     for (size_t ai : spec.column_axes) p.axis_values.push_back(spec.axes[ai].values[idx[spec.axes[ai].dimension]].text);

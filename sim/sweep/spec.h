@@ -53,7 +53,10 @@ struct Point {
   std::string number_format, mode, compress;
   std::string objective;  // the mapper's objective (latency, energy, edp); empty: the default
   std::vector<config::Override> overrides;  // hardware keys (set + axes)
-  std::string top1;  // from models/zoo.yaml, empty when unknown
+  // Accuracy from models/zoo.yaml: top-1 at this point's weight bits (8 when the point does not set
+  // them; int format only) and its source, or "unknown" when no published figure gives it; and the
+  // network's FP32 top-1 ("unknown" when the model is not in the zoo). Never the one for the other.
+  std::string top1 = "unknown", top1_source, top1_fp32 = "unknown";
 
   // The fields that identify the point's row: the axis columns, model, hardware, weight_bits.
   std::vector<std::string> identity() const;
@@ -78,10 +81,15 @@ struct SpecOptions {
 // Parses, expands and validates a sweep spec. Throws InputError with the spec's line.
 SweepSpec load_sweep(const std::string& path, const SpecOptions& opt = {});
 
-// Metadata of models/zoo.yaml: network names in file order and their published top-1.
+// Metadata of models/zoo.yaml: network names in file order and their published top-1, FP32 and
+// by weight bit depth (with the source of each figure; bit depths without one are absent).
 struct Zoo {
+  struct Figure {
+    std::string top1, source;
+  };
   std::vector<std::string> names;
-  std::map<std::string, std::string> top1;  // as written in zoo.yaml
+  std::map<std::string, std::string> top1;  // FP32, as written in zoo.yaml
+  std::map<std::string, std::map<int, Figure>> top1_by_bits;
 };
 Zoo load_zoo(const std::string& path);  // a missing file is an empty zoo
 std::string zoo_path();                 // <models dir>/zoo.yaml
