@@ -94,6 +94,7 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.cycles = std::llround(lr.seconds * hw.clock_hz);
     auto& a = act[i];
     a.seconds = own;
+    lr.exclusive_seconds = own;
     lr.energy = energy::energy_of(a, hw);
     lr.dram_read_bytes = a.dram_read;
     lr.dram_write_bytes = a.dram_write;

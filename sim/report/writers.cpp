@@ -89,6 +89,7 @@ ordered_json to_json(const Report& r) {
                       {"split", l.split},
                       {"mapping", l.mapping},
                       {"planned_seconds", l.planned_seconds},
+                      {"exclusive_seconds", l.exclusive_seconds},
                       {"cores", l.cores},
                       {"tiles", l.tiles},
                       {"output_on_chip", l.output_on_chip},
