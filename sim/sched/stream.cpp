@@ -173,16 +173,24 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
   const bool ws = weight_stationary(hw);
   const int64_t M = geo.ho * geo.wo, K = geo.k, co = geo.co;
   const int64_t R = hw.mac.rows, C = hw.mac.cols;
-  // Core grids: every channel group count that divides the cores, the rest over pixels; without
-  // a free grid, all cores over channels.
+  // Core grids: for all the cores, and for fewer (1, 2, 4, ...: a memory-bound layer whose every
+  // core would re-read the same inputs may run faster on fewer), every channel group count that
+  // divides them, the rest over pixels. Without a free grid (resident weights spread over all
+  // cores by channel), all cores over channels.
   std::vector<std::pair<int, int>> grids;
-  for (int gc = 1; gc <= cores; ++gc) {
-    if (cores % gc) continue;
-    const int gp = cores / gc;
-    if (!grid_ok && gp > 1) continue;
-    const int gcc = static_cast<int>(std::min<int64_t>(gc, co));
-    const int gpp = static_cast<int>(std::min<int64_t>(gp, M));
-    if (std::find(grids.begin(), grids.end(), std::make_pair(gcc, gpp)) == grids.end()) grids.push_back({gcc, gpp});
+  std::vector<int> totals;
+  for (int t = 1; t < cores; t *= 2) totals.push_back(t);
+  totals.push_back(cores);
+  for (int total : totals) {
+    if (!grid_ok && total != cores) continue;
+    for (int gc = 1; gc <= total; ++gc) {
+      if (total % gc) continue;
+      const int gp = total / gc;
+      if (!grid_ok && gp > 1) continue;
+      const int gcc = static_cast<int>(std::min<int64_t>(gc, co));
+      const int gpp = static_cast<int>(std::min<int64_t>(gp, M));
+      if (std::find(grids.begin(), grids.end(), std::make_pair(gcc, gpp)) == grids.end()) grids.push_back({gcc, gpp});
+    }
   }
   // Block sizes along an extent: multiples of the array dimension `a` that split it evenly
   // into 1, 2, 3, ... blocks (so no block is a sliver), up to `most` blocks, and `a` itself.
