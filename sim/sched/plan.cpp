@@ -245,10 +245,11 @@ Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
   double best_v = 0;
   for (const auto& k : all) {
     if (k.ws > free_bytes) continue;
-    // Within kTie of each other, values tie: then less DRAM traffic, then fewer commands (a
-    // sliver of estimated time is not worth ten times the events).
-    constexpr double kTie = 1e-6;
-    const double v = objective_value(c.opt.objective, k.secs, k.joules);
+    // Within kTie of each other, values tie: then less DRAM traffic, then fewer commands. Each
+    // command also weighs kPerCommand of the value, so that a sliver of estimated time (a
+    // smaller first chunk) is not bought with ten times the events to simulate.
+    constexpr double kTie = 1e-6, kPerCommand = 1e-7;
+    const double v = objective_value(c.opt.objective, k.secs, k.joules) * (1 + kPerCommand * double(k.commands));
     const bool tie = best && v <= best_v * (1 + kTie) && v >= best_v * (1 - kTie);
     if (!best || (!tie && v < best_v) ||
         (tie && (k.dram < best->dram || (k.dram == best->dram && k.commands < best->commands)))) {
