@@ -53,14 +53,17 @@ shims="$root/bench/zigzag/shims"
 zz_version=$(cd "$zz" && PYTHONPATH="$shims:$zz" "$py" -c 'import zigzag; print(zigzag.__version__)' 2>/dev/null || echo "?")
 zz_commit=$(git -C "$zz" rev-parse --short HEAD 2>/dev/null || echo "not a git checkout")
 
-# 1. inputs: the matched accelerator, and per layer an nnasim model, a ZigZag workload and mapping
-"$py" "$root/bench/zigzag/make_inputs.py" "$hw" "$out" ${LAYERS:-}
+# 1. per layer an nnasim model
+"$py" "$root/bench/zigzag/make_inputs.py" models "$hw" "$out" ${LAYERS:-}
 layers=$(cat "$out/layers.txt")
 # 2. nnasim, per layer (milliseconds)
 for l in $layers; do
   "$nnasim" run --hw "$hw" --model "$out/layers/$l.nnasim.yaml" --mode cold --format json \
     -o "$out/layers/$l.nnasim.json" --program-out "$out/layers/$l.program"
 done
+# the matched ZigZag accelerator (with the figures nnasim resolved, e.g. OCM energy from its size)
+# and the ZigZag workloads
+"$py" "$root/bench/zigzag/make_inputs.py" zigzag "$hw" "$out"
 # 3. ZigZag's mapping per layer: nnasim's spatial unrolling, and its tiles as the temporal loops
 "$py" "$root/bench/zigzag/nnasim_map.py" "$out" "$temporal"
 # 4. ZigZag, per layer, each in its own process (seconds to minutes each; nice -n 10)

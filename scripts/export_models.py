@@ -481,6 +481,354 @@ def check_onnx(path, expected_weights, expected_bn):
 
 
 # ---------------------------------------------------------------------------
+# Beyond ImageNet classifiers (issue 10): segmentation, detection, 3-D
+# convolution, transformers. Each entry: name, task, inputs {name: shape},
+# published MACs and params (None when there is no published figure for the
+# exact network), their source, and the builder.
+# ---------------------------------------------------------------------------
+
+class SegmentationOut(nn.Module):
+    """torchvision segmentation model returning the 'out' logits tensor."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x)["out"]
+
+
+class DetectorNet(nn.Module):
+    """A torchvision SSD's network up to its box and class outputs: backbone
+    and head, without the image transform, anchors and post-processing."""
+
+    def __init__(self, ssd):
+        super().__init__()
+        self.backbone = ssd.backbone
+        self.head = ssd.head
+
+    def forward(self, x):
+        feats = list(self.backbone(x).values())
+        out = self.head(feats)
+        return out["bbox_regression"], out["cls_logits"]
+
+
+def conv3d_bn(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv3d(cin, cout, 3, stride, 1, bias=False),
+                         nn.BatchNorm3d(cout))
+
+
+class StereoRegulariser(nn.Module):
+    """The cost-volume regulariser of PSMNet (Chang & Chen, "Pyramid Stereo
+    Matching Network", CVPR 2018; JiaRenChang/PSMNet models/stackhourglass.py):
+    dres0, dres1 and one hourglass (3-D convolutions, two stride-2 levels,
+    two ConvTranspose3d back up), the classifier to one channel, trilinear
+    upsampling to full resolution and the soft-argmin disparity regression.
+    Input: the concatenation cost volume of 2 x 32 features at 1/4
+    resolution, 48 = 192/4 disparities, for a 256 x 512 crop."""
+
+    def __init__(self, maxdisp=192):
+        super().__init__()
+        self.maxdisp = maxdisp
+        self.dres0 = nn.Sequential(conv3d_bn(64, 32), nn.ReLU(),
+                                   conv3d_bn(32, 32), nn.ReLU())
+        self.dres1 = nn.Sequential(conv3d_bn(32, 32), nn.ReLU(),
+                                   conv3d_bn(32, 32))
+        self.conv1 = nn.Sequential(conv3d_bn(32, 64, 2), nn.ReLU())
+        self.conv2 = conv3d_bn(64, 64)
+        self.conv3 = nn.Sequential(conv3d_bn(64, 64, 2), nn.ReLU())
+        self.conv4 = nn.Sequential(conv3d_bn(64, 64), nn.ReLU())
+        self.conv5 = nn.Sequential(
+            nn.ConvTranspose3d(64, 64, 3, padding=1, output_padding=1,
+                               stride=2, bias=False), nn.BatchNorm3d(64))
+        self.conv6 = nn.Sequential(
+            nn.ConvTranspose3d(64, 32, 3, padding=1, output_padding=1,
+                               stride=2, bias=False), nn.BatchNorm3d(32))
+        self.classif = nn.Sequential(conv3d_bn(32, 32), nn.ReLU(),
+                                     nn.Conv3d(32, 1, 3, 1, 1, bias=False))
+
+    def forward(self, cost):
+        c0 = self.dres0(cost)
+        c0 = self.dres1(c0) + c0
+        out = self.conv1(c0)
+        pre = torch.relu(self.conv2(out))
+        out = self.conv3(pre)
+        out = self.conv4(out)
+        post = torch.relu(self.conv5(out) + pre)
+        out = self.conv6(post) + c0
+        cost = self.classif(out)
+        d, h, w = cost.shape[2] * 4, cost.shape[3] * 4, cost.shape[4] * 4
+        cost = nn.functional.interpolate(cost, [d, h, w], mode="trilinear",
+                                         align_corners=False)
+        prob = torch.softmax(cost, dim=2)  # over disparities
+        disp = torch.arange(d, dtype=torch.float32).view(1, 1, d, 1, 1)
+        return torch.sum(prob * disp, 2)
+
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(dim, dim)
+        self.k = nn.Linear(dim, dim)
+        self.v = nn.Linear(dim, dim)
+        self.o = nn.Linear(dim, dim)
+
+    def split(self, x):  # [B, S, E] -> [B, H, S, E/H]
+        b, s, e = x.shape
+        return x.reshape(b, s, self.heads, e // self.heads).transpose(1, 2)
+
+    def merge(self, x):  # [B, H, S, D] -> [B, S, H*D]
+        b, h, s, d = x.shape
+        return x.transpose(1, 2).reshape(b, s, h * d)
+
+
+class BertLayer(nn.Module):
+    """One post-LN BERT encoder layer (Devlin et al. 2019)."""
+
+    def __init__(self, dim=768, heads=12, ffn=3072):
+        super().__init__()
+        self.att = Attention(dim, heads)
+        self.ln1 = nn.LayerNorm(dim, eps=1e-12)
+        self.fc1 = nn.Linear(dim, ffn)
+        self.fc2 = nn.Linear(ffn, dim)
+        self.ln2 = nn.LayerNorm(dim, eps=1e-12)
+
+    def forward(self, x):
+        a = self.att
+        q, k, v = a.split(a.q(x)), a.split(a.k(x)), a.split(a.v(x))
+        s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+        ctx = a.merge(torch.matmul(torch.softmax(s, -1), v))
+        x = self.ln1(x + a.o(ctx))
+        return self.ln2(x + self.fc2(nn.functional.gelu(self.fc1(x))))
+
+
+class BertEncoder(nn.Module):
+    """BERT-base's encoder: 12 layers, hidden 768, 12 heads, FFN 3072, from
+    the embeddings' output (sequence 128); no embeddings, no pooler."""
+
+    def __init__(self, layers=12):
+        super().__init__()
+        self.layers = nn.ModuleList(BertLayer() for _ in range(layers))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class Gpt2Block(nn.Module):
+    """One pre-LN GPT-2 block (Radford et al. 2019) for one new token, its
+    keys and values of the earlier tokens given as a cache."""
+
+    def __init__(self, dim=768, heads=12):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(dim)
+        self.att = Attention(dim, heads)
+        self.ln2 = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, 4 * dim)
+        self.fc2 = nn.Linear(4 * dim, dim)
+
+    def forward(self, x, past_k, past_v):
+        a = self.att
+        h = self.ln1(x)
+        q, k, v = a.split(a.q(h)), a.split(a.k(h)), a.split(a.v(h))
+        scale = 1.0 / math.sqrt(q.shape[-1])
+        # Scores against the cache and the new token; the cache is read,
+        # never copied (a decoder appends only the new row).
+        s = torch.cat([torch.matmul(q, past_k.transpose(-1, -2)),
+                       torch.matmul(q, k.transpose(-1, -2))], -1) * scale
+        p = torch.softmax(s, -1)
+        n = past_k.shape[2]
+        ctx = torch.matmul(p[..., :n], past_v) + torch.matmul(p[..., n:], v)
+        x = x + a.o(a.merge(ctx))
+        x = x + self.fc2(nn.functional.gelu(self.fc1(self.ln2(x))))
+        return x, k, v
+
+
+class Gpt2DecodeStep(nn.Module):
+    """One decode step of GPT-2 small (12 layers, 768, 12 heads): the new
+    token's embedded hidden state and a 1024-token key/value cache per layer
+    in; logits over the 50257-token vocabulary (the LM head, tied to the
+    token embedding) and the new token's keys and values out."""
+
+    def __init__(self, layers=12, vocab=50257, dim=768):
+        super().__init__()
+        self.blocks = nn.ModuleList(Gpt2Block() for _ in range(layers))
+        self.ln_f = nn.LayerNorm(dim)
+        self.lm_head = nn.Linear(dim, vocab, bias=False)
+
+    def forward(self, x, *cache):
+        new = []
+        for i, b in enumerate(self.blocks):
+            x, k, v = b(x, cache[2 * i], cache[2 * i + 1])
+            new += [k, v]
+        return (self.lm_head(self.ln_f(x)), *new)
+
+
+GPT2_CACHE = 1024
+GPT2_INPUTS = {"hidden": [1, 1, 768]}
+for _i in range(12):
+    GPT2_INPUTS[f"past_key_{_i}"] = [1, 12, GPT2_CACHE, 64]
+    GPT2_INPUTS[f"past_value_{_i}"] = [1, 12, GPT2_CACHE, 64]
+
+
+def tv_seg():
+    return SegmentationOut(torchvision.models.segmentation.
+                           deeplabv3_mobilenet_v3_large(
+                               weights=None, weights_backbone=None,
+                               aux_loss=False))
+
+
+def tv_ssd():
+    return DetectorNet(torchvision.models.detection.
+                       ssdlite320_mobilenet_v3_large(
+                           weights=None, weights_backbone=None))
+
+
+# name, task, inputs, published MACs, published params, source, builder
+EXTRA = [
+    ("deeplabv3_mobilenet_v3_large", "segmentation", {"input": [1, 3, 520, 520]},
+     10_450_000_000, 11_029_328,
+     "torchvision 0.14 model docs (GFLOPS 10.45 at 520x520, 11,029,328 "
+     "params with the aux classifier, which this export leaves out)", tv_seg),
+    ("ssdlite320_mobilenet_v3_large", "detection", {"input": [1, 3, 320, 320]},
+     580_000_000, 3_440_904,
+     "torchvision 0.14 model docs (GFLOPS 0.58, 3,440,904 params); network "
+     "up to box/class outputs, no anchors or NMS", tv_ssd),
+    ("psmnet_regulariser", "stereo depth (3-D convolution)",
+     {"cost_volume": [1, 64, 48, 64, 128]}, None, None,
+     "PSMNet (Chang & Chen, CVPR 2018) stackhourglass.py: dres0, dres1, one "
+     "hourglass, classifier, trilinear upsampling, soft-argmin; written in "
+     "scripts/export_models.py", StereoRegulariser),
+    ("vit_b_16", "classification (transformer)", {"input": [1, 3, 224, 224]},
+     17_560_000_000, 86_567_656,
+     "torchvision 0.14 model docs (GFLOPS 17.56, 86,567,656 params)",
+     tv("vit_b_16")),
+    ("bert_base_encoder", "language encoder (transformer)",
+     {"hidden": [1, 128, 768]}, None, 85_054_464,
+     "BERT-base (Devlin et al. 2019): 110M params with embeddings and "
+     "pooler; its 12 encoder layers are 85,054,464; written in "
+     "scripts/export_models.py", BertEncoder),
+    ("gpt2_decode_step", "language decoder (transformer)", GPT2_INPUTS,
+     None, 123_653_376,
+     "GPT-2 small (Radford et al. 2019): 124,439,808 params (HF count); "
+     "without the 786,432 position embeddings (applied before the step), "
+     "LM head tied to the token embedding; written in "
+     "scripts/export_models.py", Gpt2DecodeStep),
+]
+
+EXTRA_NAMES = [n[0] for n in EXTRA]
+
+
+def extra_counts(model, inputs):
+    """MACs and parameters of one forward pass at batch 1, counted on the
+    PyTorch execution: Conv{1,2,3}d and ConvTranspose{1,2,3}d by forward
+    hooks, every linear layer (nn.Linear and the functional projections of
+    nn.MultiheadAttention) by wrapping torch.nn.functional.linear, and the
+    activation x activation products (attention) by wrapping torch.matmul,
+    torch.bmm and torch.baddbmm. Also counts BN as torch_counts does."""
+    macs = {"conv": 0, "linear": 0, "matmul": 0}
+    bn_params = 0
+    bn_fold_bias = 0
+    producers = {}
+
+    def conv_hook(m, inp, out):
+        k = math.prod(m.kernel_size)
+        if isinstance(m, nn.modules.conv._ConvTransposeNd):
+            macs["conv"] += inp[0].numel() * (m.out_channels // m.groups) * k
+        else:
+            macs["conv"] += out.numel() * (m.in_channels // m.groups) * k
+        producers[id(out)] = (m, out)
+
+    def bn_pre_hook(m, inp):
+        nonlocal bn_params, bn_fold_bias
+        if m.affine:
+            bn_params += m.weight.numel() + m.bias.numel()
+        prod = producers.get(id(inp[0]))
+        if prod is not None and prod[1] is inp[0] and prod[0].bias is None:
+            bn_fold_bias += m.num_features
+
+    F = torch.nn.functional
+    orig = (F.linear, torch.matmul, torch.bmm, torch.baddbmm)
+
+    def linear(x, w, b=None):
+        macs["linear"] += x.numel() // w.shape[1] * w.shape[0] * w.shape[1]
+        return orig[0](x, w, b)
+
+    def matmul(a, b, **kw):
+        out = orig[1](a, b, **kw)
+        macs["matmul"] += out.numel() * a.shape[-1]
+        return out
+
+    def bmm(a, b, **kw):
+        out = orig[2](a, b, **kw)
+        macs["matmul"] += out.numel() * a.shape[-1]
+        return out
+
+    def baddbmm(c, a, b, **kw):
+        out = orig[3](c, a, b, **kw)
+        macs["matmul"] += out.numel() * a.shape[-1]
+        return out
+
+    handles = []
+    for m in model.modules():
+        if isinstance(m, (nn.modules.conv._ConvNd)):
+            handles.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            handles.append(m.register_forward_pre_hook(bn_pre_hook))
+    F.linear, torch.matmul, torch.bmm, torch.baddbmm = (linear, matmul, bmm,
+                                                         baddbmm)
+    try:
+        # Not under no_grad: torch 1.13's nn.MultiheadAttention then takes a
+        # fused fast path that no wrapper sees (the export takes the slow,
+        # decomposed path, as here).
+        model(*[torch.rand(s) for s in inputs.values()])
+    finally:
+        F.linear, torch.matmul, torch.bmm, torch.baddbmm = orig
+        for h in handles:
+            h.remove()
+    params = sum(p.numel() for p in model.parameters())
+    ln_params = sum(p.numel() for m in model.modules()
+                    if isinstance(m, nn.LayerNorm) for p in m.parameters())
+    return dict(torch_macs=sum(macs.values()), torch_conv_macs=macs["conv"],
+                torch_linear_macs=macs["linear"],
+                torch_matmul_macs=macs["matmul"], torch_params=params,
+                torch_bn_params=bn_params, torch_bn_fold_bias=bn_fold_bias,
+                torch_ln_params=ln_params)
+
+
+def export_extra(model, inputs, path):
+    args = tuple(torch.zeros(s) for s in inputs.values())
+    n_out = len(GPT2_INPUTS) + 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, args, path,
+            export_params=False,
+            training=torch.onnx.TrainingMode.PRESERVE,
+            do_constant_folding=False,
+            opset_version=OPSET,
+            input_names=list(inputs),
+        )
+    del n_out
+
+
+def check_extra_onnx(path, model):
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    g = m.graph
+    n_bn = sum(n.op_type == "BatchNormalization" for n in g.node)
+    want = sum(isinstance(x, nn.modules.batchnorm._BatchNorm)
+               for x in model.modules())
+    if n_bn != want:
+        raise RuntimeError(f"{path}: {n_bn} BatchNormalization nodes, the "
+                           f"model has {want}")
+    return dict(ops=sorted({n.op_type for n in g.node}), nodes=len(g.node),
+                bn=n_bn, size=os.path.getsize(path))
+
+
+# ---------------------------------------------------------------------------
 # zoo.yaml
 # ---------------------------------------------------------------------------
 
@@ -501,6 +849,11 @@ YAML_HEADER = """\
 # torch_bn_params: BatchNorm2d weight+bias elements (2*C per BN); running mean/var are buffers, not counted
 # torch_bn_fold_bias: bias elements created when each BN is folded into a preceding conv/linear that has no bias (C per such BN)
 # torch_macs counts conv as out.numel() * (in_channels/groups) * kh * kw and linear as in_features*out_features; no BN, activation, add or pooling
+# Entries with a task (segmentation, detection, 3-D, transformers; issue 10) have no top1; their torch_macs add
+#   torch_conv_macs (Conv/ConvTranspose 1-3-D hooks; transposed: in.numel() * out_channels/groups * kernel volume),
+#   torch_linear_macs (every torch.nn.functional.linear call) and torch_matmul_macs (torch.matmul/bmm/baddbmm of two
+#   activations: out.numel() * K), counted on one batch-1 forward pass; torch_ln_params: LayerNorm weight+bias;
+#   published_source names the published figure (or says the network is written in the script)
 """
 
 
@@ -540,6 +893,24 @@ def write_yaml(path, rows, orphan_note):
     lines.append("# " + orphan_note)
     lines.append("networks:")
     for r in rows:
+        if "task" in r:
+            lines += [f"  - name: {r['name']}",
+                      f"    file: {r['name']}.onnx",
+                      f"    task: {yaml_str(r['task'])}",
+                      "    inputs: {" + ", ".join(
+                          f"{k}: {v}" for k, v in r["inputs"].items()) + "}"
+                      if len(r["inputs"]) <= 2 else
+                      f"    inputs: {yaml_str(r['inputs_note'])}"]
+            if r["published_macs"] is not None:
+                lines.append(f"    published_macs: {r['published_macs']}")
+            if r["published_params"] is not None:
+                lines.append(f"    published_params: {r['published_params']}")
+            lines.append(f"    published_source: {yaml_str(r['source'])}")
+            for k in ("torch_macs", "torch_conv_macs", "torch_linear_macs",
+                      "torch_matmul_macs", "torch_params", "torch_bn_params",
+                      "torch_bn_fold_bias", "torch_ln_params"):
+                lines.append(f"    {k}: {r[k]}")
+            continue
         lines += [
             f"  - name: {r['name']}",
             f"    file: {r['name']}.onnx",
@@ -564,9 +935,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(root, "models"),
                     help="output directory (default: %(default)s)")
-    ap.add_argument("--only", nargs="+", metavar="NAME", choices=NAMES,
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    choices=NAMES + EXTRA_NAMES,
                     help="export only these networks (zoo.yaml still lists "
                          "all)")
+    ap.add_argument("--count-only", action="store_true",
+                    help="export nothing; count every network and write "
+                         "zoo.yaml")
     ap.add_argument("--check-repro", action="store_true",
                     help="export each network twice and require identical "
                          "bytes")
@@ -574,7 +949,7 @@ def main(argv=None):
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     os.makedirs(args.out, exist_ok=True)
-    selected = set(args.only or NAMES)
+    selected = set() if args.count_only else set(args.only or NAMES + EXTRA_NAMES)
     rows = []
     all_orphans = {}
     unsupported = {}
@@ -620,6 +995,44 @@ def main(argv=None):
         if info["bad_bn"]:
             all_orphans.setdefault(name, []).extend(
                 "onnx:" + b for b in info["bad_bn"])
+        print(line)
+        print(f"    {path}: {info['size']} bytes, {info['nodes']} nodes, "
+              f"{info['bn']} BatchNormalization, sha256 {digest[:16]}, "
+              f"{time.time() - t0:.1f} s")
+        print(f"    ops: {' '.join(info['ops'])}")
+
+    for (name, task, inputs, pub_macs, pub_params, src, builder) in EXTRA:
+        t0 = time.time()
+        model = build(builder)
+        counts = extra_counts(model, inputs)
+        row = dict(name=name, task=task, inputs=inputs, source=src,
+                   published_macs=pub_macs, published_params=pub_params,
+                   inputs_note=(f"hidden: [1, 1, 768]; past_key_i, "
+                                f"past_value_i (i = 0..11): [1, 12, "
+                                f"{GPT2_CACHE}, 64]"),
+                   **counts)
+        rows.append(row)
+        macs, params = counts["torch_macs"], counts["torch_params"]
+        rel = (lambda a, b: f"{(a / b - 1) * 100:+6.1f}%" if b else "  n/a ")
+        line = (f"{name:28s} MACs {macs / 1e9:8.3f} G ({rel(macs, pub_macs)} "
+                f"vs published)  params {params / 1e6:8.3f} M "
+                f"({rel(params, pub_params)})")
+        if name not in selected:
+            print(line + "  [counted only]")
+            continue
+        path = os.path.join(args.out, name + ".onnx")
+        model = build(builder)
+        export_extra(model, inputs, path)
+        info = check_extra_onnx(path, model)
+        digest = sha256(path)
+        if args.check_repro:
+            with tempfile.TemporaryDirectory() as tmp:
+                again = os.path.join(tmp, name + ".onnx")
+                export_extra(build(builder), inputs, again)
+                if sha256(again) != digest:
+                    print(f"ERROR: {name}: second export differs",
+                          file=sys.stderr)
+                    failed = True
         print(line)
         print(f"    {path}: {info['size']} bytes, {info['nodes']} nodes, "
               f"{info['bn']} BatchNormalization, sha256 {digest[:16]}, "

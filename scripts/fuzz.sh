@@ -20,7 +20,7 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
 fi
 
 build=${NNASIM_FUZZ_BUILD_DIR:-$root/build-fuzz}
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNNASIM_FUZZ=ON >/dev/null
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNNASIM_FUZZ=ON -DBUILD_TESTING=ON >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target $(printf 'fuzz_%s ' "${harnesses[@]}") >/dev/null
 
 seeds() {  # the shipped files each harness starts from
@@ -36,6 +36,7 @@ seeds() {  # the shipped files each harness starts from
   esac
 }
 
+[ -d /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}  # the harnesses write each input to a scratch file
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0

@@ -36,7 +36,8 @@ TEST_CASE("bound: no layer of the zoo is simulated faster than its bound", "[bou
         for (const auto& l : r["layers"]) {
           INFO(name << " on " << hw << " (" << mode << "): " << l["name"].get<std::string>() << " simulated "
                     << l["seconds"].get<double>() << " s, bound " << l["bound_seconds"].get<double>() << " s");
-          CHECK(l["bound_seconds"].get<double>() <= l["seconds"].get<double>() * (1 + 1e-12));
+          // 1 ps: the simulation's time resolution (a layer can sit exactly on its bound).
+          CHECK(l["bound_seconds"].get<double>() <= l["seconds"].get<double>() * (1 + 1e-12) + 1e-12);
           CHECK(l["efficiency"].get<double>() > 0);
         }
         INFO(name << " on " << hw << " (" << mode << ") total");

@@ -201,7 +201,8 @@ TEST_CASE("hardening: checked arithmetic and parsing helpers", "[hardening]") {
   CHECK(valid_utf8("caf\xc3\xa9"));
   CHECK_FALSE(valid_utf8("caf\xe9"));
   CHECK_FALSE(valid_utf8("\xed\xa0\x80"));  // a surrogate
-  CHECK(check_name(std::string(201, 'a')) != "");
+  CHECK(check_name(std::string(1025, 'a')) != "");
+  CHECK(check_name(std::string(1024, 'a')) == "");
 }
 
 TEST_CASE("hardening: --help-config comes from the same table that parses", "[hardening][config]") {
@@ -229,10 +230,12 @@ TEST_CASE("hardening: --resume re-runs points that did not finish and ends byte-
   for (std::string l; std::getline(ls, l);) lines.push_back(l);
   REQUIRE(lines.size() == 5);
   // The same identity (4 columns), no figures, no top1, the status of a point that did not finish.
-  auto unfinished = [](const std::string& row, const std::string& why) {
+  // As many empty fields as the header has columns after the identity (figures, accuracy).
+  const size_t commas = size_t(std::count(lines[0].begin(), lines[0].end(), ','));
+  auto unfinished = [&](const std::string& row, const std::string& why) {
     size_t pos = 0;
     for (int i = 0; i < 4; ++i) pos = row.find(',', pos) + 1;
-    return row.substr(0, pos - 1) + ",,,,,,,," + why;
+    return row.substr(0, pos - 1) + std::string(commas - 3, ',') + why;
   };
   std::ofstream out(part);
   out << lines[0] << "\n" << lines[1] << "\n"
@@ -264,4 +267,36 @@ TEST_CASE("hardening: pareto reads a last row without a trailing newline", "[har
   CHECK_THAT(r.out, Catch::Contains("c,3,0.5"));  // the last row is on the front
   auto full = temp_file("nl.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\nc,3,0.5,ok\n");
   CHECK(run_cli("pareto " + q(full) + " --x seconds --y energy_joules --minimize-y --format csv").out == r.out);
+}
+
+TEST_CASE("hardening: layers at the size limits are planned without overflow", "[hardening]") {
+  // 2^31 - 1 output features (weights ~ 412 GB): too large for 1 MiB of OCM (exit 2, one line),
+  // and planned, emitted and simulated with 1 TB of OCM (128-bit tile arithmetic in the planner).
+  auto fc = model_with("fcmax.yaml", "{name: a, op: fc, out_features: 2147483647}");
+  expect_input_error(run_cli("run --model " + q(fc)), fc + ":4", "does not fit in OCM");
+  auto r = run_cli("run --model " + q(fc) + " --set 'ocm.size=1000 GB' --format json");
+  INFO(r.err);
+  CHECK(r.status == 0);
+  auto big = model_with("fc28.yaml", "{name: a, op: fc, out_features: 268435456}");
+  expect_input_error(run_cli("run --model " + q(big)), big + ":4", "does not fit in OCM");
+}
+
+TEST_CASE("hardening: simulated time beyond the limit is an input error, not a hang or a wrap", "[hardening]") {
+  // A struct-literal machine below the YAML limits: 1 B/s of DRAM for 2 MB of weights would take
+  // 2e6 s of simulated time, beyond the 1e6 s SystemC's 64-bit picoseconds are kept to.
+  HardwareSpec hw = test::literal_hw(4, 4, 8 << 20, 1.0);
+  CHECK_THROWS_WITH(test::simulate_forked(test::single_fc(1024, 2048), hw, sched::Mode::Cold),
+                    Catch::Contains("would take more than 1e+06 s"));
+  // At 1 kB/s the same layer takes about 2000 s and simulates.
+  hw.dram.bandwidth = 1e3;
+  auto ok = test::simulate_forked(test::single_fc(1024, 2048), hw, sched::Mode::Cold);
+  REQUIRE_FALSE(ok.contains("error"));
+  CHECK(ok["inference"]["seconds"].get<double>() > 2000);
+}
+
+TEST_CASE("hardening: fuzz findings stay fixed", "[hardening][fuzz]") {
+  // fuzz_model_yaml: a map inside a layer's inputs leaked yaml-cpp's "bad conversion".
+  auto m = temp_file("fuzz1.yaml", "name: t\ninput: { shape: [1, 3, 8, 8] }\nlayers:\n"
+                                   "  - { name: a, op: relu }\n  - { name: b, op: add, inputs: [a, op: relu3, a] }\n");
+  expect_input_error(run_cli("info --model " + q(m)), m + ":5", "expected a list of layer names");
 }

@@ -34,12 +34,16 @@ TEST_CASE("regression: every SCALE-Sim row reads its own ifmap from DRAM", "[reg
   CHECK(j["dram"]["read_bytes"].get<int64_t>() >= ifmaps + weights);
 }
 
-TEST_CASE("regression: a batch other than 1 is an input error", "[regression][errors]") {
+TEST_CASE("regression: a batch in the model's input shape is the run's batch (issue 10)", "[regression][errors]") {
   auto path = temp_file("batch4.yaml", "name: b\ninput: { shape: [4, 3, 8, 8] }\nlayers:\n"
                                        "  - { name: c, op: conv, out_channels: 4, kernel: 3, pad: 1 }\n");
-  auto r = run_cli("run --model " + path);
+  auto j = nnasim::test::run_cli_json("run --model " + path);
+  CHECK(j["inference"]["batch"] == 4);
+  CHECK(j["totals"]["macs"] == 4 * 8 * 8 * 4 * 27);
+  CHECK(j["per_inference"]["seconds"].get<double>() == Approx(j["inference"]["seconds"].get<double>() / 4));
+  auto r = run_cli("run --model " + path + " --batch 6");
   CHECK(r.status == 2);
-  CHECK_THAT(r.err, Catch::Contains("batch 4 is not supported"));
+  CHECK_THAT(r.err, Catch::Contains("multiple of 4"));
 }
 
 TEST_CASE("regression: replay takes the recorded mode unless told otherwise", "[regression][trace]") {

@@ -183,6 +183,7 @@ TEST_CASE("sweep: every spec error is reported with its line before any point ru
       {"range key misspelt", head + "axes:\n  ocm.size: {from: 1 MiB, to: 8 MiB, fator: 2}\n", 4, "did you mean 'factor'"},
       {"bad weight bits", head + "axes:\n  weight_bits: [8, 0]\n", 4, "bit width"},
       {"bad mode", head + "set:\n  mode: warm\n", 4, "unknown mode 'warm'"},
+      {"bad batch", head + "axes:\n  batch: [1, 0]\n", 4, "not a batch size"},
       {"value out of bounds", head + "axes:\n  cores.count: [1, 0]\n", 4, "cores.count"},
       {"no hardware", "models: [tinynet]\n", 1, "missing 'hardware'"},
   };
@@ -213,12 +214,12 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
   std::getline(in, line);
   CHECK(line == "ocm.size,model,hardware,weight_bits,seconds,inferences_per_second,dram_bytes,energy_joules,"
                 "tops_per_watt,mac_utilization,energy_ocm_joules,energy_dram_joules,energy_static_joules,area_mm2,"
-                "tops_per_mm2,top1,top1_fp32,top1_source,status");
+                "tops_per_mm2,efficiency,energy_accumulator_joules,top1,top1_fp32,top1_source,status");
   for (int i = 0; i < 4; ++i) {
     std::getline(in, line);
     std::vector<std::string> f;
     REQUIRE(sweep::parse_csv_line(line, &f));
-    REQUIRE(f.size() == 19);
+    REQUIRE(f.size() == 21);
     if (i < 2) {
       CHECK(f[0] == "1 kB");
       CHECK(f[4].empty());
@@ -228,8 +229,8 @@ TEST_CASE("sweep: a point that fails (OCM too small for a layer) is a row with i
       CHECK(f[0] == "1 MiB");
       CHECK(std::stod(f[4]) > 0);
       CHECK(std::stoll(f[6]) > 0);
-      CHECK(f[15] == "unknown");  // tinynet is not in the zoo: no top-1
-      CHECK(f[16] == "unknown");
+      CHECK(f[17] == "unknown");  // tinynet is not in the zoo: no top-1
+      CHECK(f[18] == "unknown");
       CHECK(f.back() == "ok");
     }
   }
@@ -438,4 +439,18 @@ TEST_CASE("plot_sweep.py draws non-empty PNGs from a small results file", "[swee
       CHECK(read(png.string()).substr(1, 3) == "PNG");
     }
   }
+}
+
+TEST_CASE("sweep: batch is an axis; each point runs with --batch (issue 10)", "[sweep][batch]") {
+  auto s = load("batch.yaml", fmt::format("hardware: {}\nmodels: [tinynet]\naxes:\n  batch: [1, 4]\n", hw1()));
+  REQUIRE(s.points.size() == 2);
+  CHECK(*s.points[1].batch == 4);
+  auto argv = s.points[1].argv("nnasim");
+  auto it = std::find(argv.begin(), argv.end(), "--batch");
+  REQUIRE(it != argv.end());
+  CHECK(*(it + 1) == "4");
+  CHECK(std::find(s.identity_columns.begin(), s.identity_columns.end(), "batch") != s.identity_columns.end());
+  // `models: zoo` stays the 11 ImageNet classifiers of the study.
+  auto study = load("zoo.yaml", fmt::format("hardware: {}\nmodels: zoo\n", hw1()));
+  CHECK(study.points.size() == 11);
 }

@@ -46,9 +46,23 @@ def _find_accum(d):
     return None
 
 
-def read_nnasim_hw(path: str, accumulator: bool = True) -> dict:
+def _resolved(report, section, word):
+    """pJ per byte (or per entry) that nnasim resolved and printed in its JSON report, e.g.
+    report["ocm"]["read_joules_per_byte"]; None when absent."""
+    sec = (report or {}).get(section)
+    if not isinstance(sec, dict):
+        return None
+    for k, v in sec.items():
+        if word in k and "joules" in k and isinstance(v, (int, float)):
+            return v * 1e12
+    return None
+
+
+def read_nnasim_hw(path: str, accumulator: bool = True, report: dict | None = None) -> dict:
     """The matched machine's figures. accumulator=False leaves the accumulator out (partial sums
-    then live in OCM, as in nnasim before it had an accumulator memory)."""
+    then live in OCM, as in nnasim before it had an accumulator memory). Energies the YAML leaves
+    to nnasim's models (the OCM's, from its capacity) are taken from `report`, an nnasim JSON
+    report on this hardware, which prints the figures it used."""
     hw = yaml.safe_load(open(path))
     mac, en = hw["mac_array"], hw["energy"]
     clock = quantity(hw["clock"], "Hz")
@@ -61,9 +75,13 @@ def read_nnasim_hw(path: str, accumulator: bool = True) -> dict:
         "ocm_bytes_per_cycle": int(hw["ocm"]["bytes_per_cycle"]),
         "dram_bytes_per_cycle": quantity(hw["dram"]["bandwidth"], "B/s") * float(hw["dram"].get("efficiency", 1.0)) / clock,
         "mac_pj": e_mac,
-        "ocm_read_pj_per_byte": pj_per_byte(en["ocm_read"]), "ocm_write_pj_per_byte": pj_per_byte(en["ocm_write"]),
+        "ocm_read_pj_per_byte": pj_per_byte(en["ocm_read"]) if "ocm_read" in en else _resolved(report, "ocm", "read"),
+        "ocm_write_pj_per_byte": pj_per_byte(en["ocm_write"]) if "ocm_write" in en else _resolved(report, "ocm", "write"),
         "dram_read_pj_per_byte": pj_per_byte(en["dram_read"]), "dram_write_pj_per_byte": pj_per_byte(en["dram_write"]),
     }
+    for k in ("ocm_read_pj_per_byte", "ocm_write_pj_per_byte"):
+        if a[k] is None:
+            raise ValueError(f"{path}: no energy.{k[:9]} and no nnasim report stating it")
     acc = _find_accum(mac) or _find_accum(hw)
     acc_en = {k: v for k, v in en.items() if "accum" in str(k).lower()}
     if isinstance(acc_en.get("accumulator"), dict):

@@ -3,7 +3,8 @@ nnasim hardware YAML), hw.json (what was read from it), layers.txt, and per laye
 LAYER.nnasim.yaml and LAYER.workload.yaml under OUT/layers (the mapping follows nnasim's run:
 nnasim_map.py).
 
-Usage: make_inputs.py NNASIM_HW.yaml OUT [LAYER ...]
+Usage: make_inputs.py models NNASIM_HW.yaml OUT [LAYER ...]   (before nnasim runs)
+       make_inputs.py zigzag NNASIM_HW.yaml OUT                (after: reads OUT/layers/*.nnasim.json)
 Environment: ACCUMULATOR=none leaves the accumulator level out of the ZigZag machine (partial sums
 then go to OCM)."""
 import json
@@ -28,15 +29,32 @@ def dump(obj, path):
 
 
 def main():
-    hw_path, out = sys.argv[1], sys.argv[2]
-    want = sys.argv[3:]
-    known = {L.name: L for L in lmod.LAYERS}
-    bad = [w for w in want if w not in known]
-    if bad:
-        print(f"error: unknown layer(s) {', '.join(bad)}; expected some of: {', '.join(known)}", file=sys.stderr)
+    if len(sys.argv) < 4 or sys.argv[1] not in ("models", "zigzag"):
+        print("usage: make_inputs.py models|zigzag NNASIM_HW.yaml OUT [LAYER ...]", file=sys.stderr)
         sys.exit(2)
+    phase, hw_path, out = sys.argv[1:4]
+    known = {L.name: L for L in lmod.LAYERS}
+    if phase == "models":
+        # 1. the layers' nnasim models and layers.txt
+        want = sys.argv[4:]
+        bad = [w for w in want if w not in known]
+        if bad:
+            print(f"error: unknown layer(s) {', '.join(bad)}; expected some of: {', '.join(known)}", file=sys.stderr)
+            sys.exit(2)
+        run = [known[w] for w in want] if want else lmod.LAYERS
+        os.makedirs(os.path.join(out, "layers"), exist_ok=True)
+        with open(os.path.join(out, "layers.txt"), "w") as f:
+            f.write("\n".join(L.name for L in run) + "\n")
+        for L in run:
+            with open(os.path.join(out, "layers", L.name + ".nnasim.yaml"), "w") as f:
+                f.write(lmod.nnasim_yaml(L))
+        return
+    # 2. after nnasim ran: the matched accelerator (figures nnasim resolved itself, such as the OCM's
+    # energy from its capacity, come from the first layer's report) and the ZigZag workloads
+    run = [known[n] for n in open(os.path.join(out, "layers.txt")).read().split()]
+    report = json.load(open(os.path.join(out, "layers", run[0].name + ".nnasim.json")))
     try:
-        a = hwmod.read_nnasim_hw(hw_path, accumulator=os.environ.get("ACCUMULATOR", "") != "none")
+        a = hwmod.read_nnasim_hw(hw_path, accumulator=os.environ.get("ACCUMULATOR", "") != "none", report=report)
     except (KeyError, ValueError, StopIteration) as e:
         print(f"error: {hw_path}: cannot build the matched machine: {e!r}", file=sys.stderr)
         sys.exit(2)
@@ -44,18 +62,12 @@ def main():
         print(f"error: {hw_path}: the matched ZigZag accelerator is weight stationary; this file is {a['dataflow']}",
               file=sys.stderr)
         sys.exit(2)
-    os.makedirs(os.path.join(out, "layers"), exist_ok=True)
     dump(hwmod.zigzag_accelerator(a), os.path.join(out, "accelerator.yaml"))
     with open(os.path.join(out, "hw.json"), "w") as f:
         json.dump({"hw_file": os.path.abspath(hw_path), **a}, f, indent=1)
-    run = [known[w] for w in want] if want else lmod.LAYERS
-    with open(os.path.join(out, "layers.txt"), "w") as f:
-        f.write("\n".join(L.name for L in run) + "\n")
     for L in run:
-        base = os.path.join(out, "layers", L.name)
-        with open(base + ".nnasim.yaml", "w") as f:
-            f.write(lmod.nnasim_yaml(L))
-        dump(lmod.zigzag_workload(L, a["acc"]["entry_bits"] if a["acc"] else 32), base + ".workload.yaml")
+        dump(lmod.zigzag_workload(L, a["acc"]["entry_bits"] if a["acc"] else 32),
+             os.path.join(out, "layers", L.name + ".workload.yaml"))
 
 
 if __name__ == "__main__":

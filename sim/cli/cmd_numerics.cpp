@@ -88,6 +88,7 @@ int numerics(const NumericsArgs& a) {
   ms.allow_unknown_ops = a.allow_unknown_ops;
   ms.prepare = prepare_options(a.weight_bits, std::nullopt, "");
   graph::Graph g = run::load_prepared(ms);
+  numeric::check_functional(g);
   numeric::materialize_weights(g, a.seed);  // seeded He-normal where the model has no weights
   std::optional<graph::Graph> original;     // with --compress: the FP32 reference keeps these weights
   if (spec) {

@@ -100,6 +100,7 @@ struct RunArgs {
   std::string output;
   std::string trace_out, timeline, program_out;
   bool allow_unknown_ops = false;
+  std::optional<int64_t> batch;
 };
 
 struct InfoArgs {
@@ -118,6 +119,7 @@ int run(const RunArgs& a) {
   ms.prepare = prepare_options(a.weight_bits, a.act_bits, a.number_format);
   ms.compress = a.compress;
   graph::Graph g = run::load_prepared(ms);
+  if (a.batch) graph::set_batch(g, *a.batch, {"--batch", 0});
   sched::SchedOptions so = sched_options(a.objective, a.mapper);
   so.mode = mode;
   run::RunOutput out = run::simulate_inference(g, hw, so);
@@ -160,7 +162,10 @@ void register_run_info(CLI::App& app, Registry& reg) {
   run_cmd->add_option("--trace-out", r.trace_out, "write the layer trace of this run (JSON Lines)");
   run_cmd->add_option("--timeline", r.timeline, "write a Chrome/Perfetto trace-event timeline");
   run_cmd->add_option("--program-out", r.program_out, "write the scheduled Program (command streams)");
-  run_cmd->add_flag("--allow-unknown-ops", r.allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
+  run_cmd->add_option("--batch", r.batch,
+                      "inferences per run: one load of the weights per batch (default: the model's batch, else 1)");
+  run_cmd->add_flag("--allow-unknown-ops", r.allow_unknown_ops,
+                    "ONNX: keep unknown operators as zero-MAC 'unsupported' layers with ONNX-inferred shapes");
   reg.push_back({run_cmd, [ra] { return run(*ra); }});
 
   auto ia = std::make_shared<InfoArgs>();
@@ -170,7 +175,8 @@ void register_run_info(CLI::App& app, Registry& reg) {
   info_cmd->add_option("--weight-bits", ia->weight_bits, "weight bits of every conv/fc layer");
   info_cmd->add_option("--compress", ia->compress, "weight compression, e.g. cluster:64");
   info_cmd->add_option("-o,--output", ia->output, "write to FILE");
-  info_cmd->add_flag("--allow-unknown-ops", ia->allow_unknown_ops, "ONNX: cost unknown operators as element-wise layers");
+  info_cmd->add_flag("--allow-unknown-ops", ia->allow_unknown_ops,
+                     "ONNX: keep unknown operators as zero-MAC 'unsupported' layers with ONNX-inferred shapes");
   reg.push_back({info_cmd, [ia] { return info(*ia); }});
 }
 }  // namespace nnasim::cli

@@ -14,8 +14,8 @@ bool valid_utf8(const std::string& s, size_t* bad = nullptr);
 std::string escape_text(const std::string& s);
 
 // A user-chosen name (layer, node, model, hardware): non-empty, valid UTF-8, no control
-// characters, at most kMaxNameBytes bytes. Returns an empty string when fine, else what is wrong.
-constexpr size_t kMaxNameBytes = 200;
+// characters, at most kMaxNameBytes (1024) bytes. Returns an empty string when fine, else what is wrong.
+constexpr size_t kMaxNameBytes = 1024;
 std::string check_name(const std::string& s);
 
 }  // namespace nnasim

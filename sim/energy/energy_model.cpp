@@ -7,7 +7,7 @@
 namespace nnasim::energy {
 
 Breakdown& Breakdown::operator+=(const Breakdown& o) {
-  mac += o.mac, lns += o.lns, vector += o.vector, ocm += o.ocm, dram += o.dram, static_ += o.static_;
+  mac += o.mac, lns += o.lns, vector += o.vector, accumulator += o.accumulator, ocm += o.ocm, dram += o.dram, static_ += o.static_;
   return *this;
 }
 
@@ -25,6 +25,7 @@ Breakdown energy_of(const Actions& a, const HardwareSpec& hw) {
   b.mac = mac_joules(hw, a.format, a.weight_bits, a.act_bits, a.macs);
   b.lns = lns_mac_joules(hw, a.lns_macs) + lns_convert_joules(hw, a.lns_conversions);
   b.vector = vector_joules(hw, a.vector_ops);
+  b.accumulator = accumulator_read_joules(hw, a.acc_reads) + accumulator_write_joules(hw, a.acc_writes);
   b.ocm = ocm_read_joules(hw, a.ocm_read) + ocm_write_joules(hw, a.ocm_write);
   b.dram = dram_read_joules(hw, a.dram_read) + dram_write_joules(hw, a.dram_write);
   b.static_ = static_joules(hw, a.seconds);

@@ -16,14 +16,15 @@ struct Actions {
   int64_t lns_macs = 0;         // log-domain multiplies (each also one linear accumulation)
   int64_t lns_conversions = 0;
   int64_t vector_ops = 0;
+  int64_t acc_reads = 0, acc_writes = 0;  // accumulator entries (sim/hw/accumulator.h)
   int64_t ocm_read = 0, ocm_write = 0;
   int64_t dram_read = 0, dram_write = 0;
   double seconds = 0;
 };
 
 struct Breakdown {
-  double mac = 0, lns = 0, vector = 0, ocm = 0, dram = 0, static_ = 0;
-  double total() const { return mac + lns + vector + ocm + dram + static_; }
+  double mac = 0, lns = 0, vector = 0, accumulator = 0, ocm = 0, dram = 0, static_ = 0;
+  double total() const { return mac + lns + vector + accumulator + ocm + dram + static_; }
   Breakdown& operator+=(const Breakdown& o);
 };
 
@@ -43,6 +44,12 @@ inline double lns_convert_joules(const HardwareSpec& hw, int64_t conversions) {
   return double(conversions) * hw.energy.lns_convert_j;
 }
 inline double vector_joules(const HardwareSpec& hw, int64_t ops) { return double(ops) * hw.energy.vector_op_j; }
+inline double accumulator_read_joules(const HardwareSpec& hw, int64_t entries) {
+  return double(entries) * hw.energy.accumulator_read_j;
+}
+inline double accumulator_write_joules(const HardwareSpec& hw, int64_t entries) {
+  return double(entries) * hw.energy.accumulator_write_j;
+}
 inline double ocm_read_joules(const HardwareSpec& hw, int64_t bytes) {
   return double(bytes) * hw.energy.ocm_read_j_per_byte;
 }

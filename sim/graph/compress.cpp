@@ -190,7 +190,7 @@ void cluster_compress(Graph& g, const CompressSpec& spec, uint64_t seed) {
   for (size_t i = 0; i < g.layers.size(); ++i) {
     Layer& l = g.layers[i];
     if (!cluster_eligible(l)) continue;
-    const int64_t kernels = kernel_count(l, g.layers[l.inputs.at(0)].out.c);
+    const int64_t kernels = kernel_count(l, input_shape(g, l, 0).c);
     if (kernels < k) {
       l.compression = Compression{};
       continue;

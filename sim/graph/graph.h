@@ -17,8 +17,9 @@ namespace nnasim::graph {
 
 enum class Op {
   Input,
-  Conv,          // 2-D convolution, grouped and depthwise included
-  FullyConnected,  // Gemm / MatMul / Linear: input flattened to C*H*W features
+  Conv,          // convolution over 1, 2 or 3 spatial dims (D, H, W), grouped, dilated, strided
+  FullyConnected,  // Gemm / MatMul / Linear by a weight: classic (fc_rows = 0) flattens C*D*H*W per
+                   // sample; fc_rows > 0 multiplies every row of a [n, fc_rows, K] token tensor
   MaxPool,
   AvgPool,
   GlobalAvgPool,
@@ -28,19 +29,34 @@ enum class Op {
   Activation,
   BatchNorm,  // left in the graph only when it cannot be folded
   Pad,
+  // Added for segmentation, detection, 3-D and transformer networks (issue 10):
+  ConvTranspose,  // transposed convolution, lowered to sub-pixel phases (see layer_geo)
+  MatMul,         // activation x activation (attention's Q.K^T, P.V): no weights, both operands streamed
+  Softmax,        // over the last (channel) axis; vector unit
+  LayerNorm,      // over the last (channel) axis, with its affine scale and shift; vector unit
+  Resize,         // nearest or (bi/tri)linear up/down-sampling; vector unit
+  Transpose,      // a permutation that moves data (one vector op per element); views make no layer
+  Slice,          // Slice, Split, Gather on constant indices: a copy unless the part is contiguous
+  Reduce,         // ReduceMean/Sum/Max over axes other than global H, W; vector unit
+  Unsupported,    // an operator nnasim does not know (--allow-unknown-ops): zero MACs, no vector work
 };
 const char* to_string(Op op);
 bool parse_op(const std::string& s, Op* out);
 
-enum class Act { None, Relu, Relu6, Sigmoid, HardSigmoid, HardSwish, Clip, Tanh, Silu };
+enum class Act { None, Relu, Relu6, Sigmoid, HardSigmoid, HardSwish, Clip, Tanh, Silu, Gelu, Erf, Sqrt, Pow, Exp };
 const char* to_string(Act a);
 bool parse_act(const std::string& s, Act* out);
 
-// N, C, H, W. Fully-connected outputs are [N, C, 1, 1].
+// The scheduler's view of a tensor of any rank: N, C, (D,) H, W. Spatial tensors are
+// channels-first: [N, C, L] is {N, C, H=1, W=L}, [N, C, D, H, W] has d = D. Token tensors are
+// channels-last: [B, ..., S, E] is {n=B, c=E, h=product of the middle axes, w=1}. d is the depth
+// of 3-D tensors (1 otherwise) and comes last so that {n, c, h, w} initialisers keep their meaning.
+// Fully-connected outputs are [N, C, 1, 1]. The scheduler folds n, d and h into rows.
 struct Shape {
-  int64_t n = 1, c = 0, h = 1, w = 1;
-  int64_t elements() const { return n * c * h * w; }
-  bool operator==(const Shape& o) const { return n == o.n && c == o.c && h == o.h && w == o.w; }
+  int64_t n = 1, c = 0, h = 1, w = 1, d = 1;
+  int64_t elements() const { return n * c * d * h * w; }
+  int64_t rows() const { return n * d * h; }
+  bool operator==(const Shape& o) const { return n == o.n && c == o.c && h == o.h && w == o.w && d == o.d; }
   bool operator!=(const Shape& o) const { return !(*this == o); }
   std::string str() const;
 };
@@ -93,6 +109,15 @@ struct Layer {
   int sh = 1, sw = 1;
   int pad_t = 0, pad_l = 0, pad_b = 0, pad_r = 0;
   int dh = 1, dw = 1;  // dilation
+  int kd = 1, sd = 1, dd = 1, pad_f = 0, pad_k = 0;  // depth (3-D): kernel, stride, dilation, front/back pad
+  int out_pad_d = 0, out_pad_h = 0, out_pad_w = 0;   // ConvTranspose output_padding
+  int spatial_dims = 2;      // Conv/ConvTranspose/Resize: 1, 2 or 3
+  int64_t fc_rows = 0;       // FullyConnected: rows per sample of a token tensor (0 = classic flatten)
+  int64_t mm_groups = 1, mm_m = 0, mm_k = 0, mm_n = 0;  // MatMul: per sample, G independent [M,K]x[K,N]
+  int64_t elem_ops = 1;      // Resize/Softmax/LayerNorm/Slice/Transpose: vector ops per output element
+  bool out_given = false;    // layout ops, Resize, Reduce, Unsupported: `out` set by the loader, checked
+  std::string fn;            // the source operator (ONNX op_type) of vector layers, for fusion and reports
+  std::vector<Shape> in_views;  // per input: the view this layer reads it in (empty/zero c: the producer's)
   int groups = 1;
   int64_t out_channels = 0;  // Conv/FC
   bool has_bias = false;
@@ -108,7 +133,7 @@ struct Layer {
   Cost cost;
   std::optional<Tensors> tensors;
 
-  bool has_weights() const { return op == Op::Conv || op == Op::FullyConnected; }
+  bool has_weights() const { return op == Op::Conv || op == Op::FullyConnected || op == Op::ConvTranspose; }
   bool depthwise() const { return op == Op::Conv && groups > 1 && groups == out_channels; }
 };
 
@@ -116,6 +141,11 @@ struct Graph {
   std::string name;
   std::string file;
   std::vector<Layer> layers;
+  // Inferences computed by one run of the graph. shape_batch of them are in the layers' shapes
+  // (an ONNX input with a fixed batch dimension); the rest (batch / shape_batch copies, `replicas()`)
+  // are folded in by annotate() (costs) and layer_geo() (rows): one load of the weights per batch.
+  int64_t batch = 1, shape_batch = 1;
+  int64_t replicas() const { return shape_batch > 0 ? batch / shape_batch : 1; }
 
   int find(const std::string& name) const;  // -1 when absent
   std::vector<std::vector<int>> consumers() const;
@@ -141,9 +171,16 @@ class GraphBuilder {
   std::unordered_map<std::string, int> index_;
 };
 
+// The shape in which layer l reads its input i: its own view when it set one, else the producer's.
+const Shape& input_shape(const Graph& g, const Layer& l, size_t i);
+
+// Runs the graph on `batch` inferences (--batch). A graph whose shapes fix a batch (shape_batch
+// > 1) accepts only a multiple of it; `where` names the option for the error.
+void set_batch(Graph& g, int64_t batch, const SourceLoc& where);
+
 // The documented limits on a layer's user-given values (sim/common/checked.h: every dimension
 // 1..2^31-1, pads 0..2^31-1, window extent dilation*(kernel-1)+1 and padded input within 2^31-1,
-// bit widths 1..32 (bias 1..64), names UTF-8 up to 200 bytes). Throws InputError at l.loc
+// bit widths 1..32 (bias 1..64), names UTF-8 up to 1024 bytes). Throws InputError at l.loc
 // naming the key and the limit. Called by GraphBuilder::add for every loader.
 void check_layer(const Layer& l, const std::vector<Shape>& in);
 // The output shape's limits: every dimension within 2^31-1, the tensor within 2^48 bytes.

@@ -5,6 +5,7 @@
 #include "sim/common/files.h"
 
 #include <fmt/format.h>
+#include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -17,12 +18,19 @@ namespace {
 // Positions at which an operator reads parameters (weights, biases, BN statistics, clip
 // bounds, pads, shapes, axes) rather than activations.
 bool param_operand(const std::string& op, int i) {
-  if (op == "Conv" || op == "Gemm" || op == "BatchNormalization" || op == "Clip" || op == "Pad") return i >= 1;
-  if (op == "MatMul" || op == "Reshape" || op == "ReduceMean") return i == 1;
+  if (op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "BatchNormalization" || op == "Clip" ||
+      op == "Pad" || op == "LayerNormalization" || op == "Resize" || op == "Upsample" || op == "Slice" ||
+      op == "Split")
+    return i >= 1;
+  if (op == "MatMul" || op == "Reshape" || op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" ||
+      op == "Squeeze" || op == "Unsqueeze" || op == "Expand" || op == "Gather" || op == "Pow" || op == "Tile")
+    return i == 1;
   return false;
 }
+// Reads that do not make a graph input an activation input when another input is one: learned
+// offsets and scales (Add/Mul), and learned tokens broadcast over the batch (Expand).
 bool elementwise_binary(const std::string& op) {
-  return op == "Add" || op == "Mul" || op == "Sub" || op == "Div";
+  return op == "Add" || op == "Mul" || op == "Sub" || op == "Div" || op == "Expand";
 }
 
 // The ONNX dims [N, C, H, W] of an nnasim shape.
@@ -46,6 +54,9 @@ Graph Importer::run() {
   }
   for (const auto& n : g.node())
     for (const auto& in : n.input()) ++uses_[in];
+  for (const auto& n : g.node())
+    for (int i = 0; i < n.input_size(); ++i) readers_[n.input(i)].push_back(n.op_type());
+  for (const auto& o : g.output()) readers_[o.name()].push_back("");
   for (const auto& o : g.output()) ++uses_[o.name()];
   add_graph_inputs();
   for (node_index_ = 0; node_index_ < g.node_size(); ++node_index_) {
@@ -58,8 +69,8 @@ Graph Importer::run() {
     for (size_t i = 0; i < unknown_.size() && i < 5; ++i) list += (i ? ", " : "") + unknown_[i];
     if (unknown_.size() > 5) list += fmt::format(", and {} more", unknown_.size() - 5);
     std::cerr << fmt::format(
-        "warning: {}: {} node(s) with unsupported operators costed as zero-MAC element-wise layers "
-        "(--allow-unknown-ops): {}\n",
+        "warning: {}: {} node(s) with unsupported operators kept as zero-MAC 'unsupported' layers with "
+        "ONNX-inferred shapes (--allow-unknown-ops): {}\n",
         path_, unknown_.size(), list);
   }
   return b_.finish();
@@ -105,10 +116,19 @@ void Importer::add_graph_inputs() {
   std::unordered_set<std::string> inits;
   for (const auto& t : g.initializer()) inits.insert(t.name());
   std::unordered_map<std::string, int> strong, weak;  // activation reads by other ops / by Add-Mul only
+  // A MatMul's second operand of rank 3 or more is an activation (a value cache), not a weight.
+  std::unordered_map<std::string, int> rank;
+  for (const auto& in : g.input())
+    if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
+      rank[in.name()] = in.type().tensor_type().shape().dim_size();
   for (const auto& n : g.node())
     for (int i = 0; i < n.input_size(); ++i) {
-      if (n.input(i).empty() || param_operand(n.op_type(), i)) continue;
-      (elementwise_binary(n.op_type()) ? weak : strong)[n.input(i)]++;
+      const bool cache = n.op_type() == "MatMul" && i == 1 && rank.count(n.input(i)) && rank[n.input(i)] >= 3;
+      if (n.input(i).empty() || (param_operand(n.op_type(), i) && !cache)) continue;
+      // A transposed matrix (a projection weight, as nn.MultiheadAttention exports it) is weak;
+      // a transposed tensor of rank 3 or more (a key cache) is an activation.
+      const bool weight_t = n.op_type() == "Transpose" && rank.count(n.input(i)) && rank[n.input(i)] <= 2;
+      (elementwise_binary(n.op_type()) || weight_t ? weak : strong)[n.input(i)]++;
     }
   std::vector<const onnx::ValueInfoProto*> strong_c, weak_c;
   for (const auto& in : g.input()) {
@@ -116,16 +136,19 @@ void Importer::add_graph_inputs() {
     if (strong.count(in.name())) strong_c.push_back(&in);
     else if (weak.count(in.name())) weak_c.push_back(&in);
   }
-  const onnx::ValueInfoProto* image = nullptr;
-  if (strong_c.size() == 1) image = strong_c[0];
-  else if (strong_c.empty() && weak_c.size() == 1) image = weak_c[0];
+  // Every input read as an activation is a network input (an image, or a key/value cache next to
+  // the new token's hidden state); with none, a single input read only by Add/Mul.
+  std::unordered_set<const onnx::ValueInfoProto*> images(strong_c.begin(), strong_c.end());
+  if (strong_c.empty() && weak_c.size() == 1) images.insert(weak_c[0]);
   else if (strong_c.empty() && weak_c.empty())
     fail_file("no graph input is read as an activation: expected one image input (every input is an "
               "initializer or a weight operand)");
-  else {
+  else if (strong_c.empty()) {
     std::string names;
-    for (auto* c : strong_c.empty() ? weak_c : strong_c) names += (names.empty() ? "'" : ", '") + c->name() + "'";
-    fail_file(fmt::format("the model has several activation inputs ({}): expected exactly one image input", names));
+    for (auto* c : weak_c) names += (names.empty() ? "'" : ", '") + c->name() + "'";
+    fail_file(fmt::format("the model's inputs ({}) are read only by Add/Mul: cannot tell the activation input "
+                          "from learned offsets; expected one input read by a real operator",
+                          names));
   }
 
   std::unordered_map<std::string, const onnx::ValueInfoProto*> infos;
@@ -133,7 +156,7 @@ void Importer::add_graph_inputs() {
   const Fail fail_file_fn = [this](const std::string& m) { fail_file(m); };
   for (const auto& in : g.input()) {
     if (inits.count(in.name())) continue;
-    if (&in == image) {
+    if (images.count(&in)) {
       add_image(in);
       continue;
     }
@@ -149,26 +172,29 @@ void Importer::add_graph_inputs() {
 
 void Importer::add_image(const onnx::ValueInfoProto& in) {
   if (!in.type().has_tensor_type() || !in.type().tensor_type().has_shape())
-    fail_file(fmt::format("the image input '{}' has no declared shape: expected [N, C, H, W]", in.name()));
+    fail_file(fmt::format("the input '{}' has no declared shape: expected e.g. [N, C, H, W] or [N, S, E]", in.name()));
   Dims d;
   const auto& dims = in.type().tensor_type().shape().dim();
   for (int i = 0; i < dims.size(); ++i) {
     if (dims[i].has_dim_value() && dims[i].dim_value() > 0) d.push_back(dims[i].dim_value());
-    else if (i == 0) d.push_back(1);  // a symbolic (dynamic) batch size: simulate one image
+    else if (i == 0 && dims.size() > 1) d.push_back(1);  // a symbolic (dynamic) batch size: one inference, --batch sets it
     else
-      fail_file(fmt::format("the image input '{}' has a symbolic or zero dimension {} ('{}'): expected fixed sizes",
+      fail_file(fmt::format("the input '{}' has a symbolic or zero dimension {} ('{}') that nnasim cannot fix: "
+                            "expected fixed sizes (only the batch, dimension 0, may be symbolic)",
                             in.name(), i, dims[i].dim_param()));
   }
-  checked_elements(d, [&](const std::string& m) { fail_file(fmt::format("the image input '{}': {}", in.name(), m)); });
+  checked_elements(d, [&](const std::string& m) { fail_file(fmt::format("the input '{}': {}", in.name(), m)); });
+  if (d.empty() || d.size() > 5)
+    fail_file(fmt::format("the input '{}' has shape {}: expected rank 1 to 5", in.name(), dims_str(d)));
   Layer l;
   l.op = Op::Input;
   l.name = in.name();
   l.loc = {path_, 0};
-  if (d.size() == 4) l.out = {d[0], d[1], d[2], d[3]};
-  else if (d.size() == 2) l.out = {d[0], d[1], 1, 1};
-  else
-    fail_file(fmt::format("the image input '{}' has shape {}: expected [N, C, H, W] (or [N, features])", in.name(),
-                          dims_str(d)));
+  // Images and spatial tensors are channels-first; 3-D token tensors [N, S, E] channels-last.
+  l.out = d.size() == 3 ? cl_view(d) : cf_view(d);
+  // A fixed batch in the first input's shape: the graph computes that many inferences.
+  if (d.size() >= 2 && b_.graph().layers.empty() && dims[0].has_dim_value() && d[0] > 1)
+    b_.mutable_graph().batch = b_.mutable_graph().shape_batch = d[0];
   names_.insert(l.name);
   Value v;
   v.kind = Value::Kind::Data;
@@ -176,6 +202,157 @@ void Importer::add_image(const onnx::ValueInfoProto& in) {
   v.dims = d;
   v.dims_known = true;
   values_[in.name()] = v;
+}
+
+Shape Importer::cf_view(const Dims& d) const {
+  switch (d.size()) {
+    case 0: return {1, 1, 1, 1};
+    case 1: return {1, d[0], 1, 1};
+    case 2: return {d[0], d[1], 1, 1};
+    case 3: return {d[0], d[1], 1, d[2]};
+    case 4: return {d[0], d[1], d[2], d[3]};
+    case 5: return {d[0], d[1], d[3], d[4], d[2]};
+    default: break;
+  }
+  fail(fmt::format("a tensor of shape {} has rank {}: spatial tensors of rank up to 5 are supported", dims_str(d),
+                   d.size()));
+}
+Shape Importer::cl_view(const Dims& d) {
+  if (d.empty()) return {1, 1, 1, 1};
+  if (d.size() == 1) return {1, d[0], 1, 1};
+  int64_t mid = 1;
+  for (size_t i = 1; i + 1 < d.size(); ++i) mid *= d[i];
+  return {d[0], d.back(), mid, 1};
+}
+bool Importer::is_cf(const Value& v) const {
+  if (v.dims.size() > 5) return false;
+  return shape_of(v) == cf_view(v.dims);
+}
+void Importer::read_as(Layer& l, int i, const Shape& view) const {
+  const Value& v = data(i);
+  const Shape& s = shape_of(v);
+  if (s.elements() != view.elements())
+    fail(fmt::format("input '{}' has {} elements as computed, but its shape {} has {} (inconsistent shapes)",
+                     node().input(i), s.elements(), dims_str(v.dims), view.elements()));
+  l.inputs.push_back(v.layer);
+  l.in_views.resize(l.inputs.size());
+  if (!(s == view)) l.in_views.back() = view;
+}
+int64_t Importer::axis_attr(const char* name, int64_t def, size_t rank) const {
+  int64_t a = attr_int(name, def);
+  const int64_t r = int64_t(rank);
+  if (a < -r || a >= std::max<int64_t>(r, 1)) fail(fmt::format("{} {} is out of range for rank {}", name, a, rank));
+  return a < 0 ? a + r : a;
+}
+Dims Importer::int_input(int i, const char* what) const {
+  Dims v;
+  if (!present(i)) fail(fmt::format("the {} (input {}) is missing", what, i));
+  if (!param_ints(i, &v))
+    fail(fmt::format("the {} '{}' is not a constant: expected an int64 initializer, a Constant or a value computed "
+                     "from shapes",
+                     what, node().input(i)));
+  return v;
+}
+
+// Kernel, strides, dilations and pads of a window over 1, 2 or 3 spatial dims (D, H, W; a 1-D
+// window is W, a 2-D one H and W). `x` is the input's ONNX dims [N, C, spatial...].
+void Importer::spatial_attrs(Layer& l, const Dims& x, const Dims& kernel, bool transposed) const {
+  const size_t sd = kernel.size();
+  l.spatial_dims = int(sd);
+  auto list = [&](const char* name, int64_t def, size_t n, int64_t lo) {
+    Dims v(n, def);
+    if (auto a = attr_ints(name)) {
+      if (a->size() != n) fail(fmt::format("attribute '{}' is {}: expected {} values", name, dims_str(*a), n));
+      v = *a;
+    }
+    for (int64_t e : v)
+      if (e < lo || e > kMaxWindow)
+        fail(fmt::format("attribute '{}' is {}: expected values in [{}, {}]", name, dims_str(v), lo, kMaxWindow));
+    return v;
+  };
+  for (int64_t k : kernel)
+    if (k < 1 || k > kMaxWindow) fail(fmt::format("kernel {} must be positive", dims_str(kernel)));
+  if (auto ks = attr_ints("kernel_shape"); ks && *ks != kernel)
+    fail(fmt::format("kernel_shape {} disagrees with the weight's {}", dims_str(*ks), dims_str(kernel)));
+  Dims s = list("strides", 1, sd, 1), d = list("dilations", 1, sd, 1), p(2 * sd, 0), op(sd, 0);
+  if (transposed) op = list("output_padding", 0, sd, 0);
+  const std::string ap = attr_str("auto_pad", "NOTSET");
+  if (ap == "NOTSET" || ap.empty()) {
+    p = list("pads", 0, 2 * sd, 0);
+  } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+    if (transposed) fail("auto_pad SAME on ConvTranspose is not supported: give explicit pads");
+    for (size_t i = 0; i < sd; ++i) {
+      const int64_t in = x[2 + i], out = (in + s[i] - 1) / s[i];
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s[i] + (kernel[i] - 1) * d[i] + 1 - in);
+      const int64_t small = total / 2, big = total - small;
+      p[i] = ap == "SAME_UPPER" ? small : big;
+      p[sd + i] = ap == "SAME_UPPER" ? big : small;
+    }
+  } else if (ap != "VALID") {
+    fail(fmt::format("auto_pad '{}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER", ap));
+  }
+  if (transposed && attr("output_shape")) fail("attribute 'output_shape' is not supported: give pads and output_padding");
+  // Axis j of the window (0-based among sd) maps to D, H or W.
+  auto set = [&](size_t j, int* k, int* st, int* dl, int* p0, int* p1, int* o) {
+    *k = int(kernel[j]), *st = int(s[j]), *dl = int(d[j]), *p0 = int(p[j]), *p1 = int(p[sd + j]), *o = int(op[j]);
+  };
+  int dummy = 0;
+  if (sd == 1) set(0, &l.kw, &l.sw, &l.dw, &l.pad_l, &l.pad_r, &l.out_pad_w);
+  else if (sd == 2) {
+    set(0, &l.kh, &l.sh, &l.dh, &l.pad_t, &l.pad_b, &l.out_pad_h);
+    set(1, &l.kw, &l.sw, &l.dw, &l.pad_l, &l.pad_r, &l.out_pad_w);
+  } else if (sd == 3) {
+    set(0, &l.kd, &l.sd, &l.dd, &l.pad_f, &l.pad_k, &l.out_pad_d);
+    set(1, &l.kh, &l.sh, &l.dh, &l.pad_t, &l.pad_b, &l.out_pad_h);
+    set(2, &l.kw, &l.sw, &l.dw, &l.pad_l, &l.pad_r, &l.out_pad_w);
+  } else {
+    fail(fmt::format("a window over {} spatial dimensions: expected 1, 2 or 3", sd));
+  }
+  (void)dummy;
+}
+
+// A parameter read as data (a learned class token concatenated to the patches): a tensor read from
+// DRAM, like a further network input.
+int Importer::constant_input(int i) {
+  const Value& v = value(i);
+  if (!v.dims_known)
+    fail(fmt::format("the constant '{}' has no known shape: declare it with a shape", node().input(i)));
+  Layer l;
+  l.op = Op::Input;
+  std::string n = node().input(i);
+  while (names_.count(n)) n += "_";
+  names_.insert(n);
+  l.name = n;
+  l.loc = loc();
+  l.out = v.dims.size() == 3 ? cl_view(v.dims) : cf_view(v.dims);
+  if (l.out.elements() <= 0) fail(fmt::format("the constant '{}' is empty", node().input(i)));
+  return b_.add(std::move(l));
+}
+
+// ONNX shape inference (the onnx library) over a copy of the model, run when an operator nnasim
+// does not know needs its output shapes.
+const Dims* Importer::inferred(const std::string& name) {
+  if (!inferred_done_) {
+    inferred_done_ = true;
+    onnx::ModelProto m = model_;
+    try {
+      onnx::shape_inference::InferShapes(m);
+    } catch (const std::exception&) {
+      // partial results are kept in m; a failing node leaves its outputs unknown
+    }
+    const Fail ignore = [](const std::string&) { throw std::runtime_error("bad shape"); };
+    auto take = [&](const onnx::ValueInfoProto& vi) {
+      Dims d;
+      try {
+        if (declared_dims(vi, &d, ignore)) inferred_[vi.name()] = d;
+      } catch (const std::exception&) {
+      }
+    };
+    for (const auto& vi : m.graph().value_info()) take(vi);
+    for (const auto& vi : m.graph().output()) take(vi);
+  }
+  auto it = inferred_.find(name);
+  return it == inferred_.end() ? nullptr : &it->second;
 }
 
 // ---------------------------------------------------------------- node helpers
@@ -218,6 +395,7 @@ bool Importer::param_floats(int i, std::vector<float>* out) const {
 }
 bool Importer::param_ints(int i, std::vector<int64_t>* out) const {
   const Value& v = value(i);
+  if (v.kind == Value::Kind::Param && v.ints) return *out = *v.ints, true;
   return v.kind == Value::Kind::Param && v.tensor && ints_of(*v.tensor, node().input(i), out, fail_fn());
 }
 
@@ -228,13 +406,13 @@ bool Importer::consistent(const Value& v) const {
   if (v.dims.size() == 2) return s.h == 1 && s.w == 1 && v.dims == Dims{s.n, s.c};
   return false;
 }
+// A spatial input [N, C, L], [N, C, H, W] or [N, C, D, H, W], in its channels-first view.
 Shape Importer::spatial_input(int i) const {
   const Value& v = data(i);
-  Shape s = shape_of(v);
-  if (v.dims.size() != 4 || v.dims != Dims{s.n, s.c, s.h, s.w})
-    fail(fmt::format("expects a 4-D [N, C, H, W] input; '{}' has shape {}{}", node().input(i), dims_str(v.dims),
-                     v.dims.size() == 4 ? " after a Reshape that changes the layout (not supported)" : ""));
-  return s;
+  if (v.dims.size() < 3 || v.dims.size() > 5)
+    fail(fmt::format("expects a spatial input [N, C, L], [N, C, H, W] or [N, C, D, H, W]; '{}' has shape {}",
+                     node().input(i), dims_str(v.dims)));
+  return cf_view(v.dims);
 }
 
 // Attributes of the current node (onnx_tensors.h), failing at the node.
@@ -283,7 +461,10 @@ int Importer::add_layer(Layer l, Dims out_dims, bool from_matmul) {
   l.loc = loc();
   int idx = b_.add(std::move(l));
   check_size(b_.graph().layers[idx]);
-  if (out_dims.empty()) out_dims = dims4(b_.graph().layers[idx].out);
+  if (out_dims.empty()) {
+    const Shape& o = b_.graph().layers[idx].out;
+    out_dims = o.d != 1 ? Dims{o.n, o.c, o.d, o.h, o.w} : dims4(o);
+  }
   define_data(0, idx, std::move(out_dims), from_matmul);
   return idx;
 }
@@ -292,13 +473,16 @@ int Importer::add_layer(Layer l, Dims out_dims, bool from_matmul) {
 // double from the shape's fields, before anything multiplies them as integers).
 void Importer::check_size(const Layer& l) const {
   const Shape& o = l.out;
-  const double elems = double(o.n) * double(o.c) * double(o.h) * double(o.w);
+  const double elems = double(o.n) * double(o.c) * double(o.d) * double(o.h) * double(o.w);
   double per_output = 1;
-  if (l.op == Op::Conv) per_output = double(b_.graph().layers[l.inputs[0]].out.c / l.groups) * l.kh * l.kw;
+  const Graph& g = b_.graph();
+  if (l.op == Op::Conv || l.op == Op::ConvTranspose)
+    per_output = double(input_shape(g, l, 0).c / l.groups) * l.kd * l.kh * l.kw;
   if (l.op == Op::FullyConnected) {
-    const Shape& x = b_.graph().layers[l.inputs[0]].out;
-    per_output = double(x.c) * double(x.h) * double(x.w);
+    const Shape& x = input_shape(g, l, 0);
+    per_output = double(x.elements()) / double(std::max<int64_t>(1, x.n));
   }
+  if (l.op == Op::MatMul) per_output = double(l.mm_k);
   if (elems > double(kMaxElements) * 1024 || elems * per_output > 0x1p60)
     fail(fmt::format("the layer's output {} is implausibly large (corrupt file?)", o.str()));
 }

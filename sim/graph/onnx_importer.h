@@ -28,6 +28,7 @@ struct Value {
   bool dims_known = false;
   const onnx::TensorProto* tensor = nullptr;  // Param: initializer or Constant tensor, when it holds data
   bool from_matmul = false;                   // Data: output of an FC made from a MatMul (bias may follow)
+  std::optional<Dims> ints;                   // Param: int values known at import (shapes, axes, indices)
 };
 
 class Importer {
@@ -66,6 +67,18 @@ class Importer {
   Shape shape_of(const Value& v) const { return b_.graph().layers[v.layer].out; }
   bool consistent(const Value& v) const;
   Shape spatial_input(int i) const;
+  // The scheduler's views of ONNX dims (graph.h): channels-first (spatial) and channels-last (tokens).
+  Shape cf_view(const Dims& d) const;
+  static Shape cl_view(const Dims& d);
+  bool is_cf(const Value& v) const;  // the producer's shape is the channels-first view of v.dims
+  Shape view_like(const Value& v, const Dims& d) const { return is_cf(v) ? cf_view(d) : cl_view(d); }
+  // Adds data input i to l, read in `view` (same element count as its producer's output).
+  void read_as(Layer& l, int i, const Shape& view) const;
+  int64_t axis_attr(const char* name, int64_t def, size_t rank) const;
+  Dims int_input(int i, const char* what) const;  // a constant int tensor input
+  void spatial_attrs(Layer& l, const Dims& x, const Dims& kernel, bool transposed) const;
+  int constant_input(int i);  // a parameter operand of a data op: an Input layer read from DRAM
+  const Dims* inferred(const std::string& name);  // ONNX shape inference, run on first use
 
   const onnx::AttributeProto* attr(const char* name) const { return attribute(node(), name); }
   void check_type(const onnx::AttributeProto* a, onnx::AttributeProto::AttributeType t, const char* expect) const;
@@ -86,16 +99,30 @@ class Importer {
   void convert_node();
   void unknown(const std::string& op);
   void conv();
+  void conv_transpose();
   void gemm();
   void matmul();
+  void matmul_act(const Value& a, const Value& b, bool trans_b);
+  void softmax();
+  void layer_norm();
+  void resize();
+  void transpose();
+  void slice();
+  void split();
+  void gather();
+  void squeeze(bool un);
+  void shape_op();
+  void cast();
+  void expand();
+  void reduce(const std::string& op);
+  bool fold_ints();
   void batchnorm();
-  void activation(Act a);
+  void activation(Act a, const char* fn = nullptr);
   void clip();
   void elementwise(Op op);
   void concat();
   void pool(Op op);
   void global_pool();
-  void reduce_mean();
   void alias(const Dims& dims);
   void flatten();
   void reshape();
@@ -108,10 +135,13 @@ class Importer {
   onnx::ModelProto model_;
   GraphBuilder b_;
   std::unordered_map<std::string, Value> values_;
-  std::unordered_map<std::string, int> uses_;  // how many node inputs and graph outputs read each value
+  std::unordered_map<std::string, int> uses_;
+  std::unordered_map<std::string, std::vector<std::string>> readers_;  // op types of the nodes reading each value  // how many node inputs and graph outputs read each value
   std::unordered_set<std::string> names_;      // layer names already used
   std::deque<onnx::TensorProto> owned_;        // tensors made from Constant's value_* attributes
   std::vector<std::string> unknown_;
+  bool inferred_done_ = false;
+  std::unordered_map<std::string, Dims> inferred_;
   int node_index_ = 0;
   const onnx::NodeProto* node_ = nullptr;
 };

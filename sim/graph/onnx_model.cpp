@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <tuple>
 #include <utility>
@@ -32,9 +33,11 @@ namespace onnx_detail {
 namespace {
 
 const char* kSupported =
-    "Conv, Gemm, MatMul, BatchNormalization, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Add, Sub, Mul, "
-    "Div, Concat, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, Flatten, Reshape, Pad, Identity, Dropout, "
-    "Constant";
+    "Conv (1/2/3-D), ConvTranspose, Gemm, MatMul (by a weight or of two activations), BatchNormalization, "
+    "LayerNormalization, Softmax, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Gelu, Erf, Sqrt, Pow, Exp, "
+    "Add, Sub, Mul, Div, Concat, Split, Slice, Gather, Transpose, MaxPool, AveragePool, GlobalAveragePool, "
+    "ReduceMean, ReduceSum, ReduceMax, Resize, Upsample, Flatten, Reshape, Squeeze, Unsqueeze, Expand, Shape, "
+    "Cast, Pad, Identity, Dropout, Constant, ConstantOfShape";
 
 Dims broadcast(Dims a, Dims b) {
   if (a.size() < b.size()) std::swap(a, b);
@@ -46,43 +49,72 @@ Dims broadcast(Dims a, Dims b) {
   return o;
 }
 
+int64_t prod(const Dims& d, size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t i = from; i < to && i < d.size(); ++i) p *= d[i];
+  return p;
+}
+
 }  // namespace
 
 void Importer::convert_node() {
   const std::string& op = node().op_type();
   const std::string& dom = node().domain();
   if (!dom.empty() && dom != "ai.onnx") return unknown(fmt::format("{}.{}", dom, op));
+  if (fold_ints()) return;
   if (op == "Conv") return conv();
+  if (op == "ConvTranspose") return conv_transpose();
   if (op == "Gemm") return gemm();
   if (op == "MatMul") return matmul();
   if (op == "BatchNormalization") return batchnorm();
+  if (op == "LayerNormalization") return layer_norm();
+  if (op == "Softmax") return softmax();
   if (op == "Relu") return activation(Act::Relu);
   if (op == "Sigmoid") return activation(Act::Sigmoid);
   if (op == "HardSigmoid") return activation(Act::HardSigmoid);
   if (op == "HardSwish") return activation(Act::HardSwish);
   if (op == "Tanh") return activation(Act::Tanh);
+  if (op == "Gelu") return activation(Act::Gelu);
+  if (op == "Erf") return activation(Act::Erf);
+  if (op == "Sqrt") return activation(Act::Sqrt);
+  if (op == "Exp") return activation(Act::Exp);
+  if (op == "Pow") return activation(Act::Pow);
   if (op == "Clip") return clip();
   if (op == "Add" || op == "Sub") return elementwise(Op::Add);
   if (op == "Mul" || op == "Div") return elementwise(Op::Mul);
   if (op == "Concat") return concat();
   if (op == "MaxPool" || op == "AveragePool") return pool(op == "MaxPool" ? Op::MaxPool : Op::AvgPool);
   if (op == "GlobalAveragePool") return global_pool();
-  if (op == "ReduceMean") return reduce_mean();
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") return reduce(op);
+  if (op == "Resize" || op == "Upsample") return resize();
+  if (op == "Transpose") return transpose();
+  if (op == "Slice") return slice();
+  if (op == "Split") return split();
+  if (op == "Gather") return gather();
+  if (op == "Squeeze" || op == "Unsqueeze") return squeeze(op == "Unsqueeze");
+  if (op == "Expand") return expand();
+  if (op == "Shape") return shape_op();
+  if (op == "Cast") return cast();
   if (op == "Flatten") return flatten();
   if (op == "Reshape") return reshape();
   if (op == "Pad") return pad();
   if (op == "Identity" || op == "Dropout") return alias(value(0).dims);
   if (op == "Constant") return constant();
+  if (op == "ConstantOfShape") {
+    Value v;
+    Dims d;
+    if (present(0) && param_ints(0, &d)) v.dims = d, v.dims_known = true;
+    return define(node().output(0), v);
+  }
   unknown(op);
 }
 
 void Importer::unknown(const std::string& op) {
   if (!allow_unknown_)
     fail(fmt::format("operator '{}' is not supported (supported: {}); allow unknown operators "
-                     "(--allow-unknown-ops) to cost it as a zero-MAC element-wise layer",
+                     "(--allow-unknown-ops) to keep it as a zero-MAC 'unsupported' layer",
                      op, kSupported));
   unknown_.push_back(fmt::format("{} (node {})", op, node_index_ + 1));
-  // Costed as an element-wise layer on its first activation input, whose shape it keeps.
   int first = -1;
   for (int i = 0; i < node().input_size(); ++i)
     if (present(i) && value(i).kind == Value::Kind::Data) {
@@ -90,43 +122,57 @@ void Importer::unknown(const std::string& op) {
       break;
     }
   if (first < 0) {  // only constants in: its outputs are parameters of unknown value and shape
-    for (const auto& o : node().output()) define(o, Value{});
+    for (const auto& o : node().output()) {
+      Value v;
+      if (const Dims* d = inferred(o)) v.dims = *d, v.dims_known = true;
+      define(o, v);
+    }
     return;
   }
-  const Value& x = data(first);
-  Layer l;
-  l.op = Op::Activation;
-  l.act = Act::None;
-  l.inputs = {x.layer};
-  Dims d = x.dims;
-  int idx = add_layer(std::move(l), d);
-  for (int o = 1; o < node().output_size(); ++o) define_data(o, idx, d);
+  // One zero-MAC layer per output, reading every activation input, with the output shapes ONNX
+  // shape inference gives (else the first input's).
+  const Value x = data(first);
+  const std::string base = layer_name();
+  for (int o = 0; o < node().output_size(); ++o) {
+    // Outputs nobody reads (TopK's indices, say) make no layer.
+    if (node().output(o).empty() || (o > 0 && uses_[node().output(o)] == 0)) continue;
+    Dims d = x.dims;
+    if (const Dims* inf = inferred(node().output(o))) d = *inf;
+    if (checked_elements(d, fail_fn()) <= 0) continue;
+    Layer l;
+    l.op = Op::Unsupported;
+    l.fn = op;
+    l.out_given = true;
+    l.out = view_like(x, d);
+    for (int i = 0; i < node().input_size(); ++i)
+      if (present(i) && value(i).kind == Value::Kind::Data) read_as(l, i, shape_of(value(i)));
+    l.name = o == 0 ? base : fmt::format("{}:{}", base, o);
+    names_.insert(l.name);
+    l.loc = loc();
+    int idx = b_.add(std::move(l));
+    define_data(o, idx, d);
+  }
 }
 
 void Importer::conv() {
+  const Value& xv = data(0);
   Shape x = spatial_input(0);
   Dims w = param_dims(1, "weight", 0);
-  if (w.size() != 4)
-    fail(fmt::format("weight '{}' has shape {}: only 2-D convolutions ([M, C/group, kH, kW]) are supported",
-                     node().input(1), dims_str(w)));
+  if (w.size() != xv.dims.size())
+    fail(fmt::format("weight '{}' has shape {}: expected [M, C/group, k...] with {} kernel sizes for the input {}",
+                     node().input(1), dims_str(w), xv.dims.size() - 2, dims_str(xv.dims)));
   Layer l;
   l.op = Op::Conv;
-  l.inputs = {data(0).layer};
+  read_as(l, 0, x);
   int64_t g = attr_int("group", 1);
   if (g < 1 || g > x.c) fail(fmt::format("group {} must be between 1 and the input's {} channels", g, x.c));
   l.groups = int(g);
   if (x.c % g || w[1] != x.c / g)
     fail(fmt::format("weight '{}' {} with group {} expects {} x {} input channels; the input has {}",
                      node().input(1), dims_str(w), g, g, w[1], x.c));
-  if (w[0] < 1 || w[2] < 1 || w[3] < 1 || w[2] > kMaxWindow || w[3] > kMaxWindow)
-    fail(fmt::format("weight '{}' has shape {}: expected positive sizes", node().input(1), dims_str(w)));
+  if (w[0] < 1) fail(fmt::format("weight '{}' has shape {}: expected positive sizes", node().input(1), dims_str(w)));
   l.out_channels = w[0];
-  l.kh = int(w[2]), l.kw = int(w[3]);
-  if (auto ks = attr_ints("kernel_shape"); ks && *ks != Dims{w[2], w[3]})
-    fail(fmt::format("kernel_shape {} disagrees with the weight's {}x{}", dims_str(*ks), w[2], w[3]));
-  std::tie(l.sh, l.sw) = attr_pair("strides", 1);
-  std::tie(l.dh, l.dw) = attr_pair("dilations", 1);
-  set_padding(l, x);
+  spatial_attrs(l, xv.dims, Dims(w.begin() + 2, w.end()), false);
   if (present(2)) {
     Dims bd = param_dims(2, "bias", 0);
     if (elements(bd, node().input(2)) != w[0])
@@ -134,10 +180,53 @@ void Importer::conv() {
     l.has_bias = true;
   }
   Tensors t;
-  param_floats(1, &t.weight);
-  if (l.has_bias) param_floats(2, &t.bias);
+  if (w.size() == 4) {  // numerics run 2-D convolutions
+    param_floats(1, &t.weight);
+    if (l.has_bias) param_floats(2, &t.bias);
+  }
   if (!t.empty()) l.tensors = std::move(t);
-  add_layer(std::move(l), {});
+  int idx = add_layer(std::move(l), {});
+  const Shape& o = b_.graph().layers[idx].out;
+  Dims od = xv.dims;
+  od[1] = o.c;
+  if (od.size() == 3) od[2] = o.w;
+  if (od.size() == 4) od[2] = o.h, od[3] = o.w;
+  if (od.size() == 5) od[2] = o.d, od[3] = o.h, od[4] = o.w;
+  values_[node().output(0)].dims = od;
+}
+
+// ConvTranspose: weight [C, M/group, k...]. Lowered (layer_geo) by sub-pixel decomposition.
+void Importer::conv_transpose() {
+  const Value& xv = data(0);
+  Shape x = spatial_input(0);
+  Dims w = param_dims(1, "weight", 0);
+  if (w.size() != xv.dims.size())
+    fail(fmt::format("weight '{}' has shape {}: expected [C, M/group, k...] with {} kernel sizes", node().input(1),
+                     dims_str(w), xv.dims.size() - 2));
+  Layer l;
+  l.op = Op::ConvTranspose;
+  read_as(l, 0, x);
+  int64_t g = attr_int("group", 1);
+  if (g < 1 || g > x.c || x.c % g) fail(fmt::format("group {} must divide the input's {} channels", g, x.c));
+  if (w[0] != x.c)
+    fail(fmt::format("weight '{}' {} expects {} input channels; the input has {}", node().input(1), dims_str(w), w[0],
+                     x.c));
+  l.groups = int(g);
+  l.out_channels = w[1] * g;
+  if (l.out_channels < 1) fail(fmt::format("weight '{}' has shape {}: expected positive sizes", node().input(1), dims_str(w)));
+  spatial_attrs(l, xv.dims, Dims(w.begin() + 2, w.end()), true);
+  if (present(2)) {
+    param_dims(2, "bias", 0);
+    l.has_bias = true;
+  }
+  int idx = add_layer(std::move(l), {});
+  const Shape& o = b_.graph().layers[idx].out;
+  Dims od = xv.dims;
+  od[1] = o.c;
+  if (od.size() == 3) od[2] = o.w;
+  if (od.size() == 4) od[2] = o.h, od[3] = o.w;
+  if (od.size() == 5) od[2] = o.d, od[3] = o.h, od[4] = o.w;
+  values_[node().output(0)].dims = od;
 }
 
 void Importer::gemm() {
@@ -147,6 +236,7 @@ void Importer::gemm() {
                      dims_str(a.dims)));
   if (attr_int("transA", 0) != 0) fail("transA = 1 is not supported (the first operand must be the activations)");
   const bool tb = attr_int("transB", 0) != 0;
+  if (value(1).kind == Value::Kind::Data) return matmul_act(a, value(1), tb);
   Dims w = param_dims(1, "weight", 2);
   const int64_t k = tb ? w[1] : w[0], n = tb ? w[0] : w[1];
   if (k != a.dims[1])
@@ -180,40 +270,78 @@ void Importer::gemm() {
   add_layer(std::move(l), {a.dims[0], n});
 }
 
+// MatMul by a weight [K, N]: a linear layer on every row of the input ([N, K], or tokens
+// [B, ..., S, K]); of two activations: matmul_act.
 void Importer::matmul() {
   const Value& a = data(0);
   const Value& bv = value(1);
-  if (bv.kind != Value::Kind::Param)
-    fail("both operands are computed tensors (e.g. attention): only a MatMul by a 2-D weight is supported");
-  Dims w = param_dims(1, "weight", 2);
-  if (a.dims.size() != 2)
-    fail(fmt::format("input '{}' has shape {}: a batched MatMul is not supported; expected [N, K]", node().input(0),
-                     dims_str(a.dims)));
+  if (bv.kind == Value::Kind::Data) return matmul_act(a, bv, false);
+  Dims w = param_dims(1, "weight", 0);
+  if (w.size() != 2)
+    fail(fmt::format("weight '{}' has shape {}: a MatMul by a weight expects [K, N]", node().input(1), dims_str(w)));
+  if (a.dims.size() < 2)
+    fail(fmt::format("input '{}' has shape {}: expected [N, K] or [B, ..., S, K]", node().input(0), dims_str(a.dims)));
   const int64_t k = w[0], n = w[1];
-  if (k != a.dims[1])
-    fail(fmt::format("weight '{}' {} has {} input features; the input has {}", node().input(1), dims_str(w), k,
-                     a.dims[1]));
+  if (k != a.dims.back())
+    fail(fmt::format("weight '{}' {} has {} input features; the input {} has {}", node().input(1), dims_str(w), k,
+                     dims_str(a.dims), a.dims.back()));
   if (n < 1) fail(fmt::format("weight '{}' has shape {}: expected positive sizes", node().input(1), dims_str(w)));
   Layer l;
   l.op = Op::FullyConnected;
-  l.inputs = {a.layer};
   l.out_channels = n;
+  Dims od = a.dims;
+  od.back() = n;
+  if (a.dims.size() == 2) {
+    l.inputs = {a.layer};
+  } else {
+    l.fc_rows = prod(a.dims, 1, a.dims.size() - 1);
+    read_as(l, 0, cl_view(a.dims));
+  }
   std::vector<float> wv;
-  if (param_floats(1, &wv)) {
+  if (a.dims.size() == 2 && param_floats(1, &wv)) {
     Tensors t;
     t.weight.resize(wv.size());
     for (int64_t o = 0; o < n; ++o)
       for (int64_t i = 0; i < k; ++i) t.weight[o * k + i] = wv[i * n + o];
     l.tensors = std::move(t);
   }
-  add_layer(std::move(l), {a.dims[0], n}, /*from_matmul=*/true);
+  add_layer(std::move(l), od, /*from_matmul=*/true);
+}
+
+// Both operands computed (attention's Q.K^T and P.V): [.., M, K] x [.., K, N] with equal leading
+// (sample, head) dims; the array streams both.
+void Importer::matmul_act(const Value& a, const Value& b, bool trans_b) {
+  if (a.dims.size() < 2 || b.dims.size() < 2)
+    fail(fmt::format("operands {} and {} must have rank 2 or more", dims_str(a.dims), dims_str(b.dims)));
+  const size_t ra = a.dims.size(), rb = b.dims.size();
+  const int64_t m = a.dims[ra - 2], k = a.dims[ra - 1];
+  const int64_t kb = trans_b ? b.dims[rb - 1] : b.dims[rb - 2], n = trans_b ? b.dims[rb - 2] : b.dims[rb - 1];
+  Dims lead_a(a.dims.begin(), a.dims.end() - 2), lead_b(b.dims.begin(), b.dims.end() - 2);
+  if (lead_a != lead_b)
+    fail(fmt::format("operands {} and {} have different leading (batch, head) dims {} and {}: expected equal ones "
+                     "(mismatched attention heads?)",
+                     dims_str(a.dims), dims_str(b.dims), dims_str(lead_a), dims_str(lead_b)));
+  if (k != kb)
+    fail(fmt::format("operands {} and {} do not chain: the first has {} columns, the second {} rows",
+                     dims_str(a.dims), dims_str(b.dims), k, kb));
+  Layer l;
+  l.op = Op::MatMul;
+  const int64_t nb = lead_a.empty() ? 1 : lead_a[0];
+  l.mm_groups = lead_a.size() > 1 ? prod(lead_a, 1, lead_a.size()) : 1;
+  l.mm_m = m, l.mm_k = k, l.mm_n = n;
+  // Views: per sample G x [M, K] and G x [K, N], whatever the operands' producers wrote.
+  read_as(l, 0, Shape{nb, k, l.mm_groups * m, 1});
+  read_as(l, 1, Shape{nb, n, l.mm_groups * k, 1});
+  Dims od = lead_a;
+  od.push_back(m);
+  od.push_back(n);
+  add_layer(std::move(l), od);
 }
 
 void Importer::batchnorm() {
   const Value& x = data(0);
-  if (!consistent(x))
-    fail(fmt::format("input '{}' has shape {}: expected [N, C, H, W] or [N, C]", node().input(0), dims_str(x.dims)));
-  const int64_t c = shape_of(x).c;
+  const Shape xs = x.dims.size() >= 3 ? cf_view(x.dims) : cl_view(x.dims);
+  const int64_t c = xs.c;
   static const char* what[] = {"", "scale", "bias", "mean", "variance"};
   bool all_data = true;
   std::vector<float> p[5];
@@ -226,7 +354,7 @@ void Importer::batchnorm() {
   }
   Layer l;
   l.op = Op::BatchNorm;
-  l.inputs = {x.layer};
+  read_as(l, 0, xs);
   if (all_data) {
     Tensors t;
     t.gamma = std::move(p[1]), t.beta = std::move(p[2]), t.mean = std::move(p[3]), t.var = std::move(p[4]);
@@ -236,11 +364,45 @@ void Importer::batchnorm() {
   add_layer(std::move(l), x.dims);
 }
 
-void Importer::activation(Act a) {
+void Importer::layer_norm() {
+  const Value& x = data(0);
+  const int64_t axis = axis_attr("axis", -1, x.dims.size());
+  if (axis != int64_t(x.dims.size()) - 1)
+    fail(fmt::format("normalisation over axes {}.. of {} is not supported: only over the last axis", axis,
+                     dims_str(x.dims)));
+  Dims sd = param_dims(1, "scale", 0);
+  if (elements(sd, node().input(1)) != x.dims.back())
+    fail(fmt::format("scale '{}' has shape {}: expected [{}]", node().input(1), dims_str(sd), x.dims.back()));
+  Layer l;
+  l.op = Op::LayerNorm;
+  l.fn = "LayerNormalization";
+  l.elem_ops = 6;
+  l.has_bias = true;
+  read_as(l, 0, cl_view(x.dims));
+  add_layer(std::move(l), x.dims);
+}
+
+void Importer::softmax() {
+  const Value& x = data(0);
+  const int64_t axis = axis_attr("axis", -1, x.dims.size());
+  Layer l;
+  l.op = Op::Softmax;
+  l.fn = "Softmax";
+  l.elem_ops = 5;  // max, subtract, exp, sum, scale by the reciprocal
+  // The reduced axis is the view's channel axis (a softmax over the last axis, the usual case).
+  Dims d = x.dims;
+  if (axis != int64_t(d.size()) - 1) std::rotate(d.begin() + axis, d.begin() + axis + 1, d.end());
+  read_as(l, 0, cl_view(d));
+  add_layer(std::move(l), x.dims);
+  (void)x;
+}
+
+void Importer::activation(Act a, const char* fn) {
   const Value& x = data(0);
   Layer l;
   l.op = Op::Activation;
   l.act = a;
+  l.fn = fn ? fn : node().op_type();
   l.inputs = {x.layer};
   add_layer(std::move(l), x.dims);
 }
@@ -268,24 +430,36 @@ void Importer::clip() {
 }
 
 void Importer::elementwise(Op op) {
-  std::vector<int> ins;
   Dims dims;
   int data_input = -1, n_params = 0, param_input = -1;
+  std::vector<int> data_idx;
   for (int i = 0; i < node().input_size(); ++i) {
     const Value& v = value(i);
     if (v.kind == Value::Kind::Data) {
-      ins.push_back(v.layer);
       dims = dims.empty() ? v.dims : broadcast(dims, v.dims);
+      data_idx.push_back(i);
       if (data_input < 0) data_input = i;
     } else {
       ++n_params, param_input = i;
+      if (v.dims_known) dims = dims.empty() ? v.dims : broadcast(dims, v.dims);
     }
   }
-  if (ins.empty()) {  // arithmetic on constants (e.g. shape computations): a parameter, no layer
+  if (data_idx.empty()) {  // arithmetic on constants (e.g. shape computations): a parameter, no layer
     define(node().output(0), Value{});
     return;
   }
-  if (ins.size() == 1) {
+  // Numpy broadcasting: aligned from the last axis, each size equals the result's or is 1.
+  for (int i = 0; i < node().input_size(); ++i) {
+    const Value& v = value(i);
+    if (!v.dims_known) continue;
+    for (size_t j = 0; j < v.dims.size(); ++j) {
+      const int64_t o = dims[dims.size() - v.dims.size() + j];
+      if (v.dims[j] != o && v.dims[j] != 1)
+        fail(fmt::format("input shapes {} and {} do not agree (expected equal sizes or 1 on each axis)",
+                         dims_str(v.dims), dims_str(dims)));
+    }
+  }
+  if (data_idx.size() == 1) {
     const Value& x = data(data_input);
     // MatMul + Add(bias) is a linear layer with a bias.
     if (node().op_type() == "Add" && n_params == 1 && x.from_matmul && uses_[node().input(data_input)] == 1) {
@@ -302,85 +476,540 @@ void Importer::elementwise(Op op) {
         return;
       }
     }
-    // An activation scaled or offset by a constant: one element-wise pass.
+    // An activation scaled or offset by a constant: one element-wise pass. A constant larger than
+    // the activation (broadcast up) is read as a further input.
+    if (elements(dims, node().output(0)) != elements(x.dims, node().input(data_input)))
+      fail(fmt::format("broadcasting {} against a constant to {} is not supported: expected the constant to fit the "
+                       "activation",
+                       dims_str(x.dims), dims_str(dims)));
     Layer l;
     l.op = Op::Activation;
     l.act = Act::None;
+    l.fn = node().op_type();
     l.inputs = {x.layer};
     add_layer(std::move(l), x.dims);
     return;
   }
   Layer l;
   l.op = op;
-  l.inputs = ins;
+  l.fn = node().op_type();
+  // The output in the view of the largest data input; broadcast operands in the same convention.
+  int big = data_idx[0];
+  for (int i : data_idx)
+    if (elements(value(i).dims, node().input(i)) > elements(value(big).dims, node().input(big))) big = i;
+  const bool cf = is_cf(value(big)) && dims.size() >= 3;
+  for (int i : data_idx) {
+    Dims d = value(i).dims;
+    while (d.size() < dims.size()) d.insert(d.begin(), 1);
+    read_as(l, i, cf ? cf_view(d) : cl_view(d));
+  }
   add_layer(std::move(l), dims);
 }
 
+// Concat along any axis; constant parts (a learned class token) are tensors read from DRAM.
 void Importer::concat() {
-  auto* a = attr("axis");
-  if (!a) fail("attribute 'axis' is missing");
-  int64_t axis = attr_int("axis", 1);
-  const Value& first = data(0);
-  const int64_t rank = int64_t(first.dims.size());
-  if (axis < 0) axis += rank;
-  if (axis != 1) fail(fmt::format("concatenation along axis {} is not supported: only along channels (axis 1)", axis));
+  if (!attr("axis")) fail("attribute 'axis' is missing");
+  const Value* first = nullptr;
+  for (int i = 0; i < node().input_size(); ++i)
+    if (value(i).kind == Value::Kind::Data && !first) first = &value(i);
+  if (!first) return define(node().output(0), Value{});
+  const size_t rank = first->dims.size();
+  const int64_t axis = axis_attr("axis", 1, rank);
+  Dims d = first->dims;
+  d[axis] = 0;
+  for (int i = 0; i < node().input_size(); ++i) {
+    const Value& v = value(i);
+    if (!v.dims_known) fail(fmt::format("input '{}' has no known shape", node().input(i)));
+    if (v.dims.size() != rank)
+      fail(fmt::format("inputs have different ranks ({} and {})", dims_str(first->dims), dims_str(v.dims)));
+    for (size_t j = 0; j < rank; ++j)
+      if (int64_t(j) != axis && v.dims[j] != first->dims[j])
+        fail(fmt::format("cannot concatenate {} with {} along axis {}: the other dims must agree",
+                         dims_str(v.dims), dims_str(first->dims), axis));
+    d[axis] += v.dims[axis];
+  }
+  const bool cf = is_cf(*first);
   Layer l;
   l.op = Op::Concat;
-  Dims d = first.dims;
-  d[1] = 0;
+  l.fn = "Concat";
+  const bool channels = cf && axis == 1 && rank >= 2;
   for (int i = 0; i < node().input_size(); ++i) {
-    const Value& v = data(i);
-    if (int64_t(v.dims.size()) != rank)
-      fail(fmt::format("inputs have different ranks ({} and {})", dims_str(first.dims), dims_str(v.dims)));
-    if (!consistent(v) && rank != 2)
-      fail(fmt::format("input '{}' has shape {} after a Reshape that changes the layout (not supported)",
-                       node().input(i), dims_str(v.dims)));
-    d[1] += v.dims[1];
-    l.inputs.push_back(v.layer);
+    const Value& v = value(i);
+    if (v.kind == Value::Kind::Data) {
+      read_as(l, i, cf ? cf_view(v.dims) : cl_view(v.dims));
+    } else {
+      int idx = constant_input(i);
+      l.inputs.push_back(idx);
+      l.in_views.resize(l.inputs.size());
+      l.in_views.back() = cf ? cf_view(v.dims) : cl_view(v.dims);
+    }
+  }
+  if (!channels) {
+    l.out_given = true;
+    l.out = cf ? cf_view(d) : cl_view(d);
   }
   add_layer(std::move(l), d);
 }
 
 void Importer::pool(Op op) {
+  const Value& xv = data(0);
   Shape x = spatial_input(0);
   Layer l;
   l.op = op;
-  l.inputs = {data(0).layer};
-  std::tie(l.kh, l.kw) = attr_pair("kernel_shape", 1, /*required=*/true);
-  std::tie(l.sh, l.sw) = attr_pair("strides", 1);
-  auto dil = attr_pair("dilations", 1);
-  if (dil.first != 1 || dil.second != 1) fail("dilated pooling is not supported");
+  read_as(l, 0, x);
+  auto ks = attr_ints("kernel_shape");
+  if (!ks) fail("attribute 'kernel_shape' is missing");
+  if (ks->size() != xv.dims.size() - 2)
+    fail(fmt::format("kernel_shape {} does not match the {} spatial dims of {}", dims_str(*ks), xv.dims.size() - 2,
+                     dims_str(xv.dims)));
+  if (auto dil = attr_ints("dilations"))
+    for (int64_t v : *dil)
+      if (v != 1) fail("dilated pooling is not supported");
   l.ceil_mode = attr_int("ceil_mode", 0) != 0;
-  set_padding(l, x);
-  add_layer(std::move(l), {});
+  spatial_attrs(l, xv.dims, *ks, false);
+  int idx = add_layer(std::move(l), {});
+  const Shape& o = b_.graph().layers[idx].out;
+  Dims od = xv.dims;
+  if (od.size() == 3) od[2] = o.w;
+  if (od.size() == 4) od[2] = o.h, od[3] = o.w;
+  if (od.size() == 5) od[2] = o.d, od[3] = o.h, od[4] = o.w;
+  values_[node().output(0)].dims = od;
 }
 
 void Importer::global_pool() {
+  const Value& xv = data(0);
   Shape x = spatial_input(0);
   Layer l;
   l.op = Op::GlobalAvgPool;
-  l.inputs = {data(0).layer};
-  add_layer(std::move(l), {x.n, x.c, 1, 1});
+  read_as(l, 0, x);
+  Dims od(xv.dims.size(), 1);
+  od[0] = x.n, od[1] = x.c;
+  add_layer(std::move(l), od);
 }
 
-void Importer::reduce_mean() {
-  Shape x = spatial_input(0);
+// ReduceMean over the spatial axes of a [N, C, ...] tensor is a global average pool; over other
+// axes (a LayerNorm's statistics over the last axis) a Reduce layer on the vector unit.
+void Importer::reduce(const std::string& op) {
+  const Value& x = data(0);
+  const size_t rank = x.dims.size();
   Dims axes;
   if (auto a = attr_ints("axes")) axes = *a;
-  else if (present(1) && !param_ints(1, &axes))
-    fail(fmt::format("the axes '{}' are not a constant", node().input(1)));
-  for (auto& v : axes)
-    if (v < 0) v += 4;
+  else if (present(1)) axes = int_input(1, "axes");
+  else
+    for (size_t i = 0; i < rank; ++i) axes.push_back(int64_t(i));
+  for (auto& v : axes) {
+    if (v < -int64_t(rank) || v >= int64_t(rank)) fail(fmt::format("axis {} is out of range for {}", v, dims_str(x.dims)));
+    if (v < 0) v += int64_t(rank);
+  }
   std::sort(axes.begin(), axes.end());
-  if (axes != Dims{2, 3})
-    fail(fmt::format("ReduceMean over axes {} is not supported: only over H and W (axes [2, 3]), a global average "
-                     "pool",
-                     dims_str(axes)));
   const bool keep = attr_int("keepdims", 1) != 0;
+  Dims od, kd = x.dims;
+  for (size_t i = 0; i < rank; ++i) {
+    bool r = std::find(axes.begin(), axes.end(), int64_t(i)) != axes.end();
+    if (r) kd[i] = 1;
+    if (!r) od.push_back(x.dims[i]);
+    else if (keep) od.push_back(1);
+  }
+  Dims spatial;
+  for (size_t i = 2; i < rank; ++i) spatial.push_back(int64_t(i));
+  if (op == "ReduceMean" && rank >= 3 && rank <= 5 && axes == spatial && (rank != 3 || is_cf(x))) {
+    Layer l;
+    l.op = Op::GlobalAvgPool;
+    read_as(l, 0, cf_view(x.dims));
+    add_layer(std::move(l), od);
+    return;
+  }
   Layer l;
-  l.op = Op::GlobalAvgPool;
-  l.inputs = {data(0).layer};
-  add_layer(std::move(l), keep ? Dims{x.n, x.c, 1, 1} : Dims{x.n, x.c});
+  l.op = Op::Reduce;
+  l.fn = op;
+  const bool last = axes.size() == 1 && axes[0] == int64_t(rank) - 1;
+  read_as(l, 0, last ? cl_view(x.dims) : view_like(x, x.dims));
+  l.out_given = true;
+  l.out = last ? cl_view(kd) : view_like(x, kd);
+  add_layer(std::move(l), od);
+}
+
+// Resize (opset 11+: X, roi, scales, sizes) and Upsample (X, scales): nearest or (bi/tri)linear
+// on the vector unit, ops per output element = the taps read (1, 2^axes, 4^axes for cubic).
+void Importer::resize() {
+  const Value& x = data(0);
+  const size_t rank = x.dims.size();
+  std::vector<float> scales;
+  Dims sizes;
+  const bool upsample = node().op_type() == "Upsample";
+  if (upsample) {
+    if (auto* a = attr("scales")) scales.assign(a->floats().begin(), a->floats().end());
+    else if (!present(1) || !param_floats(1, &scales)) fail("the scales are not a constant");
+  } else {
+    if (present(3)) sizes = int_input(3, "sizes");
+    if (present(2) && sizes.empty()) {
+      if (!param_floats(2, &scales)) fail(fmt::format("the scales '{}' are not a constant", node().input(2)));
+    }
+  }
+  Dims od = x.dims;
+  if (!sizes.empty()) {
+    if (sizes.size() != rank) fail(fmt::format("sizes {} do not have {} values", dims_str(sizes), rank));
+    od = sizes;
+  } else if (!scales.empty()) {
+    if (scales.size() != rank) fail(fmt::format("{} scales for a rank-{} input", scales.size(), rank));
+    for (size_t i = 0; i < rank; ++i) {
+      if (!(scales[i] > 0) || scales[i] > 1e4f) fail(fmt::format("scale {} must be positive", scales[i]));
+      od[i] = int64_t(std::floor(double(x.dims[i]) * scales[i]));
+    }
+  } else {
+    fail("neither scales nor sizes are given");
+  }
+  checked_elements(od, fail_fn());
+  for (int64_t v : od)
+    if (v < 1) fail(fmt::format("the output shape {} is empty", dims_str(od)));
+  if (od[0] != x.dims[0] || (rank > 1 && od[1] != x.dims[1]))
+    fail(fmt::format("resizing the batch or channel axis ({} to {}) is not supported", dims_str(x.dims),
+                     dims_str(od)));
+  const std::string mode = attr_str("mode", "nearest");
+  int axes = 0;
+  for (size_t i = 2; i < rank; ++i) axes += od[i] != x.dims[i];
+  Layer l;
+  l.op = Op::Resize;
+  l.fn = mode;
+  if (mode == "nearest") l.elem_ops = 1;
+  else if (mode == "linear" || mode == "bilinear" || mode == "trilinear") l.elem_ops = int64_t(1) << axes;
+  else if (mode == "cubic") l.elem_ops = int64_t(1) << (2 * axes);
+  else fail(fmt::format("mode '{}' is not one of nearest, linear, cubic", mode));
+  read_as(l, 0, rank >= 3 ? cf_view(x.dims) : cl_view(x.dims));
+  l.out_given = true;
+  l.out = rank >= 3 ? cf_view(od) : cl_view(od);
+  add_layer(std::move(l), od);
+}
+
+// A permutation: free (a view) when it moves only axes of size 1, else a copy that moves every
+// element (vector unit / strided DMA).
+void Importer::transpose() {
+  const Value& x = value(0);
+  if (!x.dims_known) return alias({});
+  const size_t rank = x.dims.size();
+  Dims perm;
+  if (auto p = attr_ints("perm")) perm = *p;
+  else
+    for (size_t i = 0; i < rank; ++i) perm.push_back(int64_t(rank - 1 - i));
+  Dims sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i)
+    if (sorted[i] != int64_t(i) || perm.size() != rank)
+      fail(fmt::format("perm {} is not a permutation of the {} axes of {}", dims_str(perm), rank, dims_str(x.dims)));
+  Dims od(rank);
+  for (size_t i = 0; i < rank; ++i) od[i] = x.dims[perm[i]];
+  if (x.kind != Value::Kind::Data) {
+    Value v = x;
+    v.dims = od;
+    v.tensor = nullptr;
+    return define(node().output(0), v);
+  }
+  Dims moved;  // the order of the axes larger than 1
+  for (int64_t a : perm)
+    if (x.dims[a] > 1) moved.push_back(a);
+  if (std::is_sorted(moved.begin(), moved.end())) return alias(od);
+  // Swapping the last two axes of an operand read only by MatMuls of two activations (K^T): the
+  // array reads the operand transposed as it loads it, no data moves.
+  bool last_two = rank >= 2 && perm[rank - 1] == int64_t(rank - 2) && perm[rank - 2] == int64_t(rank - 1);
+  for (size_t i = 0; i + 2 < rank; ++i) last_two = last_two && perm[i] == int64_t(i);
+  const auto& rd = readers_[node().output(0)];
+  const bool to_matmul = !rd.empty() && std::all_of(rd.begin(), rd.end(), [](const std::string& o) { return o == "MatMul"; });
+  if (last_two && to_matmul && rank >= 3) return alias(od);
+  Layer l;
+  l.op = Op::Transpose;
+  l.fn = "Transpose";
+  l.elem_ops = 1;
+  read_as(l, 0, shape_of(x));
+  l.out_given = true;
+  l.out = rank == 3 || rank > 5 ? cl_view(od) : cf_view(od);
+  add_layer(std::move(l), od);
+}
+
+namespace {
+// Whether a part `od` of a row-major tensor `d` is one contiguous run: all axes before the first
+// narrowed one have size 1 in the source, and all axes after it are whole.
+bool contiguous_part(const Dims& d, const Dims& od) {
+  size_t j = 0;
+  while (j < d.size() && d[j] == od[j]) ++j;
+  if (j == d.size()) return true;
+  for (size_t i = 0; i < j; ++i)
+    if (d[i] != 1) return false;
+  for (size_t i = j + 1; i < d.size(); ++i)
+    if (d[i] != od[i]) return false;
+  return true;
+}
+}  // namespace
+
+void Importer::slice() {
+  const Value& x = value(0);
+  if (!x.dims_known) return alias({});
+  const size_t rank = x.dims.size();
+  Dims starts = int_input(1, "starts"), ends = int_input(2, "ends"), axes, steps;
+  if (present(3)) axes = int_input(3, "axes");
+  else
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(int64_t(i));
+  if (present(4)) steps = int_input(4, "steps");
+  else steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    fail("starts, ends, axes and steps have different lengths");
+  Dims od = x.dims;
+  std::optional<Dims> ints;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i] < 0 ? axes[i] + int64_t(rank) : axes[i];
+    if (a < 0 || a >= int64_t(rank)) fail(fmt::format("axis {} is out of range for {}", axes[i], dims_str(x.dims)));
+    const int64_t n = x.dims[a], st = steps[i];
+    if (st == 0) fail("a step of 0");
+    auto clampi = [&](int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(hi, v)); };
+    int64_t b = starts[i] < 0 ? starts[i] + n : starts[i], e = ends[i] < 0 ? ends[i] + n : ends[i];
+    if (st > 0) {
+      b = clampi(b, 0, n), e = clampi(e, 0, n);
+      od[a] = e > b ? (e - b + st - 1) / st : 0;
+    } else {
+      b = clampi(b, 0, n - 1), e = clampi(e, -1, n - 1);
+      od[a] = b > e ? (b - e + (-st) - 1) / (-st) : 0;
+    }
+    if (x.ints && rank == 1 && st > 0) ints = Dims(x.ints->begin() + b, x.ints->begin() + b + od[a]);
+  }
+  if (x.kind != Value::Kind::Data) {
+    Value v;
+    v.dims = od, v.dims_known = true, v.ints = ints;
+    return define(node().output(0), v);
+  }
+  if (checked_elements(od, fail_fn()) <= 0) fail(fmt::format("the slice of {} is empty", dims_str(x.dims)));
+  if (od == x.dims) return alias(od);
+  Layer l;
+  l.op = Op::Slice;
+  l.fn = "Slice";
+  l.elem_ops = contiguous_part(x.dims, od) ? 0 : 1;
+  read_as(l, 0, shape_of(x));
+  l.out_given = true;
+  l.out = view_like(x, od);
+  add_layer(std::move(l), od);
+}
+
+void Importer::split() {
+  const Value& x = data(0);
+  const size_t rank = x.dims.size();
+  const int64_t axis = axis_attr("axis", 0, rank);
+  Dims parts;
+  if (auto s = attr_ints("split")) parts = *s;
+  else if (present(1)) parts = int_input(1, "split");
+  else {
+    const int64_t n = node().output_size();
+    if (n < 1 || x.dims[axis] % n) fail(fmt::format("{} does not split evenly into {} parts", dims_str(x.dims), n));
+    parts.assign(size_t(n), x.dims[axis] / n);
+  }
+  int64_t total = 0;
+  for (int64_t p : parts) total += p;
+  if (int64_t(parts.size()) != node().output_size() || total != x.dims[axis])
+    fail(fmt::format("split {} of axis {} ({}) into {} outputs does not add up", dims_str(parts), axis,
+                     x.dims[axis], node().output_size()));
+  const std::string base = layer_name();
+  for (int o = 0; o < node().output_size(); ++o) {
+    Dims od = x.dims;
+    od[axis] = parts[o];
+    if (parts[o] <= 0) continue;
+    Layer l;
+    l.op = Op::Slice;
+    l.fn = "Split";
+    l.elem_ops = contiguous_part(x.dims, od) ? 0 : 1;
+    read_as(l, 0, shape_of(x));
+    l.out_given = true;
+    l.out = view_like(x, od);
+    l.name = o == 0 ? base : fmt::format("{}:{}", base, o);
+    names_.insert(l.name);
+    l.loc = loc();
+    int idx = b_.add(std::move(l));
+    define_data(o, idx, od);
+  }
+}
+
+// Gather with constant indices: on a constant (shape arithmetic) it is folded; on an activation
+// it selects a part (a class token, one head) like Slice.
+void Importer::gather() {
+  const Value& x = value(0);
+  if (value(1).kind == Value::Kind::Data)
+    fail("the indices are computed from the input (an embedding lookup): expected constant indices; export the "
+         "model from its embeddings");
+  Dims idx = int_input(1, "indices");
+  Dims idims = value(1).dims_known ? value(1).dims : Dims{int64_t(idx.size())};
+  if (!x.dims_known) return define(node().output(0), Value{});
+  const size_t rank = x.dims.size();
+  const int64_t axis = axis_attr("axis", 0, rank);
+  for (auto& i : idx) {
+    if (i < -x.dims[axis] || i >= x.dims[axis])
+      fail(fmt::format("index {} is out of range for axis {} of {}", i, axis, dims_str(x.dims)));
+    if (i < 0) i += x.dims[axis];
+  }
+  Dims od(x.dims.begin(), x.dims.begin() + axis);
+  od.insert(od.end(), idims.begin(), idims.end());
+  od.insert(od.end(), x.dims.begin() + axis + 1, x.dims.end());
+  if (x.kind != Value::Kind::Data) {
+    Value v;
+    v.dims = od, v.dims_known = true;
+    if (x.ints && rank == 1) {
+      Dims vals;
+      for (int64_t i : idx) vals.push_back((*x.ints)[i]);
+      v.ints = vals;
+    }
+    return define(node().output(0), v);
+  }
+  Dims kept = x.dims;  // the selected part with the axis kept, to test contiguity
+  kept[axis] = int64_t(idx.size());
+  bool consecutive = true;
+  for (size_t i = 1; i < idx.size(); ++i) consecutive = consecutive && idx[i] == idx[i - 1] + 1;
+  Layer l;
+  l.op = Op::Slice;
+  l.fn = "Gather";
+  l.elem_ops = consecutive && contiguous_part(x.dims, kept) ? 0 : 1;
+  read_as(l, 0, shape_of(x));
+  l.out_given = true;
+  l.out = view_like(x, od.empty() ? Dims{1} : od);
+  if (l.out.elements() != checked_elements(od, fail_fn())) l.out = cl_view(od);
+  add_layer(std::move(l), od);
+}
+
+void Importer::squeeze(bool un) {
+  const Value& x = value(0);
+  if (!x.dims_known) return alias({});
+  Dims axes;
+  if (auto a = attr_ints("axes")) axes = *a;
+  else if (present(1)) axes = int_input(1, "axes");
+  Dims od;
+  if (un) {
+    const int64_t r = int64_t(x.dims.size() + axes.size());
+    for (auto& a : axes) {
+      if (a < -r || a >= r) fail(fmt::format("axis {} is out of range", a));
+      if (a < 0) a += r;
+    }
+    size_t j = 0;
+    for (int64_t i = 0; i < r; ++i) {
+      if (std::find(axes.begin(), axes.end(), i) != axes.end()) od.push_back(1);
+      else if (j < x.dims.size()) od.push_back(x.dims[j++]);
+      else fail("duplicate axes");
+    }
+  } else {
+    const int64_t r = int64_t(x.dims.size());
+    for (auto& a : axes) {
+      if (a < -r || a >= r) fail(fmt::format("axis {} is out of range", a));
+      if (a < 0) a += r;
+    }
+    for (int64_t i = 0; i < r; ++i) {
+      bool s = axes.empty() ? x.dims[i] == 1 : std::find(axes.begin(), axes.end(), i) != axes.end();
+      if (s && x.dims[i] != 1) fail(fmt::format("axis {} of {} has size {}, not 1", i, dims_str(x.dims), x.dims[i]));
+      if (!s) od.push_back(x.dims[i]);
+    }
+  }
+  if (x.kind != Value::Kind::Data) {
+    Value v = x;
+    v.dims = od;
+    v.tensor = nullptr;
+    return define(node().output(0), v);
+  }
+  alias(od);
+}
+
+void Importer::shape_op() {
+  const Value& x = value(0);
+  if (!x.dims_known) return define(node().output(0), Value{});
+  int64_t r = int64_t(x.dims.size());
+  int64_t start = attr_int("start", 0), end = attr_int("end", r);
+  if (start < 0) start += r;
+  if (end < 0) end += r;
+  start = std::max<int64_t>(0, std::min(r, start)), end = std::max<int64_t>(start, std::min(r, end));
+  Value v;
+  v.ints = Dims(x.dims.begin() + start, x.dims.begin() + end);
+  v.dims = {end - start};
+  v.dims_known = true;
+  define(node().output(0), v);
+}
+
+void Importer::cast() {
+  const Value& x = value(0);
+  if (x.kind == Value::Kind::Data) return alias(x.dims);
+  Value v = x;
+  define(node().output(0), v);
+}
+
+// Expand: of a constant (a learned token broadcast over the batch), a constant of the new shape;
+// of an activation whose shape does not change, a view.
+void Importer::expand() {
+  const Value& x = value(0);
+  Dims shape = int_input(1, "shape");
+  Dims od = x.dims_known ? broadcast(x.dims, shape) : shape;
+  if (x.kind != Value::Kind::Data) {
+    Value v;
+    v.dims = od, v.dims_known = true;
+    return define(node().output(0), v);
+  }
+  if (od == x.dims) return alias(od);
+  fail(fmt::format("expanding the activation {} to {} is not supported", dims_str(x.dims), dims_str(od)));
+}
+
+// Integer arithmetic on constants known at import (shape computations): folded, no layer.
+bool Importer::fold_ints() {
+  const std::string& op = node().op_type();
+  if (op != "Add" && op != "Sub" && op != "Mul" && op != "Div" && op != "Concat" && op != "Unsqueeze" &&
+      op != "Squeeze" && op != "Cast" && op != "Reshape" && op != "Equal" && op != "Where" &&
+      op != "ConstantOfShape")
+    return false;
+  std::vector<Dims> in;
+  for (int i = 0; i < node().input_size(); ++i) {
+    if (!present(i)) return false;
+    Dims v;
+    if (!param_ints(i, &v)) return false;
+    in.push_back(v);
+  }
+  if (in.empty() || node().output_size() < 1) return false;
+  Value out;
+  out.kind = Value::Kind::Param;
+  Dims r;
+  if (op == "ConstantOfShape") {
+    if (in.size() != 1 || in[0].size() != 1 || in[0][0] < 0 || in[0][0] > 64) return false;
+    int64_t fill = 0;
+    if (auto* a = attr("value")) {
+      std::vector<int64_t> v;
+      if (!ints_of(a->t(), "value", &v, fail_fn()) || v.size() != 1) return false;
+      fill = v[0];
+    }
+    r.assign(size_t(in[0][0]), fill);
+  } else if (op == "Where") {
+    if (in.size() != 3) return false;
+    const size_t n = std::max({in[0].size(), in[1].size(), in[2].size()});
+    auto at = [](const Dims& v, size_t i) { return v[v.size() == 1 ? 0 : i]; };
+    for (const auto& v : in)
+      if (v.size() != n && v.size() != 1) return false;
+    for (size_t i = 0; i < n; ++i) r.push_back(at(in[0], i) ? at(in[1], i) : at(in[2], i));
+  } else if (op == "Concat") {
+    for (auto& v : in) r.insert(r.end(), v.begin(), v.end());
+  } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Cast" || op == "Reshape") {
+    r = in[0];
+  } else {
+    if (in.size() != 2) return false;
+    const Dims& a = in[0];
+    const Dims& b = in[1];
+    if (a.size() != b.size() && a.size() != 1 && b.size() != 1) return false;
+    const size_t n = std::max(a.size(), b.size());
+    for (size_t i = 0; i < n; ++i) {
+      int64_t x = a[a.size() == 1 ? 0 : i], y = b[b.size() == 1 ? 0 : i];
+      if (op == "Add") r.push_back(x + y);
+      else if (op == "Sub") r.push_back(x - y);
+      else if (op == "Mul") r.push_back(x * y);
+      else if (op == "Equal") r.push_back(x == y);
+      else {
+        if (y == 0) fail("division by zero in a shape computation");
+        r.push_back(x / y);
+      }
+    }
+  }
+  out.ints = r;
+  out.dims = {int64_t(r.size())};
+  if ((op == "Squeeze" || op == "Unsqueeze" || op == "Reshape") && r.size() == 1 && value(0).dims_known)
+    out.dims = op == "Unsqueeze" ? Dims{1} : value(0).dims;
+  if (op == "Squeeze" && r.size() == 1) out.dims = {};
+  out.dims_known = true;
+  define(node().output(0), out);
+  return true;
 }
 
 // No layer: the output is the input under another shape.
@@ -408,7 +1037,8 @@ void Importer::reshape() {
   const Value& x = value(0);
   Dims shape;
   if (!param_ints(1, &shape))
-    fail(fmt::format("the target shape '{}' is not a constant: expected an int64 initializer or Constant",
+    fail(fmt::format("the target shape '{}' is not a constant: expected an int64 initializer, a Constant or a "
+                     "value computed from shapes",
                      node().input(1)));
   if (!x.dims_known) return alias({});
   const bool allow_zero = attr_int("allowzero", 0) != 0;
@@ -442,36 +1072,49 @@ void Importer::reshape() {
 
 void Importer::pad() {
   std::string mode = attr_str("mode", "constant");
-  if (mode != "constant") fail(fmt::format("pad mode '{}' is not supported: only constant", mode));
-  Shape x = spatial_input(0);
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    fail(fmt::format("pad mode '{}' is not supported: expected constant, reflect or edge", mode));
+  const Value& xv = data(0);
+  const size_t rank = xv.dims.size();
+  if (rank < 3 || rank > 5)
+    fail(fmt::format("expects a spatial input [N, C, ...]; '{}' has shape {}", node().input(0), dims_str(xv.dims)));
+  Shape x = cf_view(xv.dims);
   Dims pads;
   if (auto a = attr_ints("pads")) pads = *a;
   else if (!present(1) || !param_ints(1, &pads))
     fail("the pads are not given as an attribute or a constant int64 input");
-  Dims axes = {0, 1, 2, 3};
+  Dims axes;
+  for (size_t i = 0; i < rank; ++i) axes.push_back(int64_t(i));
   if (present(3)) {
     if (!param_ints(3, &axes)) fail(fmt::format("the axes '{}' are not a constant", node().input(3)));
     for (auto& v : axes)
-      if (v < 0) v += 4;
+      if (v < 0) v += int64_t(rank);
   }
   if (pads.size() != 2 * axes.size())
     fail(fmt::format("pads {} do not have 2 values per padded axis ({} axes)", dims_str(pads), axes.size()));
-  int64_t begin[4] = {0, 0, 0, 0}, end[4] = {0, 0, 0, 0};
+  Dims begin(rank, 0), end(rank, 0);
   for (size_t i = 0; i < axes.size(); ++i) {
-    if (axes[i] < 0 || axes[i] > 3) fail(fmt::format("axis {} is out of range", axes[i]));
+    if (axes[i] < 0 || axes[i] >= int64_t(rank)) fail(fmt::format("axis {} is out of range", axes[i]));
     begin[axes[i]] = pads[i], end[axes[i]] = pads[axes.size() + i];
   }
-  for (int i = 0; i < 4; ++i)
+  for (size_t i = 0; i < rank; ++i)
     if (begin[i] < 0 || end[i] < 0 || begin[i] > kMaxWindow || end[i] > kMaxWindow)
       fail(fmt::format("pads {} must be non-negative (cropping is not supported)", dims_str(pads)));
   if (begin[0] || end[0] || begin[1] || end[1])
-    fail(fmt::format("pads {} pad the batch or channel axis: only H and W padding is supported", dims_str(pads)));
-  if (!begin[2] && !end[2] && !begin[3] && !end[3]) return alias(value(0).dims);
+    fail(fmt::format("pads {} pad the batch or channel axis: only spatial padding is supported", dims_str(pads)));
+  Dims od = xv.dims;
+  bool any = false;
+  for (size_t i = 2; i < rank; ++i) od[i] += begin[i] + end[i], any = any || begin[i] || end[i];
+  if (!any) return alias(xv.dims);
   Layer l;
   l.op = Op::Pad;
-  l.inputs = {data(0).layer};
-  l.pad_t = int(begin[2]), l.pad_l = int(begin[3]), l.pad_b = int(end[2]), l.pad_r = int(end[3]);
-  add_layer(std::move(l), {x.n, x.c, x.h + begin[2] + end[2], x.w + begin[3] + end[3]});
+  read_as(l, 0, x);
+  // Spatial axes from the last: W, H, D.
+  const size_t W = rank - 1;
+  l.pad_l = int(begin[W]), l.pad_r = int(end[W]);
+  if (rank >= 4) l.pad_t = int(begin[W - 1]), l.pad_b = int(end[W - 1]);
+  if (rank == 5) l.pad_f = int(begin[2]), l.pad_k = int(end[2]);
+  add_layer(std::move(l), od);
 }
 
 void Importer::constant() {

@@ -66,6 +66,88 @@ int fold_batchnorm(Graph& g) {
   return folded;
 }
 
+namespace {
+bool is_act(const Layer& l, Act a) { return l.op == Op::Activation && l.act == a && l.inputs.size() == 1; }
+bool is_fn(const Layer& l, Op op, const char* fn) { return l.op == op && l.fn == fn; }
+}  // namespace
+
+// The exporter's LayerNorm (opset < 17): m = ReduceMean(x); d = x - m; v = ReduceMean(d^2);
+// y = d / Sqrt(v + eps) [* gamma + beta]; and its GELU: x * (1 + Erf(x / sqrt 2)) [* 0.5].
+int fuse_decomposed(Graph& g) {
+  auto cons = g.consumers();
+  const int n = static_cast<int>(g.layers.size());
+  std::vector<bool> drop(n, false);
+  auto only = [&](int i) { return cons[i].size() == 1 ? cons[i][0] : -1; };
+  int fused = 0;
+  for (int i = 0; i < n; ++i) {
+    Layer& r1 = g.layers[i];
+    if (drop[i] || !is_fn(r1, Op::Reduce, "ReduceMean") || r1.inputs.size() != 1) continue;
+    const int x = r1.inputs[0];
+    const int sub = only(i);
+    if (sub < 0 || !is_fn(g.layers[sub], Op::Add, "Sub") || g.layers[sub].inputs != std::vector<int>{x, i}) continue;
+    int pw = -1, div = -1;
+    for (int c : cons[sub]) {
+      if (is_act(g.layers[c], Act::Pow)) pw = c;
+      else if (is_fn(g.layers[c], Op::Mul, "Div")) div = c;
+    }
+    if (pw < 0 || div < 0 || cons[sub].size() != 2) continue;
+    const int r2 = only(pw);
+    if (r2 < 0 || !is_fn(g.layers[r2], Op::Reduce, "ReduceMean")) continue;
+    const int eps = only(r2);
+    if (eps < 0 || !is_act(g.layers[eps], Act::None)) continue;
+    const int sq = only(eps);
+    if (sq < 0 || !is_act(g.layers[sq], Act::Sqrt) || only(sq) != div ||
+        g.layers[div].inputs != std::vector<int>{sub, sq})
+      continue;
+    Layer& ln = g.layers[div];
+    ln.op = Op::LayerNorm;
+    ln.fn = "LayerNormalization";
+    ln.elem_ops = 6;
+    ln.inputs = {x};
+    ln.in_views.clear();
+    ln.in_views.push_back(g.layers[x].out.elements() == ln.out.elements() ? ln.out : Shape{});
+    for (int d : {i, sub, pw, r2, eps, sq}) drop[d] = true;
+    // The affine scale and shift (activation layers scaled or offset by a constant).
+    int at = div;
+    for (const char* fn : {"Mul", "Add"}) {
+      int c = only(at);
+      if (c >= 0 && is_act(g.layers[c], Act::None) && g.layers[c].fn == fn) {
+        drop[c] = true;
+        at = c;
+        ln.has_bias = true;
+      }
+    }
+    ++fused;
+  }
+  for (int i = 0; i < n; ++i) {
+    Layer& e = g.layers[i];
+    if (drop[i] || !is_act(e, Act::Erf)) continue;
+    const int v = e.inputs[0];
+    if (!is_act(g.layers[v], Act::None) || g.layers[v].fn != "Div" || only(v) != i) continue;
+    const int x = g.layers[v].inputs[0];
+    const int a1 = only(i);
+    if (a1 < 0 || !is_act(g.layers[a1], Act::None) || g.layers[a1].fn != "Add") continue;
+    const int m = only(a1);
+    if (m < 0 || g.layers[m].op != Op::Mul || g.layers[m].inputs.size() != 2) continue;
+    auto ins = g.layers[m].inputs;
+    if (!((ins[0] == x && ins[1] == a1) || (ins[1] == x && ins[0] == a1))) continue;
+    Layer& gl = g.layers[m];
+    gl.op = Op::Activation;
+    gl.act = Act::Gelu;
+    gl.fn = "Gelu";
+    gl.inputs = {x};
+    gl.in_views.clear();
+    for (int d : {v, i, a1}) drop[d] = true;
+    int h = only(m);
+    if (h >= 0 && is_act(g.layers[h], Act::None) && g.layers[h].fn == "Mul") drop[h] = true;
+    ++fused;
+  }
+  // A dropped layer's consumers read its first input: every dropped layer above is either inside
+  // a fused group (read only by it) or a scale/shift after it.
+  remove_layers(g, drop);
+  return fused;
+}
+
 int fuse_activations(Graph& g) {
   auto cons = g.consumers();
   std::vector<bool> drop(g.layers.size(), false);
@@ -81,7 +163,8 @@ int fuse_activations(Graph& g) {
     const int p = survivor[a.inputs[0]];
     Layer& prod = g.layers[p];
     bool fusable = prod.op == Op::Conv || prod.op == Op::FullyConnected || prod.op == Op::Add ||
-                   prod.op == Op::BatchNorm || prod.op == Op::Mul;
+                   prod.op == Op::BatchNorm || prod.op == Op::Mul || prod.op == Op::ConvTranspose ||
+                   prod.op == Op::MatMul || prod.op == Op::LayerNorm;
     if (!fusable || cons[a.inputs[0]].size() != 1) continue;
     prod.fused.push_back(a.act);
     drop[i] = true;
@@ -105,6 +188,7 @@ void set_format(Graph& g, NumFormat f) {
 
 void prepare(Graph& g, const PrepareOptions& opt) {
   if (opt.fold_bn) fold_batchnorm(g);
+  if (opt.fuse) fuse_decomposed(g);
   if (opt.fuse) fuse_activations(g);
   if (opt.weight_bits) set_weight_bits(g, *opt.weight_bits);
   if (opt.act_bits) set_act_bits(g, *opt.act_bits);

@@ -14,6 +14,11 @@ void remove_layers(Graph& g, const std::vector<bool>& drop);
 // W' = W*gamma/sqrt(var+eps), b' = (b-mu)*gamma/sqrt(var+eps)+beta. Returns how many were folded.
 int fold_batchnorm(Graph& g);
 
+// The decomposed forms an exporter writes for LayerNorm (ReduceMean, Sub, Pow, ReduceMean, Add,
+// Sqrt, Div, then Mul/Add by gamma/beta) and GELU (Div, Erf, Add, Mul, Mul by 0.5) become one
+// LayerNorm layer / one GELU activation, as BN folding removes batch-norm. Returns how many.
+int fuse_decomposed(Graph& g);
+
 // An activation whose producer is a Conv/FC/Add/BatchNorm (and has no other consumer) is applied
 // on that layer's output as it is written: it costs no separate pass. Returns how many were fused.
 int fuse_activations(Graph& g);

@@ -144,8 +144,12 @@ Graph load_yaml_model(const std::string& path) {
     if (s.has("inputs")) {
       YAML::Node ins = s.node("inputs");
       std::vector<std::string> names;
-      if (ins.IsScalar()) names.push_back(ins.as<std::string>());
-      else if (ins.IsSequence()) for (const auto& n : ins) names.push_back(n.as<std::string>());
+      if (ins.IsScalar()) names.push_back(ins.Scalar());
+      else if (ins.IsSequence())
+        for (const auto& n : ins) {
+          if (!n.IsScalar()) s.fail("inputs", "expected a list of layer names, each a single name");
+          names.push_back(n.Scalar());
+        }
       else s.fail("inputs", "expected a layer name or a list of names");
       for (const auto& n : names) {
         int idx = b.find(n);

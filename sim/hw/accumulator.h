@@ -66,6 +66,12 @@ inline AccumulatorUse accumulator_use(const MacArraySpec& mac, const program::Ge
   return u;
 }
 
+// OCM bytes a tile's spilled partial sums occupy while it runs (the largest column fold's excess):
+// the MacArray allocates them for the tile, so the mapper must leave room for them.
+inline int64_t accumulator_spill_footprint(const MacArraySpec& mac, const program::Gemm& g) {
+  return accumulator_use(mac, g).spill_entries * accumulator_entry_bytes(mac);
+}
+
 // Cycles the accumulator needs (its reads and its writes each at entries_per_cycle).
 inline int64_t accumulator_cycles(const MacArraySpec& mac, const AccumulatorUse& u) {
   if (mac.accumulator.entries_per_cycle <= 0) return 0;

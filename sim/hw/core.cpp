@@ -20,6 +20,8 @@ void Core::enqueue(uint32_t id, program::Unit u) {
   }
 }
 
-CoreStats Core::stats() const { return {mac_.stats(), dma_.stats(), lns_.stats(), vec_.stats(), ocm_.stats()}; }
+CoreStats Core::stats() const {
+  return {mac_.stats(), dma_.stats(), lns_.stats(), vec_.stats(), ocm_.stats(), mac_.accumulator()};
+}
 
 }  // namespace nnasim::hw

@@ -13,6 +13,7 @@ namespace nnasim::hw {
 struct CoreStats {
   UnitStats mac, dma, lns, vec;
   OcmStats ocm;
+  AccumulatorStats acc;
 };
 
 class Core : public sc_core::sc_module {

@@ -16,7 +16,16 @@ int64_t MacArray::cycles(const program::Command& c) const {
 void MacArray::execute(const program::Command& c) {
   if (c.kind != program::Kind::Compute) return;  // Sync
   stats_.ops += c.ops;
+  const AccumulatorUse u = accumulator_use(hw_.mac, c.gemm);
+  acc_.reads += u.reads;
+  acc_.writes += u.writes;
+  acc_.spill_bytes += u.spill_bytes;
+  const int64_t held = u.spill_entries * accumulator_entry_bytes(hw_.mac);
+  ocm_.alloc(held);
+  ocm_.write(u.spill_bytes);
+  ocm_.read(u.spill_bytes);
   sc_core::wait(cycles_time(cycles(c), hw_.clock_hz));
+  ocm_.free(held);
 }
 
 }  // namespace nnasim::hw

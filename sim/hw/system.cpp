@@ -39,7 +39,7 @@ SimResult simulate(const HardwareSpec& hw, const program::Program& prog) {
   elaborated = true;
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   System sys("nna", hw, prog);
-  sc_core::sc_start(sc_core::sc_time(kMaxSimSeconds, sc_core::SC_SEC));
+  sc_core::sc_start(sc_core::sc_time(kMaxSimSeconds, sc_core::SC_SEC), sc_core::SC_EXIT_ON_STARVATION);
   if (sim_time_overflow() || (!sys.scoreboard().all_done() && sc_core::sc_pending_activity()))
     throw InputError({hw.file, 0}, fmt::format("the simulated inference would take more than {:g} s on {}: expected "
                                                "a faster clock, more bandwidth or a smaller model", kMaxSimSeconds,

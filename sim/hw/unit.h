@@ -2,11 +2,15 @@
 // that takes its stream's commands in order, waits for their dependencies, applies their OCM
 // allocation and traffic, and spends the time the concrete unit computes for them. No clock: a
 // unit waits once per command for the computed duration.
+// A unit with several lanes (a DMA engine with dma.outstanding transfers in flight) still starts
+// its commands in stream order, but starts the next one as soon as its dependencies are met and a
+// lane is free, without waiting for the one before it to finish.
 #pragma once
 #include <systemc>
 
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "sim/hw/ocm.h"
@@ -33,7 +37,7 @@ struct UnitStats {
 class UnitBase : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(UnitBase);
-  UnitBase(sc_core::sc_module_name name, const program::Program& prog, Scoreboard& sb, Ocm& ocm);
+  UnitBase(sc_core::sc_module_name name, const program::Program& prog, Scoreboard& sb, Ocm& ocm, int lanes = 1);
   void enqueue(uint32_t id) {
     queue_.push_back(id);
     sb_.bind(id, &ready_);
@@ -48,10 +52,18 @@ class UnitBase : public sc_core::sc_module {
 
  private:
   void run();
+  void lane();  // lanes > 1: performs the commands run() hands over
+  void begin(const program::Command& c);
+  void end(uint32_t id, const program::Command& c);
   const program::Program& prog_;
   Scoreboard& sb_;
   std::vector<uint32_t> queue_;
   sc_core::sc_event ready_;  // fires when the head command's last dependency finishes
+  int lanes_ = 1;
+  int in_flight_ = 0;
+  double busy_since_ = 0;
+  std::deque<uint32_t> handed_;  // started, waiting for a lane
+  sc_core::sc_event work_, lane_free_;
 };
 
 }  // namespace nnasim::hw

@@ -11,6 +11,35 @@
 
 namespace nnasim::numeric {
 
+using graph::Graph;
+using graph::Op;
+
+void check_functional(const Graph& g) {
+  // The functional model runs 2-D CNN operators at batch 1 (issue 10's operators are costed by
+  // the simulator, not executed here).
+  for (const auto& l : g.layers) {
+    bool ok = l.out.d == 1 && l.fc_rows == 0 && !l.out_given && g.replicas() == 1;
+    for (const auto& v : l.in_views) ok = ok && v.c == 0;
+    switch (l.op) {
+      case Op::Input: case Op::Conv: case Op::FullyConnected: case Op::MaxPool: case Op::AvgPool:
+      case Op::GlobalAvgPool: case Op::Add: case Op::Mul: case Op::Concat: case Op::Pad: case Op::BatchNorm: break;
+      case Op::Activation:
+        ok = ok && l.act != graph::Act::Gelu && l.act != graph::Act::Erf && l.act != graph::Act::Sqrt &&
+             l.act != graph::Act::Pow && l.act != graph::Act::Exp;
+        break;
+      default: ok = false;
+    }
+    for (graph::Act a : l.fused)
+      ok = ok && a != graph::Act::Gelu && a != graph::Act::Erf && a != graph::Act::Sqrt && a != graph::Act::Pow &&
+           a != graph::Act::Exp;
+    if (!ok)
+      throw InputError(l.loc, fmt::format("numerics: layer '{}' ({}{}) is outside the functional model, which runs "
+                                          "2-D CNN operators at batch 1 (conv, fc, pooling, add, mul, concat, pad, "
+                                          "batch-norm, CNN activations)",
+                                          l.name, graph::to_string(l.op), l.fn.empty() ? "" : " " + l.fn));
+  }
+}
+
 namespace {
 
 using graph::Graph;
@@ -22,6 +51,7 @@ using graph::Op;
 Eigen::ArrayXf run_network(const Graph& g, const Datapath& dp, uint64_t seed, const Graph* test,
                            const Datapath* per_layer, std::vector<LayerNumerics>* rows) {
   const size_t n = g.layers.size();
+  check_functional(g);
   std::vector<int> uses(n, 0);
   for (const auto& l : g.layers)
     for (int p : l.inputs) ++uses[p];

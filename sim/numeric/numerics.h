@@ -30,6 +30,10 @@ struct NumericsOptions {
 
 // Every Conv/FC layer of g must have weights (materialize_weights). Input layers get
 // seeded_input(shape, seed, index). Throws InternalError when a MAC layer has no weights.
+// Throws InputError at the first layer the functional model cannot run (issue 10's operators,
+// 3-D tensors, batches): it runs 2-D CNN operators at batch 1.
+void check_functional(const graph::Graph& g);
+
 NumericsResult analyse_numerics(const graph::Graph& g, const Datapath& dp, const NumericsOptions& opt = {});
 
 // The same with the reference (FP32) computed on `ref` and the format run on `test`: the same

@@ -1,5 +1,6 @@
 #include "sim/report/report.h"
 
+#include "sim/hw/accumulator.h"
 #include "sim/sched/bound.h"
 
 #include <fmt/format.h>
@@ -19,7 +20,7 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   std::vector<double> end(L, 0), start(L, -1);
   // Per layer, per core, busy time of the compute units and of the DMA.
   std::vector<double> comp(size_t(L) * n, 0), dma(size_t(L) * n, 0);
-  std::vector<int64_t> tiles(L, 0), weight_reads(L, 0);
+  std::vector<int64_t> tiles(L, 0), weight_reads(L, 0), spill(L, 0);
   for (size_t i = 0; i < prog.cmds.size(); ++i) {
     const auto& c = prog.cmds[i];
     const auto& t = r.timing[i];
@@ -39,12 +40,20 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
         a.dram_write += c.dram_bytes;
         dma[size_t(c.layer) * n + c.core] += busy;
         break;
-      case Kind::Compute:
+      case Kind::Compute: {
         a.format = c.format, a.weight_bits = c.weight_bits, a.act_bits = c.act_bits;
+        // The accumulator traffic the MacArray performs for this tile (the same law).
+        const hw::AccumulatorUse u = hw::accumulator_use(hw.mac, c.gemm);
+        a.acc_reads += u.reads;
+        a.acc_writes += u.writes;
+        a.ocm_read += u.spill_bytes;
+        a.ocm_write += u.spill_bytes;
+        spill[c.layer] += u.spill_bytes;
         (hw.mac.arithmetic == NumFormat::Lns ? a.lns_macs : a.macs) += c.ops;
         comp[size_t(c.layer) * n + c.core] += busy;
         ++tiles[c.layer];
         break;
+      }
       case Kind::Convert:
         a.lns_conversions += c.ops;
         comp[size_t(c.layer) * n + c.core] = std::max(comp[size_t(c.layer) * n + c.core], busy);
@@ -66,7 +75,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   rep.clock_hz = hw.clock_hz;
   rep.seconds = r.seconds;
   rep.cycles = std::llround(r.seconds * hw.clock_hz);
-  rep.inferences_per_second = r.seconds > 0 ? 1.0 / r.seconds : 0;
+  rep.batch = std::max<int64_t>(1, g.batch);
+  rep.inferences_per_second = r.seconds > 0 ? double(rep.batch) / r.seconds : 0;
   rep.events = r.events;
   rep.resident_weight_bytes = s.plan.pinned_weight_bytes;
   const sched::Bounds bnd = sched::bounds(g, hw, s.plan.mode);
@@ -80,6 +90,10 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     LayerReport lr;
     lr.name = l.name;
     lr.op = graph::to_string(l.op);
+    if (l.op == graph::Op::Unsupported) {
+      lr.op = "unsupported:" + l.fn;
+      rep.unsupported.push_back(l.name);
+    }
     lr.macs = l.cost.macs;
     lr.params = l.cost.params;
     lr.weight_bytes = l.cost.weight_bytes;
@@ -104,6 +118,9 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.lns_conversions = a.lns_conversions;
     lr.lns_macs = a.lns_macs;
     lr.vector_ops = a.vector_ops;
+    lr.accumulator_reads = a.acc_reads;
+    lr.accumulator_writes = a.acc_writes;
+    lr.accumulator_spill_bytes = spill[i];
     for (int c = 0; c < n; ++c) {
       lr.compute_seconds = std::max(lr.compute_seconds, comp[size_t(i) * n + c]);
       lr.dma_seconds = std::max(lr.dma_seconds, dma[size_t(i) * n + c]);
@@ -130,18 +147,24 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     rep.dram_weight_bytes += lr.dram_weight_bytes;
     rep.ocm_read_bytes += lr.ocm_read_bytes;
     rep.ocm_write_bytes += lr.ocm_write_bytes;
+    rep.accumulator_reads += lr.accumulator_reads;
+    rep.accumulator_writes += lr.accumulator_writes;
+    rep.accumulator_spill_bytes += lr.accumulator_spill_bytes;
     rep.energy += lr.energy;
     rep.layers.push_back(std::move(lr));
   }
   // Conservation: what the layers were charged is what the modules counted.
-  int64_t ocm_r = 0, ocm_w = 0;
+  int64_t ocm_r = 0, ocm_w = 0, acc_r = 0, acc_w = 0, acc_s = 0;
   for (const auto& c : r.cores) {
     ocm_r += c.ocm.read_bytes, ocm_w += c.ocm.write_bytes;
+    acc_r += c.acc.reads, acc_w += c.acc.writes, acc_s += c.acc.spill_bytes;
     rep.ocm_peak_bytes = std::max(rep.ocm_peak_bytes, c.ocm.peak_bytes);
   }
   if (ocm_r != rep.ocm_read_bytes || ocm_w != rep.ocm_write_bytes || r.dram.read_bytes != rep.dram_read_bytes ||
       r.dram.write_bytes != rep.dram_write_bytes)
     throw InternalError("report: per-layer byte counts do not add up to the modules' counters");
+  if (acc_r != rep.accumulator_reads || acc_w != rep.accumulator_writes || acc_s != rep.accumulator_spill_bytes)
+    throw InternalError("report: per-layer accumulator counts do not add up to the MAC arrays' counters");
 
   int64_t peak = 0;
   for (const auto& e : hw.mac.throughput) peak = std::max(peak, e.macs_per_cycle);
@@ -160,25 +183,44 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   return rep;
 }
 
-std::optional<Comparison> compare_measured(const Report& r) {
-  Comparison c;
+namespace {
+template <class Get>
+MetricComparison compare_metric(const Report& r, Get get) {
+  MetricComparison c;
   double abs_sum = 0;
   std::vector<std::pair<double, int>> errs;
   for (size_t i = 0; i < r.layers.size(); ++i) {
-    const auto& l = r.layers[i];
-    auto e = l.error_pct();
+    double measured = 0, simulated = 0;
+    std::optional<double> e = get(r.layers[i], &measured, &simulated);
     if (!e) continue;
     ++c.layers;
-    c.measured_seconds += *l.measured_seconds;
-    c.simulated_seconds += l.seconds;
+    c.measured += measured;
+    c.simulated += simulated;
     abs_sum += std::fabs(*e);
     errs.push_back({std::fabs(*e), static_cast<int>(i)});
   }
-  if (c.layers == 0) return std::nullopt;
-  c.error_pct = c.simulated_seconds > 0 ? (c.measured_seconds / c.simulated_seconds - 1.0) * 100.0 : 0;
+  if (c.layers == 0) return c;
+  c.error_pct = c.simulated > 0 ? (c.measured / c.simulated - 1.0) * 100.0 : 0;
   c.mean_abs_error_pct = abs_sum / c.layers;
   std::stable_sort(errs.begin(), errs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t k = 0; k < errs.size() && k < 5; ++k) c.worst.push_back(errs[k].second);
+  return c;
+}
+}  // namespace
+
+std::optional<Comparison> compare_measured(const Report& r) {
+  Comparison c;
+  c.time = compare_metric(r, [](const LayerReport& l, double* m, double* s) {
+    auto e = l.error_pct();
+    if (e) *m = *l.measured_seconds, *s = l.seconds;
+    return e;
+  });
+  c.energy = compare_metric(r, [](const LayerReport& l, double* m, double* s) {
+    auto e = l.energy_error_pct();
+    if (e) *m = *l.measured_energy_joules, *s = l.energy.total();
+    return e;
+  });
+  if (c.time.layers == 0 && c.energy.layers == 0) return std::nullopt;
   return c;
 }
 

@@ -29,6 +29,8 @@ struct LayerReport {
   int64_t lns_conversions = 0;
   int64_t lns_macs = 0;
   int64_t vector_ops = 0;
+  int64_t accumulator_reads = 0, accumulator_writes = 0;  // partial-sum entries (sim/hw/accumulator.h)
+  int64_t accumulator_spill_bytes = 0;                    // of them, bytes spilled to OCM and read back (each way)
   energy::Breakdown energy;
   std::string bound;  // "compute" or "memory"
   // Lower bound on the layer's time (sim/sched/bound.h) and bound / seconds.
@@ -51,6 +53,11 @@ struct LayerReport {
     if (!measured_seconds || seconds <= 0) return std::nullopt;
     return (*measured_seconds / seconds - 1.0) * 100.0;
   }
+  // The same for energy: (measured / simulated - 1) x 100, positive when the device used more.
+  std::optional<double> energy_error_pct() const {
+    if (!measured_energy_joules || energy.total() <= 0) return std::nullopt;
+    return (*measured_energy_joules / energy.total() - 1.0) * 100.0;
+  }
 };
 
 struct Report {
@@ -59,14 +66,20 @@ struct Report {
   std::string mode;
   int cores = 1;
   double clock_hz = 0;
-  double seconds = 0;
+  double seconds = 0;   // one run of the graph: the latency of a batch (of one inference at batch 1)
   int64_t cycles = 0;
-  double inferences_per_second = 0;
+  int64_t batch = 1;    // inferences per run (--batch, or a batch fixed in the model's input)
+  double inferences_per_second = 0;  // batch / seconds
+  // Per inference (= the run's figure / batch).
+  double seconds_per_inference() const { return seconds / double(batch); }
+  double joules_per_inference() const { return energy.total() / double(batch); }
+  std::vector<std::string> unsupported;  // layers of operators nnasim does not know (zero MACs)
   double mac_utilization = 0;
   double bound_seconds = 0, efficiency = 1;  // whole inference (sim/sched/bound.h)
   int64_t macs = 0, params = 0, weight_bytes = 0;
   int64_t dram_read_bytes = 0, dram_write_bytes = 0, dram_weight_bytes = 0;
   int64_t ocm_read_bytes = 0, ocm_write_bytes = 0;
+  int64_t accumulator_reads = 0, accumulator_writes = 0, accumulator_spill_bytes = 0;
   int64_t resident_weight_bytes = 0;  // steady mode: weights that stay in OCM across inferences
   int64_t ocm_peak_bytes = 0;         // highest per-core occupancy seen
   energy::Breakdown energy;
@@ -84,14 +97,19 @@ struct Report {
   std::vector<LayerReport> layers;
 };
 
-// Comparison with measured figures (when any layer has them).
-struct Comparison {
-  int layers = 0;                 // layers with a measured time
-  double measured_seconds = 0;    // sum over those layers
-  double simulated_seconds = 0;   // same layers, simulated
+// Comparison of one figure (time or energy) with a device's measurements.
+struct MetricComparison {
+  int layers = 0;                 // layers with a measured figure
+  double measured = 0;            // sum over those layers (s or J)
+  double simulated = 0;           // same layers, simulated
   double error_pct = 0;           // total: (measured / simulated - 1) x 100
   double mean_abs_error_pct = 0;  // over layers
   std::vector<int> worst;         // indices into Report::layers, largest |error| first (at most 5)
+};
+// Comparison with measured figures (when any layer has them): time and energy separately, each
+// over the layers that carry it.
+struct Comparison {
+  MetricComparison time, energy;
 };
 std::optional<Comparison> compare_measured(const Report& r);
 

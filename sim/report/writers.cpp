@@ -20,7 +20,7 @@ Format parse_format(const std::string& s, const std::string& where) {
 }
 
 static ordered_json breakdown_json(const energy::Breakdown& b) {
-  return ordered_json{{"mac", b.mac},   {"lns", b.lns},   {"vector", b.vector},
+  return ordered_json{{"mac", b.mac},   {"lns", b.lns},   {"vector", b.vector}, {"accumulator", b.accumulator},
                       {"ocm", b.ocm},   {"dram", b.dram}, {"static", b.static_}};
 }
 
@@ -34,7 +34,16 @@ ordered_json to_json(const Report& r) {
                     {"inferences_per_second", r.inferences_per_second},
                     {"mac_utilization", r.mac_utilization},
                     {"bound_seconds", r.bound_seconds},
-                    {"efficiency", r.efficiency}};
+                    {"efficiency", r.efficiency},
+                    {"batch", r.batch}};
+
+  // A run computes `batch` inferences: "inference.seconds" and the totals are the whole run's.
+  j["per_inference"] = {{"seconds", r.seconds_per_inference()},
+                        {"joules", r.joules_per_inference()},
+                        {"dram_read_bytes", double(r.dram_read_bytes) / double(r.batch)},
+                        {"dram_write_bytes", double(r.dram_write_bytes) / double(r.batch)},
+                        {"dram_weight_read_bytes", double(r.dram_weight_bytes) / double(r.batch)}};
+  if (!r.unsupported.empty()) j["unsupported"] = r.unsupported;
   j["totals"] = {{"macs", r.macs}, {"params", r.params}, {"weight_bytes", r.weight_bytes}};
   j["dram"] = {{"read_bytes", r.dram_read_bytes},
                {"write_bytes", r.dram_write_bytes},
@@ -47,6 +56,9 @@ ordered_json to_json(const Report& r) {
               {"write_joules_per_byte", r.ocm_write_j_per_byte},
               {"leakage_watts_per_core", r.ocm_leakage_w},
               {"cost", r.ocm_cost_pinned ? "pinned" : "capacity"}};
+  j["accumulator"] = {{"reads", r.accumulator_reads},
+                      {"writes", r.accumulator_writes},
+                      {"spill_bytes", r.accumulator_spill_bytes}};
   const double joules = r.energy.total();
   j["energy"] = {{"joules", joules},
                  {"tops_per_watt", r.tops_per_watt},
@@ -79,6 +91,9 @@ ordered_json to_json(const Report& r) {
                       {"ocm_read_bytes", l.ocm_read_bytes},
                       {"ocm_write_bytes", l.ocm_write_bytes},
                       {"vector_ops", l.vector_ops},
+                      {"accumulator_reads", l.accumulator_reads},
+                      {"accumulator_writes", l.accumulator_writes},
+                      {"accumulator_spill_bytes", l.accumulator_spill_bytes},
                       {"lns_macs", l.lns_macs},
                       {"lns_conversions", l.lns_conversions},
                       {"energy_joules", l.energy.total()},
@@ -101,19 +116,37 @@ ordered_json to_json(const Report& r) {
       layers.back()["measured_seconds"] = *l.measured_seconds;
       layers.back()["error_pct"] = *l.error_pct();
     }
-    if (l.measured_energy_joules) layers.back()["measured_energy_joules"] = *l.measured_energy_joules;
+    if (l.measured_energy_joules) {
+      layers.back()["measured_energy_joules"] = *l.measured_energy_joules;
+      if (auto e = l.energy_error_pct()) layers.back()["energy_error_pct"] = *e;
+    }
   }
   j["layers"] = std::move(layers);
   if (auto c = compare_measured(r)) {
-    ordered_json worst = ordered_json::array();
-    for (int i : c->worst)
-      worst.push_back({{"name", r.layers[i].name}, {"error_pct", *r.layers[i].error_pct()}});
-    j["measured"] = {{"layers", c->layers},
-                     {"seconds", c->measured_seconds},
-                     {"simulated_seconds", c->simulated_seconds},
-                     {"error_pct", c->error_pct},
-                     {"mean_abs_error_pct", c->mean_abs_error_pct},
+    ordered_json m = ordered_json::object();
+    if (c->time.layers > 0) {
+      ordered_json worst = ordered_json::array();
+      for (int i : c->time.worst)
+        worst.push_back({{"name", r.layers[i].name}, {"error_pct", *r.layers[i].error_pct()}});
+      m["layers"] = c->time.layers;
+      m["seconds"] = c->time.measured;
+      m["simulated_seconds"] = c->time.simulated;
+      m["error_pct"] = c->time.error_pct;
+      m["mean_abs_error_pct"] = c->time.mean_abs_error_pct;
+      m["worst_layers"] = worst;
+    }
+    if (c->energy.layers > 0) {
+      ordered_json worst = ordered_json::array();
+      for (int i : c->energy.worst)
+        worst.push_back({{"name", r.layers[i].name}, {"error_pct", *r.layers[i].energy_error_pct()}});
+      m["energy"] = {{"layers", c->energy.layers},
+                     {"joules", c->energy.measured},
+                     {"simulated_joules", c->energy.simulated},
+                     {"error_pct", c->energy.error_pct},
+                     {"mean_abs_error_pct", c->energy.mean_abs_error_pct},
                      {"worst_layers", worst}};
+    }
+    j["measured"] = std::move(m);
   }
   return j;
 }
@@ -143,7 +176,17 @@ void write_table(std::ostream& os, const Report& r) {
                si(double(l.dram_read_bytes), "B"), si(double(l.dram_write_bytes), "B"), small(l.energy.total(), "J"),
                l.bound, l.efficiency);
   const double j = r.energy.total();
-  fmt::print(os, "\nper inference\n");
+  if (r.batch > 1) {
+    fmt::print(os, "\nper inference (batch of {})\n", r.batch);
+    fmt::print(os, "  time              {}, {:.2f} inferences/s\n", small(r.seconds_per_inference(), "s"),
+               r.inferences_per_second);
+    fmt::print(os, "  energy            {}\n", small(r.joules_per_inference(), "J"));
+    fmt::print(os, "  DRAM              read {} (weights {}), write {}\n", si(double(r.dram_read_bytes) / r.batch, "B"),
+               si(double(r.dram_weight_bytes) / r.batch, "B"), si(double(r.dram_write_bytes) / r.batch, "B"));
+    fmt::print(os, "\nper batch of {}\n", r.batch);
+  } else {
+    fmt::print(os, "\nper inference\n");
+  }
   fmt::print(os, "  time              {} ({} cycles), {:.2f} inferences/s\n", small(r.seconds, "s"), r.cycles,
              r.inferences_per_second);
   fmt::print(os, "  bound             {} (compute or compulsory DRAM traffic): efficiency {:.2f}\n",
@@ -156,9 +199,13 @@ void write_table(std::ostream& os, const Report& r) {
   if (r.mode == "steady") fmt::print(os, "  resident weights  {}\n", si(double(r.resident_weight_bytes), "B"));
   fmt::print(os, "  OCM               read {}, write {}, peak {} per core\n", si(double(r.ocm_read_bytes), "B"),
              si(double(r.ocm_write_bytes), "B"), si(double(r.ocm_peak_bytes), "B"));
-  fmt::print(os, "  energy            {}  (MAC {}, LNS {}, vector {}, OCM {}, DRAM {}, static {})\n", small(j, "J"),
-             small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"), small(r.energy.ocm, "J"),
-             small(r.energy.dram, "J"), small(r.energy.static_, "J"));
+  fmt::print(os, "  accumulator       {} reads, {} writes of partial sums; {} spilled to OCM\n",
+             si(double(r.accumulator_reads), ""), si(double(r.accumulator_writes), ""),
+             si(double(r.accumulator_spill_bytes), "B"));
+  fmt::print(os, "  energy            {}  (MAC {}, LNS {}, vector {}, accumulator {}, OCM {}, DRAM {}, static {})\n",
+             small(j, "J"), small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"),
+             small(r.energy.accumulator, "J"), small(r.energy.ocm, "J"), small(r.energy.dram, "J"),
+             small(r.energy.static_, "J"));
   fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
   fmt::print(os, "  OCM cost          {} read, {} write per byte, {} leakage per core ({})\n",
              small(r.ocm_read_j_per_byte, "J"), small(r.ocm_write_j_per_byte, "J"), small(r.ocm_leakage_w, "W"),
@@ -171,31 +218,66 @@ void write_table(std::ostream& os, const Report& r) {
     fmt::print(os, "  area efficiency   {:.3g} TOPS/mm^2 achieved, {:.3g} at peak ({:.3g} TOPS)\n",
                mm2 > 0 ? r.tops() / mm2 : 0.0, mm2 > 0 ? r.peak_tops / mm2 : 0.0, r.peak_tops);
   }
+  if (!r.unsupported.empty()) {
+    std::string names;
+    for (const auto& n : r.unsupported) names += (names.empty() ? "" : ", ") + n;
+    fmt::print(os, "  unsupported       {} layer(s) costed as zero MACs, data movement only: {}\n",
+               r.unsupported.size(), names);
+  }
   if (auto c = compare_measured(r)) {
-    fmt::print(os, "\nagainst measured ({} layers)\n", c->layers);
-    fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
-               small(c->measured_seconds, "s"), small(c->simulated_seconds, "s"), c->error_pct, c->mean_abs_error_pct);
-    fmt::print(os, "  largest disagreements:\n");
-    for (int i : c->worst)
-      fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
-                 small(*r.layers[i].measured_seconds, "s"), small(r.layers[i].seconds, "s"), *r.layers[i].error_pct());
+    if (c->time.layers > 0) {
+      fmt::print(os, "\nagainst measured time ({} layers)\n", c->time.layers);
+      fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
+                 small(c->time.measured, "s"), small(c->time.simulated, "s"), c->time.error_pct,
+                 c->time.mean_abs_error_pct);
+      fmt::print(os, "  largest disagreements:\n");
+      for (int i : c->time.worst)
+        fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
+                   small(*r.layers[i].measured_seconds, "s"), small(r.layers[i].seconds, "s"), *r.layers[i].error_pct());
+    }
+    if (c->energy.layers > 0) {
+      fmt::print(os, "\nagainst measured energy ({} layers)\n", c->energy.layers);
+      fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
+                 small(c->energy.measured, "J"), small(c->energy.simulated, "J"), c->energy.error_pct,
+                 c->energy.mean_abs_error_pct);
+      fmt::print(os, "  largest disagreements:\n");
+      for (int i : c->energy.worst)
+        fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
+                   small(*r.layers[i].measured_energy_joules, "J"), small(r.layers[i].energy.total(), "J"),
+                   *r.layers[i].energy_error_pct());
+    }
   }
 }
 
 void write_csv(std::ostream& os, const Report& r) {
   os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
-        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency\n";
+        "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency,accumulator_reads,accumulator_writes,"
+        "accumulator_joules,measured_seconds,error_pct,measured_energy_joules,energy_error_pct\n";
+  // Empty cells where the trace carried no measurement.
+  auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.9g}", *v) : std::string(); };
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
                  int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound,
-                 double bound_s, double eff) {
-    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g}\n", name, op, macs, params, wb, s, cyc, dr,
-               dw, orr, ow, e, bound, bound_s, eff);
+                 double bound_s, double eff, int64_t acc_r, int64_t acc_w, double acc_j) {
+    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g},{},{},{:.9g}", name, op, macs, params, wb,
+               s, cyc, dr, dw, orr, ow, e, bound, bound_s, eff, acc_r, acc_w, acc_j);
   };
-  for (const auto& l : r.layers)
+  for (const auto& l : r.layers) {
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
-        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency);
+        l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency,
+        l.accumulator_reads, l.accumulator_writes, l.energy.accumulator);
+    os << "," << opt(l.measured_seconds) << "," << opt(l.error_pct()) << "," << opt(l.measured_energy_joules) << ","
+       << opt(l.energy_error_pct()) << "\n";
+  }
   row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
-      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency);
+      r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency, r.accumulator_reads,
+      r.accumulator_writes, r.energy.accumulator);
+  // The total row: sums over the measured layers and their signed total error.
+  const auto c = compare_measured(r);
+  const bool mt = c && c->time.layers > 0, me = c && c->energy.layers > 0;
+  os << "," << (mt ? fmt::format("{:.9g}", c->time.measured) : "") << ","
+     << (mt ? fmt::format("{:.9g}", c->time.error_pct) : "") << ","
+     << (me ? fmt::format("{:.9g}", c->energy.measured) : "") << ","
+     << (me ? fmt::format("{:.9g}", c->energy.error_pct) : "") << "\n";
 }
 
 void write(std::ostream& os, const Report& r, Format f) {
@@ -264,7 +346,10 @@ void write_info(std::ostream& os, const graph::Graph& g, Format f) {
   for (size_t i = 1; i < g.layers.size(); ++i) {
     const auto& l = g.layers[i];
     fmt::print(os, "{:<28}{:>14}{:>20}{:>14}{:>12}{:>14}{:>14}\n", l.name.size() > 27 ? l.name.substr(0, 24) + "..." : l.name,
-               graph::to_string(l.op), fmt::format("{}x{}x{}", l.out.c, l.out.h, l.out.w), l.cost.macs, l.cost.params,
+               graph::to_string(l.op),
+               l.out.d == 1 ? fmt::format("{}x{}x{}", l.out.c, l.out.h, l.out.w)
+                            : fmt::format("{}x{}x{}x{}", l.out.c, l.out.d, l.out.h, l.out.w),
+               l.cost.macs, l.cost.params,
                l.cost.weight_bytes, l.cost.output_bytes);
   }
   graph::Cost t = g.totals();

@@ -13,7 +13,10 @@ namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
 int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
 // The share [a, b) of `total` split over `n` parts, exact under summation.
-int64_t share(int64_t total, int64_t a, int64_t b, int64_t n) { return n ? total * b / n - total * a / n : 0; }
+// (128-bit products: total bytes (up to 2^48) times an index (up to 2^31) leave int64.)
+int64_t share(int64_t total, int64_t a, int64_t b, int64_t n) {
+  return n ? static_cast<int64_t>((__int128)total * b / n - (__int128)total * a / n) : 0;
+}
 
 // Double (or single) buffered slots of one stream: a load into a slot waits for the commands that
 // last read it; a compute writing an output slot waits for the store that drained it.
@@ -142,7 +145,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     auto prefetch_next = [&](int core, uint32_t after) {
       if (!plan.overlap || nx < 0 || next_prefetched[core] != kNone) return;
       const int64_t bytes = first_w[nx][core];
-      if (bytes <= 0 || plan.pinned_per_core + lp.resident_bytes + ws_of[li][core] + bytes > cap) return;
+      // The planner's working set also counts the partial sums the MacArray may spill.
+      const int64_t ws = std::max(ws_of[li][core], lp.tiling.working_set);
+      if (bytes <= 0 || plan.pinned_per_core + lp.resident_bytes + ws + bytes > cap) return;
       Command ld;
       ld.kind = Kind::Load, ld.core = core, ld.layer = nx, ld.weights = true;
       ld.dram_bytes = bytes;
@@ -236,8 +241,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
               int64_t band_elems = 0, band_dram_elems = 0;
               for (size_t k = 0; k < geo.in.size(); ++k) {
                 const auto& in = geo.in[k];
-                int64_t r0 = geo.spatial ? std::min(in.h, rows.begin * geo.sh) : 0;
-                int64_t r1 = geo.spatial ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
+                const bool band_rows = geo.spatial && !in.whole;  // `whole`: attention's 2nd operand
+                int64_t r0 = band_rows ? std::min(in.h, rows.begin * geo.sh) : 0;
+                int64_t r1 = band_rows ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
                 int64_t ch = geo.dense ? kch.size() : share(in.c, co.begin, co.end, geo.co);
                 band_elems += (r1 - r0) * in.w * ch;
                 if (!lp.input_on_chip[k]) band_dram_elems += (r1 - r0) * in.w * ch;

@@ -12,43 +12,113 @@ int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 
 LayerGeo layer_geo(const graph::Graph& g, int idx) {
   using graph::Op;
   const graph::Layer& l = g.layers[idx];
+  const int64_t r = std::max<int64_t>(1, g.replicas());
   LayerGeo geo;
   geo.co = l.out.c;
-  geo.ho = l.out.h;
+  geo.ho = l.out.rows() * r;
   geo.wo = l.out.w;
   geo.act_bits = l.quant.act_bits;
   geo.weight_bits = l.quant.weight_bits;
   geo.format = l.quant.format;
   geo.weight_bytes = l.cost.weight_bytes;
   geo.vector_ops = l.cost.vector_ops;
-  for (int p : l.inputs) {
-    const auto& s = g.layers[p].out;
-    geo.in.push_back({s.c, s.h, s.w});
+  for (size_t i = 0; i < l.inputs.size(); ++i) {
+    const auto& s = graph::input_shape(g, l, i);
+    geo.in.push_back({s.c, s.rows() * r, s.w});
   }
+  // Input rows per output row of a windowed layer with all outer axes folded into rows; a window
+  // never spans two samples, so at most one sample's rows.
+  auto window_rows = [&](int kh_eff, int kd_eff) {
+    const auto& x = graph::input_shape(g, l, 0);
+    geo.kh_eff = static_cast<int>(std::min<int64_t>(int64_t(kh_eff) * kd_eff, std::max<int64_t>(1, x.d * x.h)));
+  };
+  // Layout operators move a tile's share of the rows: input rows in proportion to output rows.
+  auto proportional_rows = [&]() {
+    geo.spatial = true;
+    const int64_t in_rows = geo.in.empty() ? 1 : geo.in[0].h;
+    geo.kh_eff = geo.sh = static_cast<int>(std::max<int64_t>(1, geo.ho > 0 ? in_rows / geo.ho : 1));
+  };
   switch (l.op) {
     case Op::Conv:
       geo.mac = geo.spatial = true;
       geo.groups = l.groups;
       geo.dense = l.groups == 1;
       geo.cpg_out = l.out_channels / l.groups;
-      geo.k = (geo.in[0].c / l.groups) * l.kh * l.kw;
-      geo.kh_eff = (l.kh - 1) * l.dh + 1;
+      geo.k = (geo.in[0].c / l.groups) * l.kd * l.kh * l.kw;
+      // A dilated convolution runs as dilation-decomposed (space-to-batch) dense convolutions on
+      // interleaved sub-grids, as atrous convolution is usually executed: a band of output rows
+      // reads the kh dense tap rows of its sub-grid, not the dilated span.
+      if (l.dh > 1 && l.sh == 1) window_rows(l.kh, l.dd > 1 ? l.kd : (l.kd - 1) * l.dd + 1);
+      else window_rows((l.kh - 1) * l.dh + 1, (l.kd - 1) * l.dd + 1);
       geo.sh = l.sh;
       break;
-    case Op::FullyConnected:
+    case Op::ConvTranspose: {
+      // Sub-pixel decomposition: phases = sd x sh x sw stride-1 convolutions over the input grid.
+      const auto& x = graph::input_shape(g, l, 0);
+      const int64_t phases = int64_t(l.sd) * l.sh * l.sw;
+      auto sub = [](int k, int s) { return (k + s - 1) / s; };
+      geo.mac = geo.spatial = true;
+      geo.groups = l.groups;
+      geo.dense = l.groups == 1;
+      geo.co = l.out_channels * phases;
+      geo.cpg_out = geo.co / l.groups;
+      geo.ho = x.rows() * r;
+      geo.wo = x.w;
+      geo.k = (x.c / l.groups) * sub(l.kd, l.sd) * sub(l.kh, l.sh) * sub(l.kw, l.sw);
+      window_rows(sub(l.kh, l.sh), sub(l.kd, l.sd));
+      geo.sh = 1;
+      break;
+    }
+    case Op::FullyConnected: {
       geo.mac = true;
       geo.dense = true;
       geo.cpg_out = l.out_channels;
-      geo.k = geo.in[0].c * geo.in[0].h * geo.in[0].w;
-      geo.ho = 1;
+      const auto& x = graph::input_shape(g, l, 0);
+      const int64_t rows = (l.fc_rows > 0 ? x.n * l.fc_rows : x.n) * r;
+      geo.k = x.elements() * r / rows;
+      geo.wo = 1;
+      if (rows == 1) {  // one sample: the input as it lies (the classifier's head)
+        geo.ho = 1;
+      } else {            // M = rows: every row reads its own band of the input
+        geo.ho = rows;
+        geo.spatial = true;
+        const int64_t in_rows = geo.in[0].h;
+        geo.kh_eff = geo.sh = static_cast<int>(std::max<int64_t>(1, in_rows / rows));
+      }
       break;
+    }
+    case Op::MatMul: {
+      // Per sample G groups of [M, K] x [K, N]; samples are more groups.
+      const int64_t groups = l.out.n * r * l.mm_groups;
+      geo.mac = geo.spatial = true;
+      geo.dense = false;
+      geo.groups = groups;
+      geo.cpg_out = l.mm_n;
+      geo.co = groups * l.mm_n;
+      geo.ho = l.mm_m;
+      geo.wo = 1;
+      geo.k = l.mm_k;
+      geo.in[0] = {groups * l.mm_k, l.mm_m, 1};
+      geo.in[1] = {groups * l.mm_n, l.mm_k, 1, /*whole=*/true};
+      geo.kh_eff = geo.sh = 1;
+      break;
+    }
     case Op::MaxPool:
     case Op::AvgPool:
       geo.spatial = true;
-      geo.kh_eff = l.kh;
+      window_rows(l.kh, l.kd);
       geo.sh = l.sh;
       break;
     case Op::GlobalAvgPool: geo.spatial = false; break;
+    case Op::Reduce:
+      geo.spatial = false;  // an output row may read any input row
+      break;
+    case Op::Unsupported:
+    case Op::Transpose:
+    case Op::Slice:
+    case Op::Resize:
+      proportional_rows();
+      break;
     case Op::Pad:
       geo.spatial = true;
       break;
@@ -76,14 +146,18 @@ TileShape tile_shape(const LayerGeo& geo, int cores, Split split, const Tiling& 
   s.computes = s.tiles * s.k_tiles;
 
   for (const auto& in : geo.in) {
-    int64_t rows = geo.spatial ? std::min(in.h, (s.rows_tile - 1) * geo.sh + geo.kh_eff) : in.h;
+    int64_t rows = geo.spatial && !in.whole ? std::min(in.h, (s.rows_tile - 1) * geo.sh + geo.kh_eff) : in.h;
     int64_t ch = geo.dense ? ceil_div(in.c, s.k_tiles) : ceil_div(in.c * s.co_tile, geo.co);
     s.in_band_bytes += bytes_of(rows * in.w * ch, geo.act_bits);
   }
   s.out_tile_bytes = bytes_of(s.rows_tile * geo.wo * s.co_tile, geo.act_bits);
   // Weights per output channel are uniform; a core holds its channels' share (channel split) or all
   // of them (row split).
-  s.weight_tile_bytes = geo.co ? ceil_div(streamed_w * s.co_tile, geo.co * s.k_tiles) : 0;
+  // (128-bit product: a layer's weights (up to 2^48 bytes) times its channels (up to 2^31) leaves int64.)
+  s.weight_tile_bytes =
+      geo.co ? static_cast<int64_t>(((__int128)streamed_w * s.co_tile + (__int128)geo.co * s.k_tiles - 1) /
+                                    ((__int128)geo.co * s.k_tiles))
+             : 0;
 
   const bool ws_outer = t.order == LoopOrder::WeightsOuter;
   if (s.k_tiles > 1) {

@@ -15,10 +15,26 @@ namespace nnasim::sched {
 
 struct InputGeo {
   int64_t c = 0, h = 0, w = 0;
+  // Read whole by every tile (all h rows, the tile's channel share) rather than as a band of
+  // rows: the second operand of an activation x activation MatMul (attention's K^T or V), which
+  // plays the weights' part but is produced by the network on every inference. Default false.
+  bool whole = false;
 };
 
+// How the graph's operators are lowered into this view (layer_geo):
+//  * rows fold every outer axis: batch (n, and the graph's replicas), depth (3-D), H; so a batch
+//    of N streams N times the rows through the array per fold of the weights;
+//  * Conv over 1, 2 or 3 spatial dims: K = C/g x kd x kh x kw, M = rows x wo; a 3-D window reads
+//    kd planes, counted as kh_eff = kd_eff x kh_eff input rows per output row;
+//  * ConvTranspose by sub-pixel decomposition: s^dims phases, each a stride-1 convolution over the
+//    input grid with kernel ceil(k/s), so ho/wo are the input's rows and columns, co = out
+//    channels x phases, and no MAC is spent on inserted zeros;
+//  * FC: M = rows (tokens x batch), K = features; MatMul (activation x activation): groups =
+//    heads x samples, M, K per group, N = cpg_out, its second operand an input read `whole`;
+//  * vector operators (Softmax, LayerNorm, Resize, Transpose, Slice, Reduce, pooling): ops
+//    spread over rows and channels; Unsupported: no ops, data still moves.
 struct LayerGeo {
-  bool mac = false;          // runs on the MAC array (Conv, FC) rather than the vector unit
+  bool mac = false;          // runs on the MAC array (Conv, FC, MatMul) rather than the vector unit
   bool spatial = false;      // output rows map to input row bands (conv, pooling, element-wise)
   bool dense = false;        // every output channel reads every input channel (conv g=1, FC)
   int64_t co = 0, ho = 1, wo = 1;

@@ -101,14 +101,19 @@ int64_t dram_bytes(const LayerCtx& c, const TileShape& s) {
 // nearly as busy (a chunk's transfer sometimes waits for a compute and the reverse): a soft
 // maximum (c^8 + d^8)^(1/8), 5 % above the larger at equal load and within 0.1 % of it at half,
 // matches the simulated time of streamed layers better than max(c, d).
+constexpr bool with_last_store = true;  // the last store is not overlapped
 double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, double compute_s, int64_t core_dram,
-                     int64_t transfers) {
+                     int64_t transfers, int64_t last_bytes) {
   const double bw = core_bandwidth(hw, active);
-  const double dma_s = double(core_dram) / bw + double(transfers) * hw.dram.latency_s;
+  // With dma.outstanding transfers in flight, their latencies overlap.
+  const double dma_s =
+      double(core_dram) / bw + double(transfers) * hw.dram.latency_s / std::max(1, hw.dma.outstanding);
   const double first = double(first_bytes) / bw + hw.dram.latency_s;
   const double hi = std::max(compute_s, dma_s), lo = std::min(compute_s, dma_s);
   const double overlap = hi > 0 ? hi * std::pow(1 + std::pow(lo / hi, 8), 1.0 / 8) : 0;
-  return first + overlap;
+  // The last store follows the last compute.
+  const double last = last_bytes > 0 && with_last_store ? double(last_bytes) / bw + hw.dram.latency_s : 0;
+  return first + overlap + last;
 }
 
 double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
@@ -119,7 +124,7 @@ double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   for (bool on : c.in_on_chip) any_dram_input |= !on;
   const int64_t transfers = (any_dram_input ? s.input_loads : 0) + s.weight_loads + (c.out_on_chip ? 0 : s.tiles);
   return layer_seconds(hw, s.active_cores, s.in_band_bytes + s.weight_tile_bytes, tile_s * s.computes,
-                       dram / s.active_cores, transfers);
+                       dram / s.active_cores, transfers, c.out_on_chip ? 0 : s.out_tile_bytes);
 }
 
 // Energy of a layer from estimated actions, by the energy model the report uses.
@@ -154,6 +159,13 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   const bool pinned = c.streamed_w < c.geo.weight_bytes;
   if (c.geo.spatial && c.geo.ho > 1 && cores > 1 && (!pinned || c.weights_replicated)) splits.push_back(Split::Rows);
   const bool all_in_on_chip = std::all_of(c.in_on_chip.begin(), c.in_on_chip.end(), [](bool b) { return b; });
+  // A layer whose data is many times the OCM (a batch of 3-D cost volumes, issue 10) may need
+  // more tiles than the usual bound: as many as eight per OCM-full of its data.
+  int64_t data_bytes = c.geo.co * c.geo.ho * c.geo.wo;
+  for (const auto& in : c.geo.in) data_bytes += in.c * in.h * in.w;
+  data_bytes = data_bytes * c.geo.act_bits / 8;
+  const int64_t max_tiles = std::max<int64_t>(
+      int64_t(c.opt.max_tiles_per_core), 8 * data_bytes / std::max<int64_t>(1, static_cast<int64_t>(c.hw.ocm.size_bytes)));
   for (Split sp : splits) {
     TileShape base = tile_shape(c.geo, cores, sp, Tiling{}, c.streamed_w);
     // Reduction chunks only where one array's width of filters cannot be double-buffered.
@@ -165,7 +177,7 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
     for (int64_t tc : tile_counts(base.co_core)) {
       for (int64_t th : c.geo.spatial ? tile_counts(base.rows_core) : std::vector<int64_t>{1}) {
         for (int64_t tk : k_counts) {
-          if (tc * th * tk > c.opt.max_tiles_per_core) continue;
+          if (tc * th * tk > max_tiles) continue;
           for (LoopOrder order : {LoopOrder::WeightsOuter, LoopOrder::InputsOuter}) {
             if (tk > 1 && order == LoopOrder::InputsOuter) continue;  // both streams move per chunk
             Tiling t;
@@ -177,9 +189,12 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
             const int64_t ocm = (s.computes * (s.in_band_bytes + s.weight_tile_bytes) + s.tiles * s.out_tile_bytes +
                                  s.tiles * s.acc_bytes * (2 * s.k_tiles - 2)) *
                                 s.active_cores;
+            // Room for the partial sums a tile spills from the accumulator (sim/hw/accumulator.h):
+            // the MacArray allocates it while the tile runs, the emitter does not.
+            const int64_t spill = c.geo.mac ? hw::accumulator_spill_footprint(c.hw.mac, s.gemm) : 0;
             const double secs = est_seconds(c, s, dram);
             const int64_t wr = c.out_on_chip ? 0 : s.out_tile_bytes * s.tiles * s.active_cores;
-            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip), dram, secs, ocm,
+            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip) + spill, dram, secs, ocm,
                            est_joules(c, dram, wr, ocm, secs), s.active_cores, s.computes});
           }
         }
@@ -190,12 +205,14 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
     const bool in_chip = c.in_on_chip[0];
     for (const StreamTiling& st : stream_tilings(c.hw, c.geo, cores, !pinned || c.weights_replicated, in_chip, c.opt)) {
       const StreamCost k = stream_cost(c.hw, c.geo, st, c.streamed_w, in_chip, c.out_on_chip);
+      // Bounds the commands of one layer (memory and simulation time), as whole tiles are bounded.
+      if (k.commands > max_tiles * int64_t(c.opt.max_chunks)) continue;
       const double secs = layer_seconds(c.hw, k.active_cores, k.first_bytes, double(k.compute_cycles) / c.hw.clock_hz,
-                                        k.core_dram, k.transfers);
+                                        k.core_dram, k.transfers, k.last_bytes);
       Tiling t;
       t.stream = true;
       t.st = st;
-      out.push_back({st.gp > 1 ? Split::Rows : Split::Channels, t, k.ws, k.dram, secs, k.ocm,
+      out.push_back({st.gp > 1 ? Split::Rows : Split::Channels, t, k.ws + k.spill, k.dram, secs, k.ocm,
                      est_joules(c, k.dram, k.write_dram, k.ocm, secs), k.active_cores, k.commands});
     }
   }
@@ -520,6 +537,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     // With several cores, a layer the base plan splits by rows either keeps its resident weights
     // whole on every core (n times the OCM for the same saving) or splits by channels instead;
     // both are tried.
+    if (options.empty()) throw InternalError("planner: no feasible plan although every layer's smallest tile fits");
     const Plan base = options.front().plan;
     std::vector<bool> variants = {false};
     if (n > 1) variants.push_back(true);

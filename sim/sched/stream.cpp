@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "sim/hw/accumulator.h"
 #include "sim/hw/systolic.h"
 
 namespace nnasim::sched {
@@ -155,7 +156,13 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
     r.commands = NB * MB * KB;
     r.first_bytes = (in_dram ? cdiv(band(mb) * kb, K) : 0) + wbytes(kb, nb);
   }
+  // Room for the partial sums the largest command spills from the accumulator: the MacArray
+  // allocates it while the command runs (sim/hw/accumulator.h), the emitter does not.
+  program::Gemm big;
+  big.m = mb, big.k = kb, big.n = nb;
   r.ws = ws_bytes;
+  r.last_bytes = out_dram ? bytes_of(std::min(mb, M_c) * std::min(nb, co_c), bits) : 0;
+  r.spill = hw::accumulator_spill_footprint(hw.mac, big);
   r.compute_cycles = cycles;
   r.core_dram = dram;
   r.transfers = transfers;
@@ -170,6 +177,14 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
                                          bool in_on_chip, const SchedOptions& opt) {
   std::vector<StreamTiling> out;
   if (!can_stream(geo)) return out;
+  // The cost model multiplies byte counts by reduction extents in 64-bit integers: layers so large
+  // that this could overflow keep the whole-tile mapper (which reports them as not fitting).
+  const auto& in0 = geo.in[0];
+  const double in_elems = double(in0.c) * double(in0.h) * double(in0.w);
+  const double big = 1e18;
+  const double extent = std::max({double(geo.k), double(geo.co), double(geo.ho) * double(geo.wo)});
+  const double bytes = std::max({in_elems, double(geo.weight_bytes), double(geo.ho) * double(geo.wo) * double(geo.co)});
+  if (bytes * extent * 8 > big) return out;
   const bool ws = weight_stationary(hw);
   const int64_t M = geo.ho * geo.wo, K = geo.k, co = geo.co;
   const int64_t R = hw.mac.rows, C = hw.mac.cols;

@@ -36,7 +36,8 @@ bool can_stream(const LayerGeo& geo);
 // Per-core figures of a streaming tiling, for the core with the most work.
 struct StreamCost {
   int active_cores = 1;
-  int64_t ws = 0;               // OCM bytes of buffers (per core)
+  int64_t ws = 0;               // OCM bytes of buffers (per core), allocated by the emitted Program
+  int64_t spill = 0;            // and of accumulator spill the MacArray allocates while a command runs
   int64_t dram = 0;             // DRAM bytes of the layer, all cores
   int64_t weight_dram = 0;      // of which weights
   int64_t write_dram = 0;       // of which writes (outputs, spilled partial sums)
@@ -46,6 +47,7 @@ struct StreamCost {
   int64_t compute_cycles = 0;   // MAC array cycles of the busiest core
   int64_t core_dram = 0;        // DRAM bytes of the busiest core
   int64_t first_bytes = 0;      // bytes loaded before the first compute can start
+  int64_t last_bytes = 0;       // bytes stored after the last compute ends
 };
 
 // `in_on_chip`/`out_on_chip`: where the layer's input and output live; `streamed_w`: weight bytes

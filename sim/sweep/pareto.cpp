@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "sim/common/error.h"
-#include "sim/common/files.h"
 #include "sim/config/units.h"
+#include "sim/common/files.h"
 #include "sim/sweep/results.h"
 #include "sim/sweep/spec.h"
 
@@ -74,7 +74,7 @@ std::vector<std::pair<std::string, std::string>> jsonl_fields(const nlohmann::or
 }  // namespace
 
 Table read_table(const std::string& path, int* torn) {
-  const std::string text = read_text_file(path, "a sweep results file");
+  const std::string text = read_text_file(path, "a sweep results file (CSV or JSON Lines)");
   if (torn) *torn = 0;
   Table t;
   t.file = path;

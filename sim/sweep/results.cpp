@@ -20,7 +20,8 @@ namespace nnasim::sweep {
 const std::vector<std::string> kFigureColumns = {
     "seconds",           "inferences_per_second", "dram_bytes",         "energy_joules",
     "tops_per_watt",     "mac_utilization",       "energy_ocm_joules",  "energy_dram_joules",
-    "energy_static_joules", "area_mm2",           "tops_per_mm2"};
+    "energy_static_joules", "area_mm2",           "tops_per_mm2",       "efficiency",
+    "energy_accumulator_joules"};
 const std::vector<std::string> kAccuracyColumns = {"top1", "top1_fp32", "top1_source"};
 
 namespace {
@@ -69,8 +70,6 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 }  // namespace
 
-bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
-
 std::vector<std::string> figures_of(const nlohmann::ordered_json& report) {
   const auto& inf = report.at("inference");
   const auto& en = report.at("energy");
@@ -91,8 +90,12 @@ std::vector<std::string> figures_of(const nlohmann::ordered_json& report) {
           num(br.at("dram").get<double>()),
           num(br.at("static").get<double>()),
           area,
-          tops_mm2};
+          tops_mm2,
+          num(inf.at("efficiency").get<double>()),
+          num(br.at("accumulator").get<double>())};
 }
+
+bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
 
 OutputFormat output_format_of(const std::string& path) {
   return ends_with(path, ".jsonl") ? OutputFormat::JsonLines : OutputFormat::Csv;

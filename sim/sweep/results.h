@@ -29,7 +29,7 @@ OutputFormat output_format_of(const std::string& path);  // .jsonl -> JSON Lines
 
 // Columns of the CSV: identity columns, then the figures, the accuracy columns and status.
 std::vector<std::string> csv_columns(const SweepSpec& spec);
-extern const std::vector<std::string> kFigureColumns;   // seconds ... tops_per_mm2
+extern const std::vector<std::string> kFigureColumns;   // seconds ... tops_per_mm2, efficiency, energy_accumulator_joules
 extern const std::vector<std::string> kAccuracyColumns;  // top1, top1_fp32, top1_source
 // The figure columns of one `nnasim run --format json` report (area columns empty without an area
 // table). Throws nlohmann's exceptions when a field is missing.

@@ -36,7 +36,7 @@ const std::vector<Param>& top_params() {
       param("name", Kind::String, false, "name of the sweep"),
       param("description", Kind::String, false, "what the sweep is for"),
       param("hardware", Kind::String, false, "base hardware file (or give a 'hardware' axis)"),
-      param("models", Kind::List, true, "list of models (zoo names or files), or 'zoo' for every network of models/zoo.yaml"),
+      param("models", Kind::List, true, "list of models (zoo names or files), or 'zoo' for the ImageNet classifiers of models/zoo.yaml"),
       param("set", Kind::Section, false, "fixed settings of every point: hardware keys and run options"),
       param("axes", Kind::Section, false, "axes of the cartesian grid: key -> list of values or {from, to, step|factor}"),
       param("zip", Kind::List, false, "groups of axes that move together: list of {key: [values], ...}"),
@@ -54,7 +54,7 @@ const std::vector<Param>& range_params() {
   return t;
 }
 
-const std::vector<std::string> kRunKeys = {"weight_bits", "act_bits", "number_format", "mode", "objective", "compress",
+const std::vector<std::string> kRunKeys = {"weight_bits", "act_bits", "number_format", "mode", "objective", "compress", "batch",
                                            "hardware"};
 
 AxisKind kind_of(const std::string& key) {
@@ -64,6 +64,7 @@ AxisKind kind_of(const std::string& key) {
   if (key == "mode") return AxisKind::Mode;
   if (key == "objective") return AxisKind::Objective;
   if (key == "compress") return AxisKind::Compress;
+  if (key == "batch") return AxisKind::Batch;
   if (key == "hardware") return AxisKind::HardwareFile;
   return AxisKind::HardwareKey;
 }
@@ -228,6 +229,13 @@ void check_value(const Axis& a, const Value& v) {
       if (v.text != "latency" && v.text != "energy" && v.text != "edp")
         fail(fmt::format("unknown objective '{}': expected latency, energy or edp", v.text));
       break;
+    case AxisKind::Batch: {
+      double n = 0;
+      std::string unit;
+      if (!split_number(v.text, &n, &unit) || !unit.empty() || n != std::floor(n) || n < 1 || n > 1048576)
+        fail(fmt::format("'{}' is not a batch size: expected an integer from 1 to 1048576", v.text));
+      break;
+    }
     case AxisKind::Compress:
       if (v.text != "none") graph::parse_compress(v.text, v.where);
       break;
@@ -262,6 +270,9 @@ Zoo load_zoo(const std::string& path) {
   for (const auto& n : nets) {
     if (!n.IsMap() || !n["name"]) continue;
     std::string name = n["name"].as<std::string>();
+    // `models: zoo` is the ImageNet classifiers (those with a top-1, the Series4 study's
+    // networks); the further networks of issue 10 (with a `task`) are listed by name.
+    if (n["task"]) continue;
     z.names.push_back(name);
     if (n["top1"] && n["top1"].IsScalar()) z.top1[name] = n["top1"].as<std::string>();
     const YAML::Node bits = n["top1_by_weight_bits"];
@@ -300,6 +311,7 @@ std::vector<std::string> Point::argv(const std::string& exe) const {
   if (!compress.empty() && compress != "none") a.insert(a.end(), {"--compress", compress});
   if (!mode.empty()) a.insert(a.end(), {"--mode", mode});
   if (!objective.empty()) a.insert(a.end(), {"--objective", objective});
+  if (batch) a.insert(a.end(), {"--batch", std::to_string(*batch)});
   for (const auto& o : overrides) a.insert(a.end(), {"--set", o.key + "=" + o.value});
   a.insert(a.end(), {"--format", "json"});
   return a;
@@ -486,6 +498,7 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
         case AxisKind::Mode: p.mode = v.text; break;
         case AxisKind::Objective: p.objective = v.text; break;
         case AxisKind::Compress: p.compress = v.text; break;
+        case AxisKind::Batch: p.batch = std::stoll(v.text); break;
       }
     }
     if (p.number_format.empty() || p.number_format == "int") {

@@ -393,6 +393,7 @@ Trace read_trace(const std::string& path) {
     if (r.j.contains("measured_seconds")) m.seconds = get<double>(r, "measured_seconds");
     if (r.j.contains("measured_energy_joules")) m.energy_joules = get<double>(r, "measured_energy_joules");
     if (m.seconds && *m.seconds < 0) fail(r.loc, "measured_seconds is negative");
+    if (m.energy_joules && *m.energy_joules < 0) fail(r.loc, "measured_energy_joules is negative");
     t.measured.push_back(m);
   }
   t.graph = b.finish();

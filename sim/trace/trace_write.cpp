@@ -36,7 +36,7 @@ void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw
     }
     r["output_shape"] = shape_json(l.out);
     if (l.op == graph::Op::Conv) {
-      r["weight_shape"] = {l.out_channels, g.layers[l.inputs[0]].out.c / l.groups, l.kh, l.kw};
+      r["weight_shape"] = {l.out_channels, graph::input_shape(g, l, 0).c / l.groups, l.kh, l.kw};
     } else if (l.op == graph::Op::FullyConnected) {
       const auto& x = g.layers[l.inputs[0]].out;
       r["weight_shape"] = {l.out_channels, x.c * x.h * x.w};
