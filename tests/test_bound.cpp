@@ -36,12 +36,13 @@ TEST_CASE("bound: no layer of the zoo is simulated faster than its bound", "[bou
         for (const auto& l : r["layers"]) {
           INFO(name << " on " << hw << " (" << mode << "): " << l["name"].get<std::string>() << " simulated "
                     << l["seconds"].get<double>() << " s, bound " << l["bound_seconds"].get<double>() << " s");
-          // 1 ps: the simulation's time resolution (a layer can sit exactly on its bound).
+          // Layer times are differences of simulated instants in double seconds: allow 1 ps (SystemC's
+          // time resolution here) of rounding on top of a relative 1e-12.
           CHECK(l["bound_seconds"].get<double>() <= l["seconds"].get<double>() * (1 + 1e-12) + 1e-12);
           CHECK(l["efficiency"].get<double>() > 0);
         }
         INFO(name << " on " << hw << " (" << mode << ") total");
-        CHECK(r["inference"]["bound_seconds"].get<double>() <= r["inference"]["seconds"].get<double>() * (1 + 1e-12));
+        CHECK(r["inference"]["bound_seconds"].get<double>() <= r["inference"]["seconds"].get<double>() * (1 + 1e-9));
       }
     }
   }

@@ -64,6 +64,8 @@ TEST_CASE("OCM energy, leakage and area grow with ocm.size; a pinned value stays
   CHECK(series4("1 MiB").energy.ocm_read_j_per_byte == Approx(3.125e-12).epsilon(1e-12));
   // OCM area: 8 Mi bits x 600 lambda^2 (lambda = 45 nm) x area_scale 0.1264.
   CHECK(energy::area_of(series4("1 MiB"))->ocm == Approx(8.0 * (1 << 20) * 1.215e-6 * 0.1264).epsilon(1e-9));
+  // The accumulator memory (256 KiB in series4-1core.yaml) at the same area per bit.
+  CHECK(energy::area_of(series4("1 MiB"))->accumulator == Approx(8.0 * (256 << 10) * 1.215e-6 * 0.1264).epsilon(1e-9));
   // Pinned: the same figures at every size.
   std::vector<config::Override> pin = {{"energy.ocm_read", "5 pJ/B", {"test", 0}},
                                        {"energy.ocm_write", "6 pJ/B", {"test", 0}},

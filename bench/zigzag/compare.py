@@ -37,7 +37,7 @@ def acc_bytes(layer):
     total, found = 0, False
     for k, v in layer.items():
         kl = k.lower()
-        if "accum" not in kl or not isinstance(v, (int, float)) or isinstance(v, bool):
+        if "accum" not in kl or "spill" in kl or not isinstance(v, (int, float)) or isinstance(v, bool):
             continue
         if kl.endswith("bytes"):
             total, found = total + v, True

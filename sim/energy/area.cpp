@@ -16,6 +16,7 @@ std::optional<Area> area_of(const HardwareSpec& hw) {
     per_core.mac = std::max(per_core.mac, double(t.macs_per_cycle) * unit * s);
   }
   per_core.ocm = hw.ocm.size_bytes * 8.0 * a.sram_bit_mm2 * s;
+  per_core.accumulator = hw.mac.accumulator.size_bytes * 8.0 * a.sram_bit_mm2 * s;
   per_core.lns = hw.lns.conversions_per_cycle * a.lns_lane_mm2 * s;
   per_core.vector = hw.vector.elements_per_cycle * a.vector_lane_mm2 * s;
   per_core.dma = a.dma_mm2 * s;
@@ -23,6 +24,7 @@ std::optional<Area> area_of(const HardwareSpec& hw) {
   const double n = hw.cores;
   Area chip;
   chip.mac = per_core.mac * n, chip.ocm = per_core.ocm * n, chip.lns = per_core.lns * n;
+  chip.accumulator = per_core.accumulator * n;
   chip.vector = per_core.vector * n, chip.dma = per_core.dma * n, chip.other = per_core.other * n;
   return chip;
 }

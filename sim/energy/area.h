@@ -4,6 +4,7 @@
 //   MAC array  = max over the array's throughput entries of macs_per_cycle x area of one MAC unit
 //                covering those widths (a reconfigurable array is as large as its largest mode)
 //   OCM        = size x 8 x area per SRAM bit (with its periphery)
+//   accumulator = mac_array.accumulator.size x 8 x the same area per SRAM bit (none when unbounded)
 //   LNS unit   = conversions_per_cycle x area per conversion lane
 //   vector     = elements_per_cycle x area per lane
 //   DMA        = one engine
@@ -18,7 +19,8 @@ namespace nnasim::energy {
 
 struct Area {
   double mac = 0, ocm = 0, lns = 0, vector = 0, dma = 0, other = 0;  // mm^2, whole chip
-  double total() const { return mac + ocm + lns + vector + dma + other; }
+  double accumulator = 0;
+  double total() const { return mac + accumulator + ocm + lns + vector + dma + other; }
 };
 
 // Nothing when the hardware has no area table.

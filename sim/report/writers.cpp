@@ -69,7 +69,7 @@ ordered_json to_json(const Report& r) {
     const double mm2 = a.total();
     j["area"] = {{"mm2", mm2},
                  {"node", r.technology_node},
-                 {"breakdown", {{"mac", a.mac}, {"ocm", a.ocm}, {"lns", a.lns}, {"vector", a.vector}, {"dma", a.dma}, {"other", a.other}}},
+                 {"breakdown", {{"mac", a.mac}, {"accumulator", a.accumulator}, {"ocm", a.ocm}, {"lns", a.lns}, {"vector", a.vector}, {"dma", a.dma}, {"other", a.other}}},
                  {"peak_tops", r.peak_tops},
                  {"peak_tops_per_mm2", mm2 > 0 ? r.peak_tops / mm2 : 0.0},
                  {"tops_per_mm2", mm2 > 0 ? r.tops() / mm2 : 0.0}};
@@ -206,15 +206,17 @@ void write_table(std::ostream& os, const Report& r) {
              small(j, "J"), small(r.energy.mac, "J"), small(r.energy.lns, "J"), small(r.energy.vector, "J"),
              small(r.energy.accumulator, "J"), small(r.energy.ocm, "J"), small(r.energy.dram, "J"),
              small(r.energy.static_, "J"));
-  fmt::print(os, "  efficiency        {:.2f} TOPS/W\n", r.tops_per_watt);
+  fmt::print(os, "  energy per op     {:.2f} TOPS/W\n", r.tops_per_watt);
   fmt::print(os, "  OCM cost          {} read, {} write per byte, {} leakage per core ({})\n",
              small(r.ocm_read_j_per_byte, "J"), small(r.ocm_write_j_per_byte, "J"), small(r.ocm_leakage_w, "W"),
              r.ocm_cost_pinned ? "pinned by the config" : "from its capacity");
   if (r.area) {
     const auto& a = *r.area;
     const double mm2 = a.total();
-    fmt::print(os, "  area              {:.3g} mm^2{}  (MAC {:.3g}, OCM {:.3g}, LNS {:.3g}, vector {:.3g}, DMA {:.3g}, other {:.3g})\n",
-               mm2, r.technology_node.empty() ? "" : " at " + r.technology_node, a.mac, a.ocm, a.lns, a.vector, a.dma, a.other);
+    fmt::print(os, "  area              {:.3g} mm^2{}  (MAC {:.3g}, accumulator {:.3g}, OCM {:.3g}, LNS {:.3g}, vector {:.3g}, "
+               "DMA {:.3g}, other {:.3g})\n",
+               mm2, r.technology_node.empty() ? "" : " at " + r.technology_node, a.mac, a.accumulator, a.ocm, a.lns, a.vector,
+               a.dma, a.other);
     fmt::print(os, "  area efficiency   {:.3g} TOPS/mm^2 achieved, {:.3g} at peak ({:.3g} TOPS)\n",
                mm2 > 0 ? r.tops() / mm2 : 0.0, mm2 > 0 ? r.peak_tops / mm2 : 0.0, r.peak_tops);
   }
