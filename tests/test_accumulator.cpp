@@ -129,6 +129,7 @@ TEST_CASE("accumulator: a smaller accumulator never lowers a simulated layer's t
   double prev_s = 0, prev_j = 0;
   int64_t prev_spill = -1;
   int64_t tiles = 0;
+  bool streamed = false;
   for (double size : {4096.0, 256.0, 128.0, 16.0, 4.0}) {
     hw.mac.accumulator.size_bytes = size;
     const auto r = test::simulate_forked(g, hw);
@@ -141,9 +142,15 @@ TEST_CASE("accumulator: a smaller accumulator never lowers a simulated layer's t
     CHECK(spill >= prev_spill);
     prev_s = s, prev_j = j, prev_spill = spill;
     tiles = r["layers"].back()["tiles"].get<int64_t>();
+    streamed = r["layers"].back()["mapping"].get<std::string>().rfind("stream", 0) == 0;
   }
   // The smallest one holds one partial sum: a tile of 64 / t filters (the planner's t channel
   // tiles) spills all but one of them through 15 read-modify-writes, 4 bytes each.
+  // A streamed mapping (sched/stream.h) runs the reduction in blocks of one row fold and keeps
+  // the partial sums in OCM itself: nothing is left for the accumulator to spill.
   REQUIRE(tiles > 0);
-  CHECK(prev_spill == tiles * (64 / tiles - 1) * 15 * 4);
+  if (streamed)
+    CHECK(prev_spill == 0);
+  else
+    CHECK(prev_spill == tiles * (64 / tiles - 1) * 15 * 4);
 }

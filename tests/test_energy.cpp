@@ -14,7 +14,7 @@ TEST_CASE("energy: every bucket is counters x the table", "[energy]") {
   graph::prepare(g, {});
   auto hw = literal_hw(16, 16, 1 << 20, 1e9);
   auto j = simulate_forked(g, hw, sched::Mode::Cold);
-  double total = 0;
+  double total = 0, exclusive = 0;
   for (const auto& l : j["layers"]) {
     const auto& b = l["energy_breakdown"];
     const double macs = l["op"] == "conv" || l["op"] == "fc" ? l["macs"].get<double>() : 0.0;
@@ -26,11 +26,15 @@ TEST_CASE("energy: every bucket is counters x the table", "[energy]") {
           Approx(l["ocm_read_bytes"].get<double>() * 2e-12 + l["ocm_write_bytes"].get<double>() * 3e-12));
     CHECK(b["dram"].get<double>() ==
           Approx(l["dram_read_bytes"].get<double>() * 50e-12 + l["dram_write_bytes"].get<double>() * 60e-12));
-    CHECK(b["static"].get<double>() == Approx(l["seconds"].get<double>() * 0.1));
+    // Static energy over the layer's exclusive time (its window after the layer before ended):
+    // windows overlap where weights are prefetched, exclusive times add up to the total.
+    CHECK(b["static"].get<double>() == Approx(l["exclusive_seconds"].get<double>() * 0.1));
+    exclusive += l["exclusive_seconds"].get<double>();
     CHECK(b["lns"].get<double>() == 0.0);
     total += l["energy_joules"].get<double>();
   }
   CHECK(j["energy"]["joules"].get<double>() == Approx(total));
+  CHECK(exclusive == Approx(j["inference"]["seconds"].get<double>()));
   CHECK(j["energy"]["breakdown"]["static"].get<double>() == Approx(j["inference"]["seconds"].get<double>() * 0.1));
   // TOPS/W = 2 ops per MAC / joules.
   CHECK(j["energy"]["tops_per_watt"].get<double>() ==

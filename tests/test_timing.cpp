@@ -88,11 +88,12 @@ TEST_CASE("timing: an OCM too small for a layer forces re-fetching", "[timing][t
   auto big = simulate_forked(conv, literal_hw(64, 64, 4 << 20, 10e9));
   auto small = simulate_forked(conv, literal_hw(64, 64, 96 << 10, 10e9));
   const int64_t once = 73728 + 200704;
-  // With room for everything the planner may still re-read a little (at most 5% more traffic) to
-  // overlap loads with compute; with 96 KiB it has no choice but to re-fetch much more.
+  // With room for everything the planner may still re-read a little (at most 10 % more traffic:
+  // the latency objective streams the input once per block of filters rather than wait for it
+  // whole) to overlap loads with compute; with 96 KiB it has no choice but to re-fetch much more.
   CHECK(big["dram"]["read_bytes"].get<int64_t>() >= once);
-  CHECK(big["dram"]["read_bytes"].get<int64_t>() + 401408 <= (once + 401408) * 1.05);
-  CHECK(small["dram"]["read_bytes"].get<int64_t>() > (once + 401408) * 1.05 - 401408);
+  CHECK(big["dram"]["read_bytes"].get<int64_t>() + 401408 <= (once + 401408) * 1.10);
+  CHECK(small["dram"]["read_bytes"].get<int64_t>() > (once + 401408) * 1.10 - 401408);
   CHECK(small["dram"]["write_bytes"] == 401408);
   CHECK(secs(small) >= secs(big));
 }

@@ -13,8 +13,8 @@ namespace nnasim::cli {
 namespace {
 
 struct ReplayArgs {
-  std::string hw, trace, mode, format = "table", output, trace_out, timeline;
-  std::vector<std::string> sets;
+  std::string hw, trace, mode, format = "table", output, trace_out, timeline, objective = "latency";
+  std::vector<std::string> sets, mapper;
   std::optional<int64_t> batch;
 };
 
@@ -25,7 +25,7 @@ int replay(const ReplayArgs& a) {
   // The mode the trace was recorded in, unless the command line says otherwise.
   const auto mode = parse_mode(!a.mode.empty() ? a.mode : !t.mode.empty() ? t.mode : "steady");
   if (a.batch) graph::set_batch(t.graph, *a.batch, {"--batch", 0});
-  sched::SchedOptions so;
+  sched::SchedOptions so = sched_options(a.objective, a.mapper);
   so.mode = mode;
   run::RunOutput out = run::simulate_inference(t.graph, hw, so);
   trace::attach_measured(out.report, t);
@@ -44,6 +44,7 @@ void register_replay(CLI::App& app, Registry& reg) {
   c->add_option("--trace", a->trace, "layer trace: JSON Lines or CSV")->required();
   c->add_option("--set", a->sets, "override a hardware key (repeatable)");
   c->add_option("--mode", a->mode, "steady or cold (default: as recorded in the trace, else steady)");
+  add_mapper_options(c, a->objective, a->mapper);
   c->add_option("--batch", a->batch, "inferences per run (one load of the weights per batch)");
   c->add_option("--format", a->format, "table, json or csv");
   c->add_option("-o,--output", a->output, "write the report to FILE");

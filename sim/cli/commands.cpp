@@ -60,6 +60,24 @@ graph::PrepareOptions prepare_options(std::optional<int> wb, std::optional<int> 
   return p;
 }
 
+sched::SchedOptions sched_options(const std::string& objective, const std::vector<std::string>& mapper) {
+  sched::SchedOptions so;
+  so.objective = sched::parse_objective(objective);
+  for (const auto& kv : mapper) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError({"--mapper", 0}, fmt::format("'{}' is not KEY=VALUE (e.g. --mapper streaming=false)", kv));
+    sched::set_option(so, kv.substr(0, eq), kv.substr(eq + 1), "--mapper");
+  }
+  return so;
+}
+
+void add_mapper_options(CLI::App* cmd, std::string& objective, std::vector<std::string>& mapper) {
+  cmd->add_option("--objective", objective, "what the mapper minimises: latency (default), energy or edp");
+  cmd->add_option("--mapper", mapper,
+                  "set a mapper option, e.g. --mapper max_chunks=16 (repeatable; see README, Mapper options)");
+}
+
 sched::Mode parse_mode(const std::string& m) {
   if (m == "steady") return sched::Mode::Steady;
   if (m == "cold") return sched::Mode::Cold;
@@ -76,6 +94,8 @@ struct RunArgs {
   std::string number_format;
   std::string compress;
   std::string mode = "steady";
+  std::string objective = "latency";
+  std::vector<std::string> mapper;
   std::string format = "table";
   std::string output;
   std::string trace_out, timeline, program_out;
@@ -100,7 +120,7 @@ int run(const RunArgs& a) {
   ms.compress = a.compress;
   graph::Graph g = run::load_prepared(ms);
   if (a.batch) graph::set_batch(g, *a.batch, {"--batch", 0});
-  sched::SchedOptions so;
+  sched::SchedOptions so = sched_options(a.objective, a.mapper);
   so.mode = mode;
   run::RunOutput out = run::simulate_inference(g, hw, so);
   if (!a.program_out.empty()) emit(a.program_out, [&](std::ostream& os) { out.schedule.program.write(os); });
@@ -136,6 +156,7 @@ void register_run_info(CLI::App& app, Registry& reg) {
   run_cmd->add_option("--number-format", r.number_format, "number format of every layer: int, fp8-e4m3, fp8-e5m2, lns");
   run_cmd->add_option("--compress", r.compress, "weight compression, e.g. cluster:64 (k-means of 3x3 kernels)");
   run_cmd->add_option("--mode", r.mode, "steady (back-to-back inferences, resident weights) or cold (from an empty chip)");
+  add_mapper_options(run_cmd, r.objective, r.mapper);
   run_cmd->add_option("--format", r.format, "table, json or csv");
   run_cmd->add_option("-o,--output", r.output, "write the report to FILE");
   run_cmd->add_option("--trace-out", r.trace_out, "write the layer trace of this run (JSON Lines)");

@@ -36,6 +36,9 @@ std::vector<config::Override> parse_sets(const std::vector<std::string>& sets);
 graph::PrepareOptions prepare_options(std::optional<int> weight_bits, std::optional<int> act_bits,
                                       const std::string& number_format);
 sched::Mode parse_mode(const std::string& m);
+// --objective and --mapper KEY=VALUE (run, replay): the mapper's options.
+sched::SchedOptions sched_options(const std::string& objective, const std::vector<std::string>& mapper);
+void add_mapper_options(CLI::App* cmd, std::string& objective, std::vector<std::string>& mapper);
 // Writes to `path` (or stdout when empty or "-").
 void emit(const std::string& path, const std::function<void(std::ostream&)>& fn);
 

@@ -47,8 +47,30 @@ inline Gemm mapped_gemm(const MacArraySpec& mac, const Gemm& g) {
   return g;
 }
 
+inline int64_t systolic_cycles(const MacArraySpec& mac, const Gemm& gemm);
+
+// A chunk of a streamed fold (Gemm::fill / Gemm::drain false; sched/stream.h). A fold streamed in
+// chunks t1 + ... + tj = T takes, in all, what one command of T takes: the chunks share its
+// overhead O (the whole fold's cycles less T), the first paying the fill (min(O, r), r the rows
+// of the stationary operand), the last the rest (skew and drain). The flags apply only to a GEMM
+// that is one fold (one group, rows and columns within the array); any other command is whole
+// folds.
+inline bool single_fold(const MacArraySpec& mac, const Gemm& g) {
+  const bool ws = mac.dataflow == Dataflow::WeightStationary;
+  return g.groups == 1 && (ws ? g.k : g.m) <= mac.rows && g.n <= mac.cols;
+}
+
 inline int64_t systolic_cycles(const MacArraySpec& mac, const Gemm& gemm) {
   if (gemm.m <= 0 || gemm.k <= 0 || gemm.n <= 0 || gemm.groups <= 0) return 0;
+  if ((!gemm.fill || !gemm.drain) && single_fold(mac, gemm)) {
+    Gemm whole = gemm;
+    whole.fill = whole.drain = true;
+    const bool ws = mac.dataflow == Dataflow::WeightStationary;
+    const int64_t t = ws ? gemm.m : gemm.k, r = ws ? gemm.k : gemm.m;
+    const int64_t overhead = systolic_cycles(mac, whole) - t;
+    const int64_t fill = std::min(overhead, r);
+    return t + (gemm.fill ? fill : 0) + (gemm.drain ? overhead - fill : 0);
+  }
   const Gemm g = mapped_gemm(mac, gemm);
   const int64_t R = mac.rows, C = mac.cols;
   const auto folds_of = [](int64_t x, int64_t s) { return (x + s - 1) / s; };

@@ -51,12 +51,12 @@ uint32_t Program::add(Command c) {
 
 // Text form: a header, one line per layer, one line per command. Stable and diff-able.
 void Program::write(std::ostream& os) const {
-  os << fmt::format("nnasim_program 1 cores {} layers {} commands {} preload {}\n", cores, layers.size(),
+  os << fmt::format("nnasim_program 2 cores {} layers {} commands {} preload {}\n", cores, layers.size(),
                     cmds.size(), ocm_preload);
   for (const auto& l : layers) os << fmt::format("layer {} {}\n", l.name, l.op);
   for (const auto& c : cmds) {
-    os << fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", to_string(c.kind), c.core, c.layer,
-                      int(c.weights), c.dram_bytes, c.gemm.m, c.gemm.k, c.gemm.n, c.gemm.groups, c.weight_bits,
+    os << fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", to_string(c.kind), c.core, c.layer,
+                      int(c.weights), c.dram_bytes, c.gemm.m, c.gemm.k, c.gemm.n, c.gemm.groups, int(c.gemm.fill) + 2 * int(c.gemm.drain), c.weight_bits,
                       c.act_bits, int(c.format), c.ops, c.ocm_read, c.ocm_write, c.ocm_alloc, c.ocm_free,
                       c.deps.size(), "");
     for (size_t i = 0; i < c.deps.size(); ++i) os << (i ? " " : "") << c.deps[i];
@@ -76,8 +76,9 @@ Program Program::read(std::istream& is, const std::string& file) {
   size_t nl = 0, nc = 0;
   if (!(h >> magic >> version >> k1 >> p.cores >> k2 >> nl >> k3 >> nc >> k4 >> p.ocm_preload) ||
       magic != "nnasim_program")
-    fail("not an nnasim program: expected a first line 'nnasim_program 1 cores N layers L commands C preload B'");
-  if (version != 1) fail(fmt::format("program version {} is newer than this nnasim reads (1)", version));
+    fail("not an nnasim program: expected a first line 'nnasim_program 2 cores N layers L commands C preload B'");
+  if (version < 1 || version > 2)
+    fail(fmt::format("program version {} is not one this nnasim reads (1 or 2)", version));
   for (size_t i = 0; i < nl; ++i) {
     if (!std::getline(is, line)) fail("the file ends before its layers");
     ++lineno;
@@ -93,10 +94,11 @@ Program Program::read(std::istream& is, const std::string& file) {
     std::istringstream s(line);
     std::string kind;
     Command c;
-    int w = 0, f = 0;
+    int w = 0, f = 0, fd = 3;
     size_t nd = 0;
-    if (!(s >> kind >> c.core >> c.layer >> w >> c.dram_bytes >> c.gemm.m >> c.gemm.k >> c.gemm.n >> c.gemm.groups >>
-          c.weight_bits >> c.act_bits >> f >> c.ops >> c.ocm_read >> c.ocm_write >> c.ocm_alloc >> c.ocm_free >> nd))
+    if (!(s >> kind >> c.core >> c.layer >> w >> c.dram_bytes >> c.gemm.m >> c.gemm.k >> c.gemm.n >> c.gemm.groups) ||
+        (version >= 2 && !(s >> fd)) || fd < 0 || fd > 3 ||
+        !(s >> c.weight_bits >> c.act_bits >> f >> c.ops >> c.ocm_read >> c.ocm_write >> c.ocm_alloc >> c.ocm_free >> nd))
       fail("malformed command line");
     bool known = false;
     for (Kind k : {Kind::Load, Kind::Store, Kind::Compute, Kind::Convert, Kind::Vector, Kind::Sync})
@@ -105,6 +107,8 @@ Program Program::read(std::istream& is, const std::string& file) {
     if (c.core < 0 || c.core >= p.cores || c.layer < 0 || c.layer >= static_cast<int>(p.layers.size()))
       fail("command names a core or layer out of range");
     c.weights = w != 0;
+    c.gemm.fill = fd & 1;
+    c.gemm.drain = fd & 2;
     c.format = static_cast<NumFormat>(f);
     for (size_t d = 0; d < nd; ++d) {
       uint32_t x;

@@ -97,12 +97,18 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.macs = l.cost.macs;
     lr.params = l.cost.params;
     lr.weight_bytes = l.cost.weight_bytes;
-    lr.start_seconds = prev_end;
-    lr.seconds = std::max(0.0, end[i] - prev_end);
+    // A layer's window runs from the end of the layer before, or from its own first command when
+    // that started earlier (its weights prefetched, or layers overlapping across cores: the
+    // windows of such layers overlap), to its last command. Static energy counts only the part
+    // after the layer before ended, so that the layers' energies still add up to the total.
+    const double own = std::max(0.0, end[i] - prev_end);
+    lr.start_seconds = start[i] >= 0 ? std::min(prev_end, start[i]) : prev_end;
+    lr.seconds = std::max(0.0, end[i] - lr.start_seconds);
     prev_end = std::max(prev_end, end[i]);
     lr.cycles = std::llround(lr.seconds * hw.clock_hz);
     auto& a = act[i];
-    a.seconds = lr.seconds;
+    a.seconds = own;
+    lr.exclusive_seconds = own;
     lr.energy = energy::energy_of(a, hw);
     lr.dram_read_bytes = a.dram_read;
     lr.dram_write_bytes = a.dram_write;
@@ -123,6 +129,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.bound_seconds = bnd.layers[i].seconds();
     lr.efficiency = lr.seconds > 0 ? lr.bound_seconds / lr.seconds : 1.0;
     lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
+    lr.mapping = sched::describe(lp, hw.mac.dataflow);
+    lr.planned_seconds = lp.tiling.est_seconds;
     lr.cores = lp.active_cores;
     lr.tiles = tiles[i];
     lr.output_on_chip = lp.output_on_chip;

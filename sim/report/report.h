@@ -37,6 +37,9 @@ struct LayerReport {
   double bound_seconds = 0, efficiency = 1;
   double compute_seconds = 0, dma_seconds = 0;  // busiest core's unit time in this layer
   std::string split;
+  std::string mapping;  // the mapper's choice in words (sched::describe)
+  double planned_seconds = 0;  // the mapper's estimate of the layer's time
+  double exclusive_seconds = 0;  // the part of the window after the layer before ended (these add up to the total)
   int cores = 1;
   int64_t tiles = 0;
   bool output_on_chip = false;

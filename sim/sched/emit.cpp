@@ -5,6 +5,7 @@
 
 #include "sim/sched/layer_cost.h"
 #include "sim/sched/scheduler.h"
+#include "sim/sched/stream.h"
 
 namespace nnasim::sched {
 namespace {
@@ -67,7 +68,52 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
   for (int i = 0; i < L; ++i)
     for (int c : consumers[i]) last_use[i] = std::max(last_use[i], c);
 
-  std::vector<uint32_t> prev_end;  // end syncs of the previous layer, one per core
+  // Per layer and core: the OCM of its buffers, and the bytes of its first weight block (which
+  // the layer before may prefetch).
+  const int64_t cap = static_cast<int64_t>(hw.ocm.size_bytes);
+  std::vector<std::vector<int64_t>> ws_of(L, std::vector<int64_t>(n, 0)), first_w(L, std::vector<int64_t>(n, 0));
+  std::vector<int64_t> freed_of(L, 0);
+  std::vector<int> next_layer(L, -1);
+  for (int li = 1, prev = -1; li < L; ++li) {
+    const graph::Layer& layer = g.layers[li];
+    if (layer.op == graph::Op::Input) continue;
+    if (prev >= 0) next_layer[prev] = li;
+    prev = li;
+    const LayerPlan& lp = plan.layers[li];
+    const LayerGeo geo = layer_geo(g, li);
+    const int64_t streamed_w = layer.cost.weight_bytes - lp.pinned_weight_bytes;
+    for (size_t k = 0; k < layer.inputs.size(); ++k) {
+      int p = layer.inputs[k];
+      bool dup = std::find(layer.inputs.begin(), layer.inputs.begin() + k, p) != layer.inputs.begin() + k;
+      if (!dup && lp.input_on_chip[k] && last_use[p] == li) freed_of[li] += ceil_div(g.layers[p].cost.output_bytes, n);
+    }
+    if (lp.tiling.stream) {
+      const StreamTiling& st = lp.tiling.st;
+      const int64_t ws = stream_cost(hw, geo, st, streamed_w, lp.input_on_chip[0], lp.output_on_chip).ws;
+      for (int core = 0; core < std::min(n, st.gc * st.gp); ++core) {
+        ws_of[li][core] = ws;
+        const Range cr = part(geo.co, st.gc, core / st.gp);
+        const int64_t nb = std::min(st.nb, cr.size()), kb = std::min(st.kb, geo.k);
+        first_w[li][core] = share(share(streamed_w, cr.begin, cr.begin + nb, geo.co), 0, kb, geo.k);
+      }
+    } else {
+      const TileShape s = tile_shape(geo, n, lp.split, lp.tiling, streamed_w);
+      const bool all_in = std::all_of(lp.input_on_chip.begin(), lp.input_on_chip.end(), [](bool b) { return b; });
+      for (int core = 0; core < s.active_cores; ++core) {
+        ws_of[li][core] = working_set(s, all_in, lp.output_on_chip);
+        const Range co_core = lp.split == Split::Channels ? part(geo.co, s.active_cores, core) : Range{0, geo.co};
+        const int64_t in_c = geo.in.empty() ? 1 : geo.in[0].c;
+        const int64_t c1 = co_core.begin + std::min(co_core.size(), s.co_tile);
+        first_w[li][core] = share(share(streamed_w, co_core.begin, c1, geo.co), 0, in_c / lp.tiling.k_tiles, in_c);
+      }
+    }
+  }
+
+  std::vector<std::vector<uint32_t>> ends_of(L);  // end syncs of each layer, one per core
+  std::vector<uint32_t> prev_end;                 // end syncs of the previous layer, one per core
+  bool prev_freed = false;                        // the previous layer freed on-chip inputs
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> prefetched(n, kNone);     // this layer's first weight block, loaded by the layer before
   for (int li = 1; li < L; ++li) {
     const graph::Layer& layer = g.layers[li];
     if (layer.op == graph::Op::Input) continue;  // a further network input (SCALE-Sim rows): in DRAM
@@ -77,31 +123,61 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     const TileShape s = tile_shape(geo, n, lp.split, lp.tiling, streamed_w);
     const bool lns = hw.mac.arithmetic == NumFormat::Lns && geo.mac;
     const int64_t out_share = lp.output_on_chip ? ceil_div(layer.cost.output_bytes, n) : 0;
-    int64_t freed_inputs = 0;
-    for (size_t k = 0; k < layer.inputs.size(); ++k) {
-      int p = layer.inputs[k];
-      bool dup = std::find(layer.inputs.begin(), layer.inputs.begin() + k, p) != layer.inputs.begin() + k;
-      if (!dup && lp.input_on_chip[k] && last_use[p] == li) freed_inputs += ceil_div(g.layers[p].cost.output_bytes, n);
+    const int64_t freed_inputs = freed_of[li];
+    // Overlap across layers: a layer waits for the layers it reads, on every core, not for the
+    // layer before it; where the layer before freed on-chip inputs, for it too on every core, so
+    // that no core re-uses that OCM while another still reads it. On one core, its in-order
+    // streams keep layers in order.
+    std::vector<uint32_t> start_deps;
+    if (!plan.overlap || prev_freed) {
+      start_deps = prev_end;
     }
+    if (plan.overlap)
+      for (int p : layer.inputs)
+        if (!ends_of[p].empty()) start_deps.insert(start_deps.end(), ends_of[p].begin(), ends_of[p].end());
+    std::sort(start_deps.begin(), start_deps.end());
+    start_deps.erase(std::unique(start_deps.begin(), start_deps.end()), start_deps.end());
+    // Prefetch of the next layer's first weight block, issued on each core after this layer's
+    // last load, before its last store (the DMA engine would otherwise idle during the last
+    // compute), where this layer leaves room for it in OCM.
+    const int nx = next_layer[li];
+    std::vector<uint32_t> next_prefetched(n, kNone);
+    auto prefetch_next = [&](int core, uint32_t after) {
+      if (!plan.overlap || nx < 0 || next_prefetched[core] != kNone) return;
+      const int64_t bytes = first_w[nx][core];
+      // The planner's working set also counts the partial sums the MacArray may spill.
+      const int64_t ws = std::max(ws_of[li][core], lp.tiling.working_set);
+      if (bytes <= 0 || plan.pinned_per_core + lp.resident_bytes + ws + bytes > cap) return;
+      Command ld;
+      ld.kind = Kind::Load, ld.core = core, ld.layer = nx, ld.weights = true;
+      ld.dram_bytes = bytes;
+      ld.ocm_write = bytes;
+      ld.ocm_alloc = bytes;  // part of the next layer's buffers, freed with them
+      ld.deps = {after};
+      next_prefetched[core] = prog.add(ld);
+    };
     const int64_t ops_per_row_channel = geo.mac || geo.co * geo.ho == 0 ? 0 : geo.vector_ops / (geo.co * geo.ho);
 
-    const bool all_inputs_on_chip =
-        std::all_of(lp.input_on_chip.begin(), lp.input_on_chip.end(), [](bool b) { return b; });
     std::vector<uint32_t> ends;
+    const bool stream = lp.tiling.stream;
     for (int core = 0; core < n; ++core) {
-      const bool active = core < s.active_cores;
-      const int64_t ws = active ? working_set(s, all_inputs_on_chip, lp.output_on_chip) : 0;
+      const bool active = core < (stream ? lp.tiling.st.gc * lp.tiling.st.gp : s.active_cores);
+      const int64_t ws = ws_of[li][core];
       Command start;
       start.kind = Kind::Sync;
       start.core = core;
       start.layer = li;
-      start.deps = prev_end;
-      start.ocm_alloc = ws + out_share;
+      start.deps = start_deps;
+      const int64_t pre = prefetched[core] != kNone ? first_w[li][core] : 0;
+      start.ocm_alloc = ws + out_share - pre;
       const uint32_t start_id = prog.add(start);
       std::vector<uint32_t> tails;  // last command per unit on this core
       tails.push_back(start_id);
 
-      if (active) {
+      if (active && stream) {
+        emit_stream_core(prog, hw, geo, lp, li, core, streamed_w, layer.cost.weight_bytes, start_id, lns,
+                         prefetched[core], [&](uint32_t) { prefetch_next(core, start_id); });
+      } else if (active) {
         const Range co_core = lp.split == Split::Channels ? part(geo.co, s.active_cores, core) : Range{0, geo.co};
         const Range rows_core = lp.split == Split::Rows ? part(geo.ho, s.active_cores, core) : Range{0, geo.ho};
         const Tiling& t = lp.tiling;
@@ -145,7 +221,12 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
               const int64_t w_bytes = share(w_bytes_c, kch.begin, kch.end, in_c);
               const int64_t w_all = share(w_all_c, kch.begin, kch.end, in_c);
               const int64_t w_tile_id = ci * t.k_tiles + kk;
-              if (streamed_w > 0 && w_tile_id != cur_w) {
+              if (streamed_w > 0 && w_tile_id != cur_w && cur_w < 0 && prefetched[core] != kNone) {
+                w_slots.take();
+                w_load = prefetched[core];
+                w_slots.current() = {};
+                cur_w = w_tile_id;
+              } else if (streamed_w > 0 && w_tile_id != cur_w) {
                 Command ld;
                 ld.kind = Kind::Load, ld.core = core, ld.layer = li, ld.weights = true;
                 ld.dram_bytes = w_bytes;
@@ -233,15 +314,17 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
             }
           }
         }
+        prefetch_next(core, start_id);
         flush_store();
-        // The last command of each unit on this core for this layer.
+      }
+      // The last command of each unit on this core for this layer.
+      if (active)
         for (int u = 0; u < kUnits; ++u)
           for (size_t k = prog.cmds.size(); k-- > start_id + 1;)
             if (prog.cmds[k].core == core && static_cast<int>(unit_of(prog.cmds[k].kind)) == u) {
               tails.push_back(static_cast<uint32_t>(k));
               break;
             }
-      }
       Command end;
       end.kind = Kind::Sync;
       end.core = core;
@@ -250,7 +333,10 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       end.ocm_free = ws + freed_inputs;
       ends.push_back(prog.add(end));
     }
-    prev_end = std::move(ends);
+    prev_end = ends;
+    ends_of[li] = std::move(ends);
+    prev_freed = freed_inputs > 0;
+    prefetched = next_prefetched;
   }
   return prog;
 }

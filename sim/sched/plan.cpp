@@ -8,7 +8,10 @@
 #include <cmath>
 #include <limits>
 
+#include "sim/energy/energy_model.h"
+#include "sim/hw/dram_share.h"
 #include "sim/sched/layer_cost.h"
+#include "sim/sched/stream.h"
 
 namespace nnasim::sched {
 namespace {
@@ -17,15 +20,16 @@ using graph::Graph;
 using graph::Layer;
 using graph::Op;
 
-constexpr int64_t kMaxTilesPerCore = 256;  // bounds the events of one layer
-
 const char* unit_name(NumFormat f) { return f == NumFormat::Lns ? "log-domain (lns)" : "linear"; }
 
-// Candidate tile counts: powers of two up to n, and n itself.
+// Candidate tile counts: powers of two up to n, the exact divisors of n up to 16, and n itself.
 std::vector<int64_t> tile_counts(int64_t n) {
   std::vector<int64_t> v;
   for (int64_t t = 1; t < n; t *= 2) v.push_back(t);
+  for (int64_t d = 3; d <= 16 && d < n; ++d)
+    if (n % d == 0 && (d & (d - 1))) v.push_back(d);
   v.push_back(std::max<int64_t>(1, n));
+  std::sort(v.begin(), v.end());
   return v;
 }
 
@@ -36,11 +40,8 @@ struct Choice {
   int64_t ws = 0;
 };
 
-// Per-core DRAM share when `active` cores stream at once.
-double core_bandwidth(const HardwareSpec& hw, int active) {
-  double share = hw.dram.bandwidth * hw.dram.efficiency / active;
-  return std::min(share, hw.dma.bytes_per_cycle * hw.clock_hz);
-}
+// Per-core DRAM rate when `active` cores stream at once: the channel's max-min sharing law.
+double core_bandwidth(const HardwareSpec& hw, int active) { return hw::core_dram_rate(hw, active); }
 
 
 struct Candidate {
@@ -48,17 +49,23 @@ struct Candidate {
   Tiling t;
   int64_t ws, dram;
   double secs;
-  int64_t ocm = 0;  // estimated OCM bytes moved (all cores)
+  int64_t ocm = 0;      // estimated OCM bytes moved (all cores)
+  double joules = 0;    // estimated energy (energy model on the estimated actions)
+  int active = 1;
+  int64_t commands = 0;  // per core: compute commands (events to simulate)
 };
 
 // Candidate lists depend only on the layer, its streamed weights and where its tensors live; the
 // planner asks for the same ones many times (each residency policy and weight budget), so they
 // are computed once per process of planning.
-using CandidateKey = std::tuple<int, int64_t, uint64_t, bool>;
+// Keyed by the layer's shape rather than its index: networks repeat blocks, and a layer of the same
+// shape, bits and placement has the same candidates.
+using CandidateKey = std::vector<int64_t>;
 using CandidateCache = std::map<CandidateKey, std::vector<Candidate>>;
 
 struct LayerCtx {
   const HardwareSpec& hw;
+  const SchedOptions& opt;
   LayerGeo geo;
   int64_t streamed_w = 0;
   std::vector<bool> in_on_chip;
@@ -89,14 +96,47 @@ int64_t dram_bytes(const LayerCtx& c, const TileShape& s) {
   return b;
 }
 
+// Time of a layer: the first loads, then the MAC array and the DMA engine (which pays the DRAM
+// latency once per transfer, in order) overlapped. Their overlap is imperfect when both are
+// nearly as busy (a chunk's transfer sometimes waits for a compute and the reverse): a soft
+// maximum (c^8 + d^8)^(1/8), 5 % above the larger at equal load and within 0.1 % of it at half,
+// matches the simulated time of streamed layers better than max(c, d).
+constexpr bool with_last_store = true;  // the last store is not overlapped
+double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, double compute_s, int64_t core_dram,
+                     int64_t transfers, int64_t last_bytes) {
+  const double bw = core_bandwidth(hw, active);
+  // With dma.outstanding transfers in flight, their latencies overlap.
+  const double dma_s =
+      double(core_dram) / bw + double(transfers) * hw.dram.latency_s / std::max(1, hw.dma.outstanding);
+  const double first = double(first_bytes) / bw + hw.dram.latency_s;
+  const double hi = std::max(compute_s, dma_s), lo = std::min(compute_s, dma_s);
+  const double overlap = hi > 0 ? hi * std::pow(1 + std::pow(lo / hi, 8), 1.0 / 8) : 0;
+  // The last store follows the last compute.
+  const double last = last_bytes > 0 && with_last_store ? double(last_bytes) / bw + hw.dram.latency_s : 0;
+  return first + overlap + last;
+}
+
 double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   const auto& hw = c.hw;
   int64_t ocm = s.in_band_bytes + s.weight_tile_bytes + s.out_tile_bytes;
   double tile_s = double(tile_cycles(hw, c.geo, s.gemm, s.tile_ops, ocm)) / hw.clock_hz;
-  double bw = core_bandwidth(hw, s.active_cores);
-  double dma_s = double(dram) / s.active_cores / bw;
-  double first = double(s.in_band_bytes + s.weight_tile_bytes) / bw + hw.dram.latency_s;
-  return first + std::max(tile_s * s.computes, dma_s);
+  bool any_dram_input = false;
+  for (bool on : c.in_on_chip) any_dram_input |= !on;
+  const int64_t transfers = (any_dram_input ? s.input_loads : 0) + s.weight_loads + (c.out_on_chip ? 0 : s.tiles);
+  return layer_seconds(hw, s.active_cores, s.in_band_bytes + s.weight_tile_bytes, tile_s * s.computes,
+                       dram / s.active_cores, transfers, c.out_on_chip ? 0 : s.out_tile_bytes);
+}
+
+// Energy of a layer from estimated actions, by the energy model the report uses.
+double est_joules(const LayerCtx& c, int64_t dram, int64_t dram_write, int64_t ocm, double secs) {
+  energy::Actions a;  // MAC energy is the same for every mapping of a layer: left out
+  a.format = c.geo.format, a.weight_bits = c.geo.weight_bits, a.act_bits = c.geo.act_bits;
+  a.dram_read = dram - dram_write;
+  a.dram_write = dram_write;
+  a.ocm_read = ocm / 2;
+  a.ocm_write = ocm - ocm / 2;
+  a.seconds = secs;
+  return energy::energy_of(a, c.hw).total();
 }
 
 
@@ -105,7 +145,11 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   uint64_t bits = 0;
   for (size_t i = 0; i < c.in_on_chip.size() && i < 64; ++i) bits |= uint64_t(c.in_on_chip[i]) << i;
   if (c.weights_replicated) bits |= uint64_t(1) << 63;
-  CandidateKey key{c.layer, c.streamed_w, bits, c.out_on_chip};
+  const LayerGeo& q = c.geo;
+  CandidateKey key{q.mac, q.spatial, q.dense, q.co, q.ho, q.wo, q.kh_eff, q.sh, q.k, q.cpg_out, q.groups,
+                   q.weight_bytes, q.vector_ops, q.act_bits, q.weight_bits, int64_t(q.format), c.streamed_w,
+                   int64_t(bits), c.out_on_chip, int64_t(cores)};
+  for (const auto& in : q.in) key.insert(key.end(), {in.c, in.h, in.w});
   auto it = c.cache->find(key);
   if (it != c.cache->end()) return it->second;
   std::vector<Candidate>& out = (*c.cache)[key];
@@ -121,12 +165,13 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   for (const auto& in : c.geo.in) data_bytes += in.c * in.h * in.w;
   data_bytes = data_bytes * c.geo.act_bits / 8;
   const int64_t max_tiles = std::max<int64_t>(
-      kMaxTilesPerCore, 8 * data_bytes / std::max<int64_t>(1, static_cast<int64_t>(c.hw.ocm.size_bytes)));
+      int64_t(c.opt.max_tiles_per_core), 8 * data_bytes / std::max<int64_t>(1, static_cast<int64_t>(c.hw.ocm.size_bytes)));
   for (Split sp : splits) {
     TileShape base = tile_shape(c.geo, cores, sp, Tiling{}, c.streamed_w);
     // Reduction chunks only where one array's width of filters cannot be double-buffered.
     const std::vector<int64_t> k_counts =
-        wants_k_tiles(c.geo, c.geo.weight_bytes, c.hw.mac.cols, static_cast<int64_t>(c.hw.ocm.size_bytes))
+        wants_k_tiles(c.geo, c.geo.weight_bytes, c.hw.mac.cols,
+                          static_cast<int64_t>(double(c.hw.ocm.size_bytes) * c.opt.k_tile_ocm_fraction))
             ? tile_counts(c.geo.in[0].c)
             : std::vector<int64_t>{1};
     for (int64_t tc : tile_counts(base.co_core)) {
@@ -135,7 +180,8 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
           if (tc * th * tk > max_tiles) continue;
           for (LoopOrder order : {LoopOrder::WeightsOuter, LoopOrder::InputsOuter}) {
             if (tk > 1 && order == LoopOrder::InputsOuter) continue;  // both streams move per chunk
-            Tiling t{tc, th, tk, order};
+            Tiling t;
+            t.channel_tiles = tc, t.row_tiles = th, t.k_tiles = tk, t.order = order;
             TileShape s = tile_shape(c.geo, cores, sp, t, c.streamed_w);
             int64_t dram = dram_bytes(c, s);
             // Operands into the array per compute, results out per tile, and partial sums in and
@@ -146,12 +192,47 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
             // Room for the partial sums a tile spills from the accumulator (sim/hw/accumulator.h):
             // the MacArray allocates it while the tile runs, the emitter does not.
             const int64_t spill = c.geo.mac ? hw::accumulator_spill_footprint(c.hw.mac, s.gemm) : 0;
-            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip) + spill, dram, est_seconds(c, s, dram), ocm});
+            const double secs = est_seconds(c, s, dram);
+            const int64_t wr = c.out_on_chip ? 0 : s.out_tile_bytes * s.tiles * s.active_cores;
+            out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip) + spill, dram, secs, ocm,
+                           est_joules(c, dram, wr, ocm, secs), s.active_cores, s.computes});
           }
         }
       }
     }
   }
+  if (c.opt.streaming && can_stream(c.geo)) {
+    const bool in_chip = c.in_on_chip[0];
+    for (const StreamTiling& st : stream_tilings(c.hw, c.geo, cores, !pinned || c.weights_replicated, in_chip, c.opt)) {
+      const StreamCost k = stream_cost(c.hw, c.geo, st, c.streamed_w, in_chip, c.out_on_chip);
+      // Bounds the commands of one layer (memory and simulation time), as whole tiles are bounded.
+      if (k.commands > max_tiles * int64_t(c.opt.max_chunks)) continue;
+      const double secs = layer_seconds(c.hw, k.active_cores, k.first_bytes, double(k.compute_cycles) / c.hw.clock_hz,
+                                        k.core_dram, k.transfers, k.last_bytes);
+      Tiling t;
+      t.stream = true;
+      t.st = st;
+      out.push_back({st.gp > 1 ? Split::Rows : Split::Channels, t, k.ws + k.spill, k.dram, secs, k.ocm,
+                     est_joules(c, k.dram, k.write_dram, k.ocm, secs), k.active_cores, k.commands});
+    }
+  }
+  // Keep only candidates that some budget and objective could choose: in order of working set,
+  // one that improves on every smaller one in time, energy, their product or DRAM traffic (the
+  // smallest working set, and each objective's best within any budget, always stay).
+  std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.ws < b.ws; });
+  std::vector<Candidate> kept;
+  double best_s = 0, best_j = 0, best_e = 0;
+  int64_t best_d = 0;
+  for (auto& k : out) {
+    const double e = k.secs * k.joules;
+    if (kept.empty() || k.secs < best_s || k.joules < best_j || e < best_e || k.dram < best_d) {
+      if (kept.empty()) best_s = k.secs, best_j = k.joules, best_e = e, best_d = k.dram;
+      best_s = std::min(best_s, k.secs), best_j = std::min(best_j, k.joules), best_e = std::min(best_e, e);
+      best_d = std::min(best_d, k.dram);
+      kept.push_back(std::move(k));
+    }
+  }
+  out = std::move(kept);
   return out;
 }
 
@@ -160,32 +241,37 @@ Choice make_choice(const Candidate& k) {
   ch.t.working_set = k.ws;
   ch.t.dram_bytes = k.dram;
   ch.t.est_seconds = k.secs;
+  ch.t.est_joules = k.joules;
   return ch;
 }
 
-// Within `free_bytes`: the least estimated energy-delay product (the usual objective of mappers
-// such as Timeloop), counting the energy that differs between tilings: DRAM and OCM traffic and
-// static power over the estimated time. Ties go to less traffic. Insisting on the least traffic alone
-// picks tiles that starve the array (ResNet-50's first conv in two-filter tiles, 13x slower for
-// 7% less traffic); insisting on time alone re-reads data for a sliver of overlap.
-// Plans (below) may trade up to kTrafficSlack more traffic for speed.
-constexpr double kTrafficSlack = 1.05;
-double edp(const LayerCtx& c, const Candidate& k) {
-  const auto& e = c.hw.energy;
-  const double joules =
-      double(k.dram) * e.dram_read_j_per_byte + double(k.ocm) * e.ocm_read_j_per_byte + k.secs * c.hw.static_power_w();
-  return k.secs * joules;
+// Within `free_bytes`: the least value of the objective (latency: estimated time; energy:
+// estimated energy of the actions that differ between mappings, DRAM and OCM traffic and static
+// power over the time; edp: their product). Ties go to less DRAM traffic, then fewer commands.
+double objective_value(Objective o, double secs, double joules) {
+  switch (o) {
+    case Objective::Latency: return secs;
+    case Objective::Energy: return joules;
+    case Objective::Edp: return secs * joules;
+  }
+  return secs;
 }
 Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
   const auto& all = candidates(c, cores);
   const Candidate* best = nullptr;
-  double best_edp = 0;
+  double best_v = 0;
   for (const auto& k : all) {
     if (k.ws > free_bytes) continue;
-    const double v = edp(c, k);
-    if (!best || v < best_edp * (1 - 1e-9) || (v <= best_edp * (1 + 1e-9) && k.dram < best->dram)) {
+    // Within kTie of each other, values tie: then less DRAM traffic, then fewer commands. Each
+    // command also weighs kPerCommand of the value, so that a sliver of estimated time (a
+    // smaller first chunk) is not bought with ten times the events to simulate.
+    constexpr double kTie = 1e-6, kPerCommand = 1e-7;
+    const double v = objective_value(c.opt.objective, k.secs, k.joules) * (1 + kPerCommand * double(k.commands));
+    const bool tie = best && v <= best_v * (1 + kTie) && v >= best_v * (1 - kTie);
+    if (!best || (!tie && v < best_v) ||
+        (tie && (k.dram < best->dram || (k.dram == best->dram && k.commands < best->commands)))) {
       best = &k;
-      best_edp = v;
+      best_v = v;
     }
   }
   return best ? make_choice(*best) : Choice{};
@@ -202,13 +288,12 @@ Choice smallest_tiling(const LayerCtx& c, int cores) {
 
 // The smallest working set that still runs the layer within kEfficientSlack of its best time in
 // `cap` bytes: what the planner reserves next to resident activations.
-constexpr double kEfficientSlack = 1.10;
 int64_t efficient_ws(const LayerCtx& c, int cores, int64_t cap) {
   Choice best = choose_tiling(c, cores, cap);
   if (!best.ok) return 0;
   int64_t ws = best.ws;
   for (const auto& k : candidates(c, cores))
-    if (k.ws <= cap && k.secs <= best.t.est_seconds * kEfficientSlack) ws = std::min(ws, k.ws);
+    if (k.ws <= cap && k.secs <= best.t.est_seconds * c.opt.efficient_slack) ws = std::min(ws, k.ws);
   return ws;
 }
 
@@ -220,6 +305,83 @@ struct Evaluation {
 }  // namespace
 
 const char* to_string(Mode m) { return m == Mode::Steady ? "steady" : "cold"; }
+
+std::string describe(const LayerPlan& lp, Dataflow df) {
+  const Tiling& t = lp.tiling;
+  if (t.stream) {
+    const StreamTiling& st = t.st;
+    const bool ws = df == Dataflow::WeightStationary;
+    std::string s = fmt::format("stream {} {}x{} cores (ch x px), ", ws ? "ws" : "os", st.gc, st.gp);
+    if (ws)
+      s += fmt::format("blocks {}ch x {}k, chunks {}px", st.nb, st.kb, st.mb);
+    else
+      s += fmt::format("blocks {}ch x {}px, chunks {}k", st.nb, st.mb, st.kb);
+    if (st.hold_in) s += ", inputs held";
+    if (st.hold_w) s += ", weights held";
+    if (ws && !st.hold_ps) s += ", partial sums via DRAM";
+    return s;
+  }
+  return fmt::format("tiles {} cores by {}, {}ch x {}rows x {}k, {} outer", lp.active_cores,
+                     lp.split == Split::Channels ? "channels" : "rows", t.channel_tiles, t.row_tiles, t.k_tiles,
+                     t.order == LoopOrder::WeightsOuter ? "weights" : "inputs");
+}
+
+const char* to_string(Objective o) {
+  switch (o) {
+    case Objective::Latency: return "latency";
+    case Objective::Energy: return "energy";
+    case Objective::Edp: return "edp";
+  }
+  return "latency";
+}
+
+Objective parse_objective(const std::string& s) {
+  if (s == "latency") return Objective::Latency;
+  if (s == "energy") return Objective::Energy;
+  if (s == "edp") return Objective::Edp;
+  throw InputError({"--objective", 0}, fmt::format("unknown objective '{}': expected latency, energy or edp", s));
+}
+
+void set_option(SchedOptions& o, const std::string& key, const std::string& value, const std::string& where) {
+  auto number = [&](double lo) {
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(value, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != value.size() || value.empty() || !(v >= lo) || !std::isfinite(v))
+      throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not a number >= {}", key, value, lo));
+    return v;
+  };
+  auto integer = [&](int lo) {
+    const double v = number(lo);
+    if (v != std::floor(v) || v > 1e6)
+      throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not a whole number from {} to 1000000", key, value, lo));
+    return static_cast<int>(v);
+  };
+  auto boolean = [&] {
+    if (value == "true" || value == "on" || value == "1") return true;
+    if (value == "false" || value == "off" || value == "0") return false;
+    throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not true or false", key, value));
+  };
+  if (key == "traffic_slack") o.traffic_slack = number(1);
+  else if (key == "efficient_slack") o.efficient_slack = number(1);
+  else if (key == "steps") o.steps = integer(1);
+  else if (key == "max_tiles_per_core") o.max_tiles_per_core = integer(1);
+  else if (key == "max_chunks") o.max_chunks = integer(1);
+  else if (key == "k_tile_ocm_fraction") {
+    o.k_tile_ocm_fraction = number(0);
+    if (o.k_tile_ocm_fraction > 1)
+      throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not a fraction from 0 to 1", key, value));
+  } else if (key == "streaming") o.streaming = boolean();
+  else if (key == "overlap") o.overlap = boolean();
+  else
+    throw InputError({where, 0}, fmt::format("unknown mapper option '{}': expected traffic_slack, efficient_slack, "
+                                             "steps, max_tiles_per_core, max_chunks, k_tile_ocm_fraction, "
+                                             "streaming or overlap", key));
+}
 
 namespace {
 
@@ -240,7 +402,7 @@ void check_supported(const Graph& g, const HardwareSpec& hw) {
 // Plans every layer for one steady-state weight budget.
 Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector<int64_t>& pinned,
                        const std::vector<bool>& replicated,
-                       const std::vector<int64_t>& min_ws, bool efficient_reserve, Mode mode, double* est_total,
+                       const std::vector<int64_t>& min_ws, bool efficient_reserve, const SchedOptions& opt, double* est_total, double* est_joules_total,
                        CandidateCache* cache) {
   const int n = hw.cores;
   const int L = static_cast<int>(g.layers.size());
@@ -248,7 +410,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
   auto consumers = g.consumers();
 
   Plan plan;
-  plan.mode = mode;
+  plan.mode = opt.mode;
   plan.layers.resize(L);
   for (int64_t p : pinned) plan.pinned_weight_bytes += p;
   // Pinned weights are spread over the cores with their output channels.
@@ -268,7 +430,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
   for (int i = 1; i < L; ++i) {
     if (g.layers[i].op == Op::Input) continue;  // inputs come from DRAM; nothing to run
     const Layer& l = g.layers[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], std::vector<bool>(l.inputs.size(), false), false, i, cache, replicated[i]};
+    LayerCtx ctx{hw, opt, layer_geo(g, i), l.cost.weight_bytes - pinned[i], std::vector<bool>(l.inputs.size(), false), false, i, cache, replicated[i]};
     reserve[i] = efficient_reserve ? std::max(min_ws[i], efficient_ws(ctx, n, avail)) : min_ws[i];
   }
 
@@ -290,7 +452,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
     }
   }
 
-  double total_s = 0;
+  double total_s = 0, total_j = 0;
   for (int i = 1; i < L; ++i) {
     if (g.layers[i].op == Op::Input) continue;  // inputs come from DRAM; nothing to run
     const Layer& l = g.layers[i];
@@ -300,7 +462,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
     lp.pinned_weight_bytes = pinned[i];
     for (int p : l.inputs) lp.input_on_chip.push_back(g.layers[p].op != Op::Input && on_chip[p]);
     lp.resident_bytes = proj[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip, i, cache, replicated[i]};
+    LayerCtx ctx{hw, opt, layer_geo(g, i), l.cost.weight_bytes - pinned[i], lp.input_on_chip, lp.output_on_chip, i, cache, replicated[i]};
     Choice c = choose_tiling(ctx, n, avail - lp.resident_bytes);
     if (!c.ok) {
       // Resident weights can rule out the tiling that gave a layer its smallest working set (a
@@ -312,11 +474,13 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
     }
     lp.split = c.split;
     lp.tiling = c.t;
-    lp.active_cores = tile_shape(ctx.geo, n, c.split, c.t, ctx.streamed_w).active_cores;
+    lp.active_cores = c.t.stream ? c.t.st.gc * c.t.st.gp : tile_shape(ctx.geo, n, c.split, c.t, ctx.streamed_w).active_cores;
     plan.est_dram_bytes += c.t.dram_bytes;
     total_s += c.t.est_seconds;
+    total_j += c.t.est_joules;
   }
   if (est_total) *est_total = total_s;
+  if (est_joules_total) *est_joules_total = total_j;
   return plan;
 }
 
@@ -335,7 +499,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
   for (int i = 1; i < L; ++i) {
     if (g.layers[i].op == Op::Input) continue;  // inputs come from DRAM; nothing to run
     const Layer& l = g.layers[i];
-    LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, std::vector<bool>(l.inputs.size(), false), false, i, &cache};
+    LayerCtx ctx{hw, opt, layer_geo(g, i), l.cost.weight_bytes, std::vector<bool>(l.inputs.size(), false), false, i, &cache};
     Choice c = smallest_tiling(ctx, n);
     min_ws[i] = c.ws;
     if (c.ws > cap)
@@ -350,14 +514,14 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
   // while they keep an efficient one; in steady state, for a range of resident-weight budgets.
   struct Option {
     Plan plan;
-    double est_s = 0;
+    double est_s = 0, est_j = 0;
   };
   std::vector<Option> options;
   std::vector<bool> replicated(L, false);
   auto try_pinning = [&](const std::vector<int64_t>& pinned) {
     for (bool efficient : {false, true}) {
       Option o;
-      o.plan = plan_with_pinning(g, hw, pinned, replicated, min_ws, efficient, opt.mode, &o.est_s, &cache);
+      o.plan = plan_with_pinning(g, hw, pinned, replicated, min_ws, efficient, opt, &o.est_s, &o.est_j, &cache);
       if (o.plan.feasible) options.push_back(std::move(o));
     }
   };
@@ -373,6 +537,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
     // With several cores, a layer the base plan splits by rows either keeps its resident weights
     // whole on every core (n times the OCM for the same saving) or splits by channels instead;
     // both are tried.
+    if (options.empty()) throw InternalError("planner: no feasible plan although every layer's smallest tile fits");
     const Plan base = options.front().plan;
     std::vector<bool> variants = {false};
     if (n > 1) variants.push_back(true);
@@ -387,17 +552,23 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
         order.push_back(i);
         replicated[i] = replicate && base.layers[i].split == Split::Rows;
         total_w += l.cost.weight_bytes * (replicated[i] ? n : 1);
-        LayerCtx ctx{hw, layer_geo(g, i), l.cost.weight_bytes, base.layers[i].input_on_chip,
+        LayerCtx ctx{hw, opt, layer_geo(g, i), l.cost.weight_bytes, base.layers[i].input_on_chip,
                      base.layers[i].output_on_chip, i, &cache};
-        TileShape s = tile_shape(ctx.geo, n, base.layers[i].split, base.layers[i].tiling, ctx.streamed_w);
-        density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
+        const Tiling& bt = base.layers[i].tiling;
+        if (bt.stream) {
+          density[i] = double(stream_cost(hw, ctx.geo, bt.st, ctx.streamed_w, ctx.in_on_chip[0], ctx.out_on_chip).weight_dram) /
+                       l.cost.weight_bytes;
+        } else {
+          TileShape s = tile_shape(ctx.geo, n, base.layers[i].split, bt, ctx.streamed_w);
+          density[i] = double(s.weight_tile_bytes * s.weight_loads * s.active_cores) / l.cost.weight_bytes;
+        }
         if (replicated[i]) density[i] /= n;
       }
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return density[a] > density[b]; });
       const int64_t max_pin = std::min<int64_t>(total_w, std::max<int64_t>(0, (cap - max_min_ws)) * n);
-      constexpr int kSteps = 8;
-      for (int k = 1; k <= kSteps && max_pin > 0; ++k) {
-        int64_t left = max_pin * k / kSteps;
+      const int steps = std::max(1, opt.steps);
+      for (int k = 1; k <= steps && max_pin > 0; ++k) {
+        int64_t left = max_pin * k / steps;
         std::vector<int64_t> pinned(L, 0);
         for (int i : order) {
           const int64_t copies = replicated[i] ? n : 1;
@@ -413,17 +584,25 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
 
   if (options.empty())
     throw InternalError("planner: no feasible plan although every layer's smallest tile fits");
-  // The fastest estimate among the plans within kTrafficSlack of the least DRAM traffic.
+  // Latency: the fastest estimate among the plans within traffic_slack of the least DRAM
+  // traffic. Energy, EDP: the least estimated energy or energy x time.
   int64_t least = std::numeric_limits<int64_t>::max();
   for (const auto& o : options) least = std::min(least, o.plan.est_dram_bytes);
   const Option* best = nullptr;
+  double best_v = 0;
   for (const auto& o : options) {
-    if (double(o.plan.est_dram_bytes) > double(least) * kTrafficSlack) continue;
-    if (!best || o.est_s < best->est_s * (1 - 1e-9) ||
-        (o.est_s <= best->est_s * (1 + 1e-9) && o.plan.est_dram_bytes < best->plan.est_dram_bytes))
+    if (opt.objective == Objective::Latency && double(o.plan.est_dram_bytes) > double(least) * opt.traffic_slack)
+      continue;
+    const double v = objective_value(opt.objective, o.est_s, o.est_j);
+    if (!best || v < best_v * (1 - 1e-9) ||
+        (v <= best_v * (1 + 1e-9) && o.plan.est_dram_bytes < best->plan.est_dram_bytes)) {
       best = &o;
+      best_v = v;
+    }
   }
-  return best->plan;
+  Plan chosen = best->plan;
+  chosen.overlap = opt.overlap;
+  return chosen;
 }
 
 }  // namespace nnasim::sched

@@ -17,13 +17,62 @@ const char* to_string(Mode m);
 enum class Split { Channels, Rows };
 enum class LoopOrder { WeightsOuter, InputsOuter };
 
+// What the mapper minimises, per layer and over the whole plan.
+enum class Objective { Latency, Energy, Edp };
+const char* to_string(Objective o);
+Objective parse_objective(const std::string& s);  // throws InputError({"--objective", 0}, ...)
+
+// The planner's options. The tuning constants were fixed numbers; they are documented here and in
+// the README (section "Mapper options"), and set from the command line with --mapper KEY=VALUE.
 struct SchedOptions {
   Mode mode = Mode::Steady;
+  Objective objective = Objective::Latency;
+  // Plans whose estimated DRAM traffic exceeds the least traffic of any plan by more than this
+  // factor are not chosen (latency objective): a little traffic for a lot of speed, not more.
+  double traffic_slack = 1.05;
+  // The OCM a layer reserves next to resident activations: its smallest working set that still
+  // runs within this factor of its best estimated time.
+  double efficient_slack = 1.10;
+  // Resident-weight budgets tried in steady state: 1/steps, 2/steps, ... of what the OCM can spare.
+  int steps = 8;
+  // Tiles per core per layer at most (bounds the commands of one layer, hence simulation time).
+  int max_tiles_per_core = 256;
+  // Streamed chunks per fold at most (streaming tiles, see stream.h).
+  int max_chunks = 64;
+  // Reduction (K) tiling of whole tiles is tried when one array-width of filters cannot be
+  // double-buffered in this fraction of the OCM.
+  double k_tile_ocm_fraction = 0.5;
+  // Streaming tiles (stream.h) may be chosen; off gives the whole-tile mapper alone.
+  bool streaming = true;
+  // Layers may overlap: a layer waits only for the layers it reads and for OCM, not for every core
+  // to finish the layer before it; the next layer's weights are prefetched.
+  bool overlap = true;
+};
+
+// Sets one option by name from text ("traffic_slack", "efficient_slack", "steps",
+// "max_tiles_per_core", "max_chunks", "k_tile_ocm_fraction", "streaming", "overlap"); throws
+// InputError at `where` for an unknown name or a bad value.
+void set_option(SchedOptions& o, const std::string& key, const std::string& value, const std::string& where);
+
+// A streaming tiling of a dense MAC layer (stream.h): the cores form a grid over output channels
+// and output pixels; each core runs its work as blocks of the array's stationary operand (WS:
+// weights of nb channels x kb of the reduction; OS: outputs of mb pixels x nb channels) and
+// streams the moving operand through them in chunks (WS: mb pixels; OS: kb of the reduction).
+struct StreamTiling {
+  int gc = 1, gp = 1;    // core grid: groups over output channels x groups over output pixels
+  int64_t nb = 0;        // output channels per block
+  int64_t kb = 0;        // WS: reduction per block; OS: reduction per streamed chunk
+  int64_t mb = 0;        // WS: pixels per streamed chunk; OS: pixels per block
+  bool hold_in = false;  // the core's inputs are loaded once and kept for all its channel blocks
+  bool hold_w = false;   // OS: a channel block's weights are loaded once and kept for its pixel blocks
+  bool hold_ps = true;   // WS: partial sums stay in OCM between reduction blocks (else DRAM and back)
 };
 
 // How one layer runs on one core (all active cores get the same shape of work; the last may get
 // less).
 struct Tiling {
+  bool stream = false;        // a streaming tiling (the fields below `st` are then unused)
+  StreamTiling st;
   int64_t channel_tiles = 1;  // tiles over this core's output channels
   int64_t row_tiles = 1;      // tiles over this core's output rows
   int64_t k_tiles = 1;        // dense MAC layers: tiles over the input channels (the reduction); the
@@ -32,6 +81,7 @@ struct Tiling {
   int64_t working_set = 0;    // per-core OCM bytes for buffers (double-buffered streams)
   int64_t dram_bytes = 0;     // estimated DRAM traffic of the whole layer (all cores)
   double est_seconds = 0;     // estimate used to choose among equal-traffic tilings
+  double est_joules = 0;      // estimated energy of the layer (energy model, estimated actions)
 };
 
 struct LayerPlan {
@@ -51,8 +101,13 @@ struct Plan {
   int64_t pinned_weight_bytes = 0;  // total, all cores
   int64_t pinned_per_core = 0;
   int64_t est_dram_bytes = 0;
+  bool overlap = true;   // layers wait for their producers, not for the layer before; weights prefetched
   bool feasible = true;  // internal to the planner: false for a weight budget that leaves a layer no tiling
 };
+
+// The mapping of one layer in words, for reports: e.g. "stream ws 2x4 cores, blocks 64ch x 576k,
+// chunks 392px, partial sums in OCM" or "tiles 2ch x 4rows x 1k, weights outer".
+std::string describe(const LayerPlan& lp, Dataflow df);
 
 // Decides residency and tiling. Throws InputError (at the layer's SourceLoc) when a layer's
 // smallest tile does not fit in OCM, naming the bytes it needs, and when the hardware cannot run a

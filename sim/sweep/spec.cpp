@@ -54,7 +54,7 @@ const std::vector<Param>& range_params() {
   return t;
 }
 
-const std::vector<std::string> kRunKeys = {"weight_bits", "act_bits", "number_format", "mode", "compress", "batch",
+const std::vector<std::string> kRunKeys = {"weight_bits", "act_bits", "number_format", "mode", "objective", "compress", "batch",
                                            "hardware"};
 
 AxisKind kind_of(const std::string& key) {
@@ -62,6 +62,7 @@ AxisKind kind_of(const std::string& key) {
   if (key == "act_bits") return AxisKind::ActBits;
   if (key == "number_format") return AxisKind::NumberFormat;
   if (key == "mode") return AxisKind::Mode;
+  if (key == "objective") return AxisKind::Objective;
   if (key == "compress") return AxisKind::Compress;
   if (key == "batch") return AxisKind::Batch;
   if (key == "hardware") return AxisKind::HardwareFile;
@@ -224,6 +225,10 @@ void check_value(const Axis& a, const Value& v) {
     case AxisKind::Mode:
       if (v.text != "steady" && v.text != "cold") fail(fmt::format("unknown mode '{}': expected steady or cold", v.text));
       break;
+    case AxisKind::Objective:
+      if (v.text != "latency" && v.text != "energy" && v.text != "edp")
+        fail(fmt::format("unknown objective '{}': expected latency, energy or edp", v.text));
+      break;
     case AxisKind::Batch: {
       double n = 0;
       std::string unit;
@@ -305,6 +310,7 @@ std::vector<std::string> Point::argv(const std::string& exe) const {
   if (!number_format.empty()) a.insert(a.end(), {"--number-format", number_format});
   if (!compress.empty() && compress != "none") a.insert(a.end(), {"--compress", compress});
   if (!mode.empty()) a.insert(a.end(), {"--mode", mode});
+  if (!objective.empty()) a.insert(a.end(), {"--objective", objective});
   if (batch) a.insert(a.end(), {"--batch", std::to_string(*batch)});
   for (const auto& o : overrides) a.insert(a.end(), {"--set", o.key + "=" + o.value});
   a.insert(a.end(), {"--format", "json"});
@@ -490,6 +496,7 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
         case AxisKind::ActBits: p.act_bits = bits_of(v.text); break;
         case AxisKind::NumberFormat: p.number_format = v.text; break;
         case AxisKind::Mode: p.mode = v.text; break;
+        case AxisKind::Objective: p.objective = v.text; break;
         case AxisKind::Compress: p.compress = v.text; break;
         case AxisKind::Batch: p.batch = std::stoll(v.text); break;
       }

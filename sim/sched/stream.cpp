@@ -1,0 +1,463 @@
+#include "sim/sched/stream.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "sim/hw/accumulator.h"
+#include "sim/hw/systolic.h"
+
+namespace nnasim::sched {
+namespace {
+
+using program::Command;
+using program::Kind;
+using program::Program;
+
+int64_t cdiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+int64_t bytes_of(int64_t elements, int bits) { return cdiv(elements * bits, 8); }
+// The share [a, b) of `total` split over `n` parts, exact under summation.
+int64_t share(int64_t total, int64_t a, int64_t b, int64_t n) { return n ? total * b / n - total * a / n : 0; }
+constexpr int64_t kPsumBytes = kAccumulatorBytes;
+
+struct Range {
+  int64_t begin = 0, end = 0;
+  int64_t size() const { return end - begin; }
+};
+Range part(int64_t n, int64_t parts, int64_t i) { return {n * i / parts, n * (i + 1) / parts}; }
+
+// Input elements (all channels) that output pixels [p0, p1) read.
+int64_t band_elems(const LayerGeo& g, int64_t p0, int64_t p1) {
+  const auto& in = g.in[0];
+  if (!g.spatial || p1 <= p0) return p1 > p0 ? in.c * in.h * in.w : 0;
+  const int64_t r0 = p0 / g.wo, r1 = (p1 - 1) / g.wo + 1;
+  const int64_t a = std::min(in.h, r0 * g.sh), b = std::min(in.h, (r1 - 1) * g.sh + g.kh_eff);
+  return std::max<int64_t>(0, b - a) * in.w * in.c;
+}
+
+// The same for a chunk of s pixels that starts on a row when s is a whole number of rows, for
+// estimates.
+int64_t band_elems_of(const LayerGeo& g, int64_t s) {
+  const auto& in = g.in[0];
+  if (s <= 0) return 0;
+  if (!g.spatial) return in.c * in.h * in.w;
+  const int64_t rows = std::min(g.ho, cdiv(s, g.wo) + (s % g.wo ? 1 : 0));
+  return std::min(in.h, (rows - 1) * g.sh + g.kh_eff) * in.w * in.c;
+}
+
+// An extent split in blocks of `b`: full blocks and the edge.
+struct Blocks {
+  int64_t b = 0, full = 0, edge = 0;
+  int64_t count() const { return full + (edge > 0); }
+};
+Blocks blocks(int64_t extent, int64_t b) {
+  b = std::max<int64_t>(1, std::min(b, extent));
+  return {b, extent / b, extent % b};
+}
+
+// Calls fn(size, multiplicity) for the full blocks and the edge.
+template <typename Fn>
+void for_each_class(const Blocks& bl, Fn fn) {
+  if (bl.full) fn(bl.b, bl.full);
+  if (bl.edge) fn(bl.edge, int64_t(1));
+}
+
+bool weight_stationary(const HardwareSpec& hw) { return hw.mac.dataflow == Dataflow::WeightStationary; }
+
+// Cycles of one stationary block (WS: a x n = k x n; OS: a x n = m x n) with its streamed extent
+// `e` in chunks of `s`; ocm(x, first) gives the OCM bytes of a chunk of x.
+template <typename Ocm>
+int64_t chain_cycles(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int64_t n, int64_t e, int64_t s,
+                     Ocm ocm) {
+  const bool ws = weight_stationary(hw);
+  const bool single = a <= (ws ? hw.mac.rows : hw.mac.rows) && n <= hw.mac.cols;
+  auto law = [&](int64_t x, bool fill, bool drain) {
+    program::Gemm g;
+    g.m = ws ? x : a;
+    g.k = ws ? a : x;
+    g.n = n;
+    g.fill = fill || !single;
+    g.drain = drain || !single;
+    return hw::mac_tile_cycles(hw, g, geo.format, geo.weight_bits, geo.act_bits, ocm(x, g.fill));
+  };
+  const Blocks c = blocks(e, s);
+  const int64_t count = c.count();
+  if (count == 1) return law(e, true, true);
+  const int64_t last = c.edge ? c.edge : c.b;
+  const int64_t middle = count - 2;
+  return law(c.b, true, false) + (middle ? middle * law(c.b, false, false) : 0) + law(last, false, true);
+}
+
+}  // namespace
+
+bool can_stream(const LayerGeo& geo) {
+  return geo.mac && geo.dense && geo.groups == 1 && geo.in.size() == 1 && geo.k > 0 && geo.co > 0;
+}
+
+StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const StreamTiling& t, int64_t streamed_w,
+                       bool in_on_chip, bool out_on_chip) {
+  StreamCost r;
+  const bool ws = weight_stationary(hw);
+  const int64_t M = geo.ho * geo.wo, K = geo.k, co = geo.co;
+  r.active_cores = t.gc * t.gp;
+  const int64_t co_c = cdiv(co, t.gc), M_c = cdiv(M, t.gp);
+  const int64_t nb = std::min(t.nb, co_c), kb = std::min(t.kb, K), mb = std::min(t.mb, M_c);
+  const bool in_dram = !in_on_chip, out_dram = !out_on_chip;
+  const int bits = geo.act_bits;
+  auto wbytes = [&](int64_t k, int64_t n) { return cdiv(streamed_w * n, co) * k / K; };
+  auto wall = [&](int64_t k, int64_t n) { return cdiv(geo.weight_bytes * n, co) * k / K; };
+  auto band = [&](int64_t s) { return bytes_of(band_elems_of(geo, s), bits); };  // all of K
+  const Blocks nB = blocks(co_c, nb), kB = blocks(K, kb), mB = blocks(M_c, mb);
+  const int64_t NB = nB.count(), KB = kB.count(), MB = mB.count();
+  const int64_t passes = t.hold_in ? 1 : NB;
+  // Input bytes of one pass over the core's pixels (chunks overlap by their halo rows).
+  int64_t pass_in = 0;
+  for_each_class(mB, [&](int64_t s, int64_t mult) { pass_in += mult * band(s); });
+
+  int64_t cycles = 0, ocm = 0, dram = 0, transfers = 0, ws_bytes = 0;
+  if (ws) {
+    const bool ps = KB > 1;
+    for_each_class(nB, [&](int64_t n, int64_t nm) {
+      for_each_class(kB, [&](int64_t k, int64_t km) {
+        cycles += nm * km * chain_cycles(hw, geo, k, n, M_c, mb, [&](int64_t x, bool first) {
+                    return band(x) * k / K + (first ? wall(k, n) : 0) + (ps ? 2 * x * n * kPsumBytes : 0) +
+                           bytes_of(x * n, bits);
+                  });
+      });
+    });
+    const int64_t psum_total = ps ? (KB - 1) * M_c * co_c * kPsumBytes : 0;
+    if (in_dram) dram += passes * pass_in, transfers += passes * KB * MB;
+    if (streamed_w > 0) dram += wbytes(K, co_c), transfers += NB * KB, r.weight_dram = wbytes(K, co_c);
+    if (ps && !t.hold_ps) dram += 2 * psum_total, transfers += 2 * (KB - 1) * NB * MB, r.write_dram += psum_total;
+    if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
+    ocm = dram + NB * pass_in + wall(K, co_c) + 2 * psum_total + bytes_of(M_c * co_c, bits);
+    if (in_dram) ws_bytes += t.hold_in ? pass_in : (passes * KB * MB > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
+    if (streamed_w > 0) ws_bytes += (NB * KB > 1 ? 2 : 1) * wbytes(kb, nb);
+    if (ps) ws_bytes += t.hold_ps ? M_c * nb * kPsumBytes : 4 * mb * nb * kPsumBytes;
+    if (out_dram) ws_bytes += (NB * MB > 1 ? 2 : 1) * bytes_of(mb * nb, bits);
+    r.commands = NB * KB * MB;
+    r.first_bytes = (in_dram ? cdiv(band(mb) * kb, K) : 0) + wbytes(kb, nb);
+  } else {
+    for_each_class(nB, [&](int64_t n, int64_t nm) {
+      for_each_class(mB, [&](int64_t m, int64_t mm) {
+        cycles += nm * mm * chain_cycles(hw, geo, m, n, K, kb, [&](int64_t x, bool) {
+                    return band(m) * x / K + wall(x, n);
+                  });
+      });
+    });
+    if (in_dram) dram += passes * pass_in, transfers += passes * MB * KB;
+    if (streamed_w > 0)
+      r.weight_dram = (t.hold_w ? 1 : MB) * wbytes(K, co_c), dram += r.weight_dram, transfers += (t.hold_w ? NB : NB * MB) * KB;
+    if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
+    ocm = dram + NB * pass_in + MB * wall(K, co_c) + bytes_of(M_c * co_c, bits);
+    const int64_t loads = NB * MB * KB;
+    if (in_dram) ws_bytes += t.hold_in ? pass_in : (loads > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
+    if (streamed_w > 0) ws_bytes += t.hold_w ? wbytes(K, nb) : (loads > 1 ? 2 : 1) * wbytes(kb, nb);
+    if (out_dram) ws_bytes += (NB * MB > 1 ? 2 : 1) * bytes_of(mb * nb, bits);
+    r.commands = NB * MB * KB;
+    r.first_bytes = (in_dram ? cdiv(band(mb) * kb, K) : 0) + wbytes(kb, nb);
+  }
+  // Room for the partial sums the largest command spills from the accumulator: the MacArray
+  // allocates it while the command runs (sim/hw/accumulator.h), the emitter does not.
+  program::Gemm big;
+  big.m = mb, big.k = kb, big.n = nb;
+  r.ws = ws_bytes;
+  r.last_bytes = out_dram ? bytes_of(std::min(mb, M_c) * std::min(nb, co_c), bits) : 0;
+  r.spill = hw::accumulator_spill_footprint(hw.mac, big);
+  r.compute_cycles = cycles;
+  r.core_dram = dram;
+  r.transfers = transfers;
+  r.dram = dram * r.active_cores;
+  r.weight_dram *= r.active_cores;
+  r.write_dram *= r.active_cores;
+  r.ocm = ocm * r.active_cores;
+  return r;
+}
+
+std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo& geo, int cores, bool grid_ok,
+                                         bool in_on_chip, const SchedOptions& opt) {
+  std::vector<StreamTiling> out;
+  if (!can_stream(geo)) return out;
+  // The cost model multiplies byte counts by reduction extents in 64-bit integers: layers so large
+  // that this could overflow keep the whole-tile mapper (which reports them as not fitting).
+  const auto& in0 = geo.in[0];
+  const double in_elems = double(in0.c) * double(in0.h) * double(in0.w);
+  const double big = 1e18;
+  const double extent = std::max({double(geo.k), double(geo.co), double(geo.ho) * double(geo.wo)});
+  const double bytes = std::max({in_elems, double(geo.weight_bytes), double(geo.ho) * double(geo.wo) * double(geo.co)});
+  if (bytes * extent * 8 > big) return out;
+  const bool ws = weight_stationary(hw);
+  const int64_t M = geo.ho * geo.wo, K = geo.k, co = geo.co;
+  const int64_t R = hw.mac.rows, C = hw.mac.cols;
+  // Core grids: for all the cores, and for fewer (1, 2, 4, ...: a memory-bound layer whose every
+  // core would re-read the same inputs may run faster on fewer), every channel group count that
+  // divides them, the rest over pixels. Without a free grid (resident weights spread over all
+  // cores by channel), all cores over channels.
+  std::vector<std::pair<int, int>> grids;
+  std::vector<int> totals;
+  for (int t = 1; t < cores; t *= 2) totals.push_back(t);
+  totals.push_back(cores);
+  for (int total : totals) {
+    if (!grid_ok && total != cores) continue;
+    for (int gc = 1; gc <= total; ++gc) {
+      if (total % gc) continue;
+      const int gp = total / gc;
+      if (!grid_ok && gp > 1) continue;
+      const int gcc = static_cast<int>(std::min<int64_t>(gc, co));
+      const int gpp = static_cast<int>(std::min<int64_t>(gp, M));
+      if (std::find(grids.begin(), grids.end(), std::make_pair(gcc, gpp)) == grids.end()) grids.push_back({gcc, gpp});
+    }
+  }
+  // Block sizes along an extent: multiples of the array dimension `a` that split it evenly
+  // into 1, 2, 3, ... blocks (so no block is a sliver), up to `most` blocks, and `a` itself.
+  auto sizes = [](int64_t extent, int64_t a, int64_t most) {
+    std::vector<int64_t> v;
+    const int64_t folds = cdiv(extent, a);
+    for (int64_t nblk = 1; nblk <= folds && nblk <= most; nblk = nblk < 4 ? nblk + 1 : nblk * 2) {
+      const int64_t b = std::min(extent, cdiv(cdiv(extent, nblk), a) * a);
+      if (std::find(v.begin(), v.end(), b) == v.end()) v.push_back(b);
+    }
+    const int64_t one = std::min(extent, a);
+    if (std::find(v.begin(), v.end(), one) == v.end()) v.push_back(one);
+    return v;
+  };
+  // Chunk counts of the streamed extent: 1, 2, 4, ... up to max_chunks.
+  auto chunk_sizes = [&](int64_t extent) {
+    std::vector<int64_t> v;
+    for (int64_t c = 1; c <= opt.max_chunks && c <= extent; c *= 2) {
+      const int64_t s = cdiv(extent, c);
+      if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+    }
+    return v;
+  };
+  for (auto [gc, gp] : grids) {
+    const int64_t co_c = cdiv(co, gc), M_c = cdiv(M, gp);
+    for (int64_t nb : sizes(co_c, C, 16)) {
+      const int64_t NB = cdiv(co_c, nb);
+      for (bool hold_in : {false, true}) {
+        if (hold_in && (NB == 1 || in_on_chip)) continue;
+        if (ws) {
+          for (int64_t kb : sizes(K, R, 64)) {
+            const bool single = kb <= R && nb <= C;
+            for (int64_t mb : chunk_sizes(M_c)) {
+              if (mb < M_c && !single) continue;  // chunks of several folds would re-fill the array per chunk
+              for (bool hold_ps : {true, false}) {
+                if (!hold_ps && kb >= K) continue;
+                out.push_back({gc, gp, nb, kb, mb, hold_in, false, hold_ps});
+              }
+            }
+          }
+        } else {
+          for (int64_t mb : sizes(M_c, R, 64)) {
+            const bool single = mb <= R && nb <= C;
+            for (int64_t kb : chunk_sizes(K)) {
+              if (kb < K && !single) continue;
+              for (bool hold_w : {false, true}) {
+                if (hold_w && cdiv(M_c, mb) == 1) continue;
+                out.push_back({gc, gp, nb, kb, mb, hold_in, hold_w, true});
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo, const LayerPlan& lp, int layer,
+                      int core, int64_t streamed_w, int64_t weight_bytes, uint32_t start_id, bool lns,
+                      uint32_t prefetched, const std::function<void(uint32_t)>& before_last_store) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  const StreamTiling& t = lp.tiling.st;
+  if (core >= t.gc * t.gp) return;
+  const bool ws = weight_stationary(hw);
+  const int64_t M = geo.ho * geo.wo, K = geo.k, co = geo.co;
+  const Range cr = part(co, t.gc, core / t.gp), pr = part(M, t.gp, core % t.gp);
+  if (cr.size() <= 0 || pr.size() <= 0) return;
+  const int64_t nb = std::min(t.nb, cr.size()), kb = std::min(t.kb, K), mb = std::min(t.mb, pr.size());
+  const int64_t NB = cdiv(cr.size(), nb), KB = cdiv(K, kb), MB = cdiv(pr.size(), mb);
+  const bool in_dram = !lp.input_on_chip[0], out_dram = !lp.output_on_chip;
+  const int bits = geo.act_bits;
+  const int64_t R = hw.mac.rows, C = hw.mac.cols;
+
+  // Staging slots (double-buffered): the ids of the last commands that used each.
+  struct Slots {
+    std::vector<uint32_t> last[2];
+    int next = 0;
+    std::vector<uint32_t>& take() {
+      auto& s = last[next];
+      next ^= 1;
+      return s;
+    }
+    std::vector<uint32_t>& current() { return last[next ^ 1]; }
+  };
+  Slots in_slots, w_slots, ps_slots, out_slots;
+  std::vector<uint32_t> held_in(size_t(KB * MB), start_id), held_w(size_t(KB), start_id);
+  uint32_t last_mac = start_id;  // the MAC stream is in order: its last command stands for all before
+  std::optional<Command> pending;
+  std::vector<uint32_t>* pending_slot = nullptr;
+  auto flush = [&] {
+    if (!pending) return;
+    *pending_slot = {prog.add(std::move(*pending))};
+    pending.reset();
+  };
+  auto load = [&](int64_t bytes, bool weights, std::vector<uint32_t> deps) {
+    Command ld;
+    ld.kind = Kind::Load, ld.core = core, ld.layer = layer, ld.weights = weights;
+    ld.dram_bytes = bytes;
+    ld.ocm_write = bytes;
+    ld.deps = std::move(deps);
+    ld.deps.push_back(start_id);
+    return prog.add(std::move(ld));
+  };
+  auto store = [&](int64_t bytes, const std::vector<uint32_t>& users, std::vector<uint32_t>* slot) {
+    flush();
+    Command st;
+    st.kind = Kind::Store, st.core = core, st.layer = layer;
+    st.dram_bytes = bytes;
+    st.ocm_read = bytes;
+    st.deps = users;
+    pending = std::move(st);
+    pending_slot = slot;
+  };
+  auto wblock = [&](int64_t total, int64_t n0, int64_t n1, int64_t k0, int64_t k1) {
+    return share(share(total, n0, n1, co), k0, k1, K);
+  };
+  auto compute = [&](int64_t p0, int64_t p1, int64_t k0, int64_t k1, int64_t n0, int64_t n1, bool fill, bool drain,
+                     int64_t ocm_read, int64_t ocm_write, std::vector<uint32_t> deps, bool last_k) {
+    Command c;
+    c.kind = Kind::Compute, c.core = core, c.layer = layer;
+    c.weight_bits = geo.weight_bits, c.act_bits = bits, c.format = geo.format;
+    c.gemm.m = p1 - p0, c.gemm.k = k1 - k0, c.gemm.n = n1 - n0;
+    const bool single = (ws ? c.gemm.k : c.gemm.m) <= R && c.gemm.n <= C;
+    c.gemm.fill = fill || !single;
+    c.gemm.drain = drain || !single;
+    c.ops = c.gemm.m * c.gemm.k * c.gemm.n;
+    c.ocm_read = ocm_read;
+    c.ocm_write = ocm_write;
+    c.deps = std::move(deps);
+    c.deps.push_back(start_id);
+    std::vector<uint32_t> users = {prog.add(c)};
+    if (lns) {
+      Command cv = c;
+      cv.kind = Kind::Convert;
+      cv.ops = c.ops + (last_k ? c.gemm.m * c.gemm.n : 0);
+      cv.ocm_read = cv.ocm_write = 0;
+      cv.gemm = {};
+      users.push_back(prog.add(cv));
+    }
+    last_mac = users.front();
+    return users;
+  };
+
+  for (int64_t ni = 0; ni < NB; ++ni) {
+    const int64_t n0 = cr.begin + ni * nb, n1 = std::min(cr.end, n0 + nb);
+    if (ws) {
+      for (int64_t ki = 0; ki < KB; ++ki) {
+        const int64_t k0 = ki * kb, k1 = std::min(K, k0 + kb);
+        const bool ps = KB > 1, last_k = ki + 1 == KB;
+        uint32_t w_load = start_id;
+        const int64_t wb = wblock(streamed_w, n0, n1, k0, k1), wa = wblock(weight_bytes, n0, n1, k0, k1);
+        if (wb > 0 && ni == 0 && ki == 0 && prefetched != kNone) {
+          w_slots.take();
+          w_load = prefetched;
+          w_slots.current() = {};
+        } else if (wb > 0) {
+          w_load = load(wb, true, w_slots.take());
+          w_slots.current() = {};
+        }
+        for (int64_t mi = 0; mi < MB; ++mi) {
+          const int64_t p0 = pr.begin + mi * mb, p1 = std::min(pr.end, p0 + mb);
+          const int64_t in_b = bytes_of(share(band_elems(geo, p0, p1), k0, k1, K), bits);
+          uint32_t in_load = start_id;
+          if (in_dram) {
+            if (!t.hold_in || ni == 0) {
+              in_load = load(in_b, false, t.hold_in ? std::vector<uint32_t>{} : in_slots.take());
+              if (t.hold_in)
+                held_in[size_t(ki * MB + mi)] = in_load;
+              else
+                in_slots.current() = {};
+            } else {
+              in_load = held_in[size_t(ki * MB + mi)];
+            }
+          }
+          const int64_t out_e = (p1 - p0) * (n1 - n0);
+          const int64_t psb = out_e * kPsumBytes, outb = bytes_of(out_e, bits);
+          uint32_t ps_load = start_id;
+          if (ps && ki > 0 && !t.hold_ps) {
+            // With one chunk, the store of these partial sums is still pending: it must precede
+            // their load on the in-order DMA stream.
+            if (MB == 1) flush();
+            ps_load = load(psb, false, ps_slots.take());
+            ps_slots.current() = {};
+          }
+          const bool stored = (last_k && out_dram) || (!last_k && !t.hold_ps);
+          std::vector<uint32_t>* slot = stored ? &out_slots.take() : nullptr;
+          std::vector<uint32_t> deps = {w_load, in_load, ps_load};
+          if (slot) deps.insert(deps.end(), slot->begin(), slot->end());
+          const bool fill = mi == 0, drain = mi + 1 == MB;
+          auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain,
+                               in_b + (fill ? wa : 0) + (ps && ki > 0 ? psb : 0), last_k ? outb : psb, deps, last_k);
+          if (in_dram && !t.hold_in) in_slots.current() = users;
+          if (wb > 0) w_slots.current() = users;
+          if (ps_load != start_id) ps_slots.current() = users;
+          flush();
+          if (stored) store(last_k ? outb : psb, users, slot);
+        }
+      }
+    } else {
+      for (int64_t mi = 0; mi < MB; ++mi) {
+        const int64_t p0 = pr.begin + mi * mb, p1 = std::min(pr.end, p0 + mb);
+        const int64_t band = band_elems(geo, p0, p1);
+        const int64_t out_e = (p1 - p0) * (n1 - n0), outb = bytes_of(out_e, bits);
+        std::vector<uint32_t>* slot = out_dram ? &out_slots.take() : nullptr;
+        for (int64_t ki = 0; ki < KB; ++ki) {
+          const int64_t k0 = ki * kb, k1 = std::min(K, k0 + kb);
+          const bool last_k = ki + 1 == KB;
+          const int64_t in_b = bytes_of(share(band, k0, k1, K), bits);
+          uint32_t in_load = start_id;
+          if (in_dram) {
+            if (!t.hold_in || ni == 0) {
+              in_load = load(in_b, false, t.hold_in ? std::vector<uint32_t>{} : in_slots.take());
+              if (t.hold_in)
+                held_in[size_t(ki * MB + mi)] = in_load;
+              else
+                in_slots.current() = {};
+            } else {
+              in_load = held_in[size_t(ki * MB + mi)];
+            }
+          }
+          uint32_t w_load = start_id;
+          const int64_t wb = wblock(streamed_w, n0, n1, k0, k1), wa = wblock(weight_bytes, n0, n1, k0, k1);
+          if (wb > 0) {
+            if (ni == 0 && mi == 0 && ki == 0 && prefetched != kNone) {
+              if (!t.hold_w) w_slots.take(), w_slots.current() = {};
+              w_load = prefetched;
+              if (t.hold_w) held_w[0] = w_load;
+            } else if (!t.hold_w || mi == 0) {
+              // A held block is re-filled for the next channel block once the last one has read it.
+              w_load = load(wb, true, t.hold_w ? std::vector<uint32_t>{last_mac} : w_slots.take());
+              if (t.hold_w)
+                held_w[size_t(ki)] = w_load;
+              else
+                w_slots.current() = {};
+            } else {
+              w_load = held_w[size_t(ki)];
+            }
+          }
+          std::vector<uint32_t> deps = {w_load, in_load};
+          if (slot && ki == 0) deps.insert(deps.end(), slot->begin(), slot->end());
+          auto users = compute(p0, p1, k0, k1, n0, n1, ki == 0, last_k, in_b + wa, last_k ? outb : 0, deps, last_k);
+          if (in_dram && !t.hold_in) in_slots.current() = users;
+          if (wb > 0 && !t.hold_w) w_slots.current() = users;
+          flush();
+          if (last_k && slot) store(outb, users, slot);
+        }
+      }
+    }
+  }
+  before_last_store(last_mac);
+  flush();
+}
+
+}  // namespace nnasim::sched
