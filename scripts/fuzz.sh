@@ -16,7 +16,8 @@ harnesses=("${@:-${all[@]}}")
 
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   echo "fuzz.sh: installing clang and libclang-rt-14-dev" >&2
-  apt-get install -y --no-install-recommends clang libclang-rt-14-dev >/dev/null
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
 fi
 
 build=${NNASIM_FUZZ_BUILD_DIR:-$root/build-fuzz}
@@ -47,7 +48,7 @@ for h in "${harnesses[@]}"; do
   log=$build/findings/$h.log
   set +e
   (cd "$findings" && "$build/fuzz/fuzz_$h" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=1048576 \
-     -print_final_stats=1 "$corpus" >"$log" 2>&1)
+     -print_final_stats=1 ${NNASIM_FUZZ_SEED:+-seed=$NNASIM_FUZZ_SEED} "$corpus" >"$log" 2>&1)
   rc=$?
   set -e
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
