@@ -115,9 +115,9 @@ TEST_CASE("workloads: batch laws", "[workloads][batch]") {
       // stream through 1 MiB of OCM; a token's activations are 2 kB).
       CHECK(w <= prev_w);
       if (b > 1) CHECK(w < prev_w);
-      // The planner picks each batch's tiling by estimate, so a batch can get a slightly better
-      // plan than a smaller one (batch 8 runs 2 % faster than batch 4 here): the law holds to 5 %.
-      CHECK(s >= prev_s * 0.95);
+      // A batch of N+k does N's work and more: its latency never falls (exactly, since the mapper
+      // counts DRAM latency and requests in flight in its estimate).
+      CHECK(s >= prev_s);
       prev_w = w, prev_s = s;
     }
   }

@@ -92,6 +92,7 @@ class Importer {
   void define(const std::string& name, Value v);
   void define_data(int output, int layer, Dims dims, bool from_matmul = false);
   int add_layer(Layer l, Dims out_dims, bool from_matmul = false);
+  void add_spatial_layer(Layer l, const Dims& in_dims);  // output dims in the input's rank
   void check_size(const Layer& l) const;
   void set_padding(Layer& l, const Shape& x) const;
 

@@ -154,6 +154,18 @@ void Importer::unknown(const std::string& op) {
   }
 }
 
+// Adds a convolution-like layer and records its output in the rank of its input: [N, C, spatial...].
+void Importer::add_spatial_layer(Layer l, const Dims& in_dims) {
+  int idx = add_layer(std::move(l), {});
+  const Shape& o = b_.graph().layers[idx].out;
+  Dims od = in_dims;
+  od[1] = o.c;
+  if (od.size() == 3) od[2] = o.w;
+  if (od.size() == 4) od[2] = o.h, od[3] = o.w;
+  if (od.size() == 5) od[2] = o.d, od[3] = o.h, od[4] = o.w;
+  values_[node().output(0)].dims = od;
+}
+
 void Importer::conv() {
   const Value& xv = data(0);
   Shape x = spatial_input(0);
@@ -185,14 +197,7 @@ void Importer::conv() {
     if (l.has_bias) param_floats(2, &t.bias);
   }
   if (!t.empty()) l.tensors = std::move(t);
-  int idx = add_layer(std::move(l), {});
-  const Shape& o = b_.graph().layers[idx].out;
-  Dims od = xv.dims;
-  od[1] = o.c;
-  if (od.size() == 3) od[2] = o.w;
-  if (od.size() == 4) od[2] = o.h, od[3] = o.w;
-  if (od.size() == 5) od[2] = o.d, od[3] = o.h, od[4] = o.w;
-  values_[node().output(0)].dims = od;
+  add_spatial_layer(std::move(l), xv.dims);
 }
 
 // ConvTranspose: weight [C, M/group, k...]. Lowered (layer_geo) by sub-pixel decomposition.
@@ -219,14 +224,7 @@ void Importer::conv_transpose() {
     param_dims(2, "bias", 0);
     l.has_bias = true;
   }
-  int idx = add_layer(std::move(l), {});
-  const Shape& o = b_.graph().layers[idx].out;
-  Dims od = xv.dims;
-  od[1] = o.c;
-  if (od.size() == 3) od[2] = o.w;
-  if (od.size() == 4) od[2] = o.h, od[3] = o.w;
-  if (od.size() == 5) od[2] = o.d, od[3] = o.h, od[4] = o.w;
-  values_[node().output(0)].dims = od;
+  add_spatial_layer(std::move(l), xv.dims);
 }
 
 void Importer::gemm() {

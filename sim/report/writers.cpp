@@ -227,27 +227,21 @@ void write_table(std::ostream& os, const Report& r) {
                r.unsupported.size(), names);
   }
   if (auto c = compare_measured(r)) {
-    if (c->time.layers > 0) {
-      fmt::print(os, "\nagainst measured time ({} layers)\n", c->time.layers);
+    // One block per measured quantity: totals, mean absolute error, the worst layers.
+    auto against = [&](const char* what, const auto& m, const char* unit, auto measured, auto simulated, auto error) {
+      if (m.layers <= 0) return;
+      fmt::print(os, "\nagainst measured {} ({} layers)\n", what, m.layers);
       fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
-                 small(c->time.measured, "s"), small(c->time.simulated, "s"), c->time.error_pct,
-                 c->time.mean_abs_error_pct);
+                 small(m.measured, unit), small(m.simulated, unit), m.error_pct, m.mean_abs_error_pct);
       fmt::print(os, "  largest disagreements:\n");
-      for (int i : c->time.worst)
+      for (int i : m.worst)
         fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
-                   small(*r.layers[i].measured_seconds, "s"), small(r.layers[i].seconds, "s"), *r.layers[i].error_pct());
-    }
-    if (c->energy.layers > 0) {
-      fmt::print(os, "\nagainst measured energy ({} layers)\n", c->energy.layers);
-      fmt::print(os, "  measured {} vs simulated {}: {:+.1f}%; mean absolute error over layers {:.1f}%\n",
-                 small(c->energy.measured, "J"), small(c->energy.simulated, "J"), c->energy.error_pct,
-                 c->energy.mean_abs_error_pct);
-      fmt::print(os, "  largest disagreements:\n");
-      for (int i : c->energy.worst)
-        fmt::print(os, "    {:<26} measured {:>12} simulated {:>12} {:+8.1f}%\n", r.layers[i].name,
-                   small(*r.layers[i].measured_energy_joules, "J"), small(r.layers[i].energy.total(), "J"),
-                   *r.layers[i].energy_error_pct());
-    }
+                   small(measured(r.layers[i]), unit), small(simulated(r.layers[i]), unit), error(r.layers[i]));
+    };
+    against("time", c->time, "s", [](const auto& l) { return *l.measured_seconds; },
+            [](const auto& l) { return l.seconds; }, [](const auto& l) { return *l.error_pct(); });
+    against("energy", c->energy, "J", [](const auto& l) { return *l.measured_energy_joules; },
+            [](const auto& l) { return l.energy.total(); }, [](const auto& l) { return *l.energy_error_pct(); });
   }
 }
 
