@@ -6,6 +6,7 @@
 #pragma once
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <string>
@@ -30,6 +31,17 @@ struct Value {
   bool from_matmul = false;                   // Data: output of an FC made from a MatMul (bias may follow)
   std::optional<Dims> ints;                   // Param: int values known at import (shapes, axes, indices)
 };
+
+// The shape of two operands under NumPy broadcasting (sizes checked by the caller).
+inline Dims broadcast(Dims a, Dims b) {
+  if (a.size() < b.size()) std::swap(a, b);
+  Dims o = a;
+  for (size_t i = 0; i < b.size(); ++i) {
+    int64_t& d = o[a.size() - b.size() + i];
+    d = std::max(d, b[i]);
+  }
+  return o;
+}
 
 class Importer {
  public:
