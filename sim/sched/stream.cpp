@@ -310,6 +310,19 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
     ld.deps.push_back(start_id);
     return prog.add(std::move(ld));
   };
+  // The input block (ki, mi) from DRAM: into a staging slot, or held for every channel block after
+  // the first (ni > 0 reuses the held copy). Inputs on chip need no load.
+  auto input_load = [&](int64_t bytes, int64_t ki, int64_t mi, int64_t ni) -> uint32_t {
+    if (!in_dram) return start_id;
+    uint32_t& held = held_in[size_t(ki * MB + mi)];
+    if (t.hold_in && ni > 0) return held;
+    const uint32_t id = load(bytes, false, t.hold_in ? std::vector<uint32_t>{} : in_slots.take());
+    if (t.hold_in)
+      held = id;
+    else
+      in_slots.current() = {};
+    return id;
+  };
   auto store = [&](int64_t bytes, const std::vector<uint32_t>& users, std::vector<uint32_t>* slot) {
     flush();
     Command st;
@@ -369,18 +382,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
         for (int64_t mi = 0; mi < MB; ++mi) {
           const int64_t p0 = pr.begin + mi * mb, p1 = std::min(pr.end, p0 + mb);
           const int64_t in_b = bytes_of(share(band_elems(geo, p0, p1), k0, k1, K), bits);
-          uint32_t in_load = start_id;
-          if (in_dram) {
-            if (!t.hold_in || ni == 0) {
-              in_load = load(in_b, false, t.hold_in ? std::vector<uint32_t>{} : in_slots.take());
-              if (t.hold_in)
-                held_in[size_t(ki * MB + mi)] = in_load;
-              else
-                in_slots.current() = {};
-            } else {
-              in_load = held_in[size_t(ki * MB + mi)];
-            }
-          }
+          const uint32_t in_load = input_load(in_b, ki, mi, ni);
           const int64_t out_e = (p1 - p0) * (n1 - n0);
           const int64_t psb = out_e * kPsumBytes, outb = bytes_of(out_e, bits);
           uint32_t ps_load = start_id;
@@ -415,18 +417,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
           const int64_t k0 = ki * kb, k1 = std::min(K, k0 + kb);
           const bool last_k = ki + 1 == KB;
           const int64_t in_b = bytes_of(share(band, k0, k1, K), bits);
-          uint32_t in_load = start_id;
-          if (in_dram) {
-            if (!t.hold_in || ni == 0) {
-              in_load = load(in_b, false, t.hold_in ? std::vector<uint32_t>{} : in_slots.take());
-              if (t.hold_in)
-                held_in[size_t(ki * MB + mi)] = in_load;
-              else
-                in_slots.current() = {};
-            } else {
-              in_load = held_in[size_t(ki * MB + mi)];
-            }
-          }
+          const uint32_t in_load = input_load(in_b, ki, mi, ni);
           uint32_t w_load = start_id;
           const int64_t wb = wblock(streamed_w, n0, n1, k0, k1), wa = wblock(weight_bytes, n0, n1, k0, k1);
           if (wb > 0) {

@@ -47,6 +47,18 @@ ChildPool::~ChildPool() {
   }
 }
 
+// The parent's side of a started child: its output pipes, read without blocking.
+void ChildPool::adopt(size_t index, pid_t pid, int out_fd, int err_fd) {
+  ::fcntl(out_fd, F_SETFL, O_NONBLOCK);
+  ::fcntl(err_fd, F_SETFL, O_NONBLOCK);
+  Child c;
+  c.pid = pid;
+  c.index = index;
+  c.out_fd = out_fd;
+  c.err_fd = err_fd;
+  kids_.push_back(std::move(c));
+}
+
 void ChildPool::start(size_t index, const std::vector<std::string>& argv) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
@@ -72,14 +84,7 @@ void ChildPool::start(size_t index, const std::vector<std::string>& argv) {
     failed_to_start_.push_back({index, 127, "", fmt::format("error: cannot start {}: {}", exe_, std::strerror(rc))});
     return;
   }
-  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
-  Child c;
-  c.pid = pid;
-  c.index = index;
-  c.out_fd = out[0];
-  c.err_fd = err[0];
-  kids_.push_back(std::move(c));
+  adopt(index, pid, out[0], err[0]);
 }
 
 void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
@@ -122,14 +127,7 @@ void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
   }
   ::close(out[1]);
   ::close(err[1]);
-  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
-  Child c;
-  c.pid = pid;
-  c.index = index;
-  c.out_fd = out[0];
-  c.err_fd = err[0];
-  kids_.push_back(std::move(c));
+  adopt(index, pid, out[0], err[0]);
 }
 
 std::vector<RawResult> ChildPool::poll(int timeout_ms) {

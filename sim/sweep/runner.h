@@ -49,6 +49,7 @@ class ChildPool {
     int out_fd = -1, err_fd = -1;
     std::string out, err;
   };
+  void adopt(size_t index, pid_t pid, int out_fd, int err_fd);
   std::string exe_;
   std::vector<Child> kids_;
   std::vector<RawResult> failed_to_start_;
