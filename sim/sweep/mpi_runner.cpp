@@ -157,6 +157,28 @@ bool all_ok(bool ok) {
   return all == 1;
 }
 
+// A failure every rank agreed on: rank 0 writes its one line (as main() would) and only then do
+// the ranks leave. A rank that left first could make mpirun end the job before rank 0's line is
+// out (seen in CI: the exit status arrived, the message did not).
+int stop_all(int rank, std::exception_ptr err, const std::string& spec_path) {
+  int code = 2;
+  if (rank == 0) {
+    try {
+      if (err) std::rethrow_exception(err);
+      throw InputError({spec_path, 0}, "another MPI rank could not read this sweep spec (is the file on every node?)");
+    } catch (const InputError& e) {
+      std::cerr << e.line() << std::endl;
+    } catch (const std::exception& e) {
+      std::cerr << "internal error: " << e.what() << std::endl;
+      code = 1;
+    }
+  }
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  MPI_Barrier(MPI_COMM_WORLD);
+  MPI_Finalize();
+  return code;
+}
+
 }  // namespace
 
 int run_mpi(const std::string& spec_path, const SpecOptions& so, const RunOptions& ro_in) {
@@ -175,12 +197,7 @@ int run_mpi(const std::string& spec_path, const SpecOptions& so, const RunOption
   } catch (...) {
     err = std::current_exception();
   }
-  if (!all_ok(!err)) {
-    MPI_Finalize();
-    if (rank != 0) return 2;
-    if (err) std::rethrow_exception(err);
-    throw InputError({spec_path, 0}, "another MPI rank could not read this sweep spec (is the file on every node?)");
-  }
+  if (!all_ok(!err)) return stop_all(rank, err, spec_path);
   if (size == 1) {
     try {
       run_local(*spec, ro);
@@ -203,11 +220,7 @@ int run_mpi(const std::string& spec_path, const SpecOptions& so, const RunOption
   }
   int ok = err ? 0 : 1;
   MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (!ok) {
-    MPI_Finalize();
-    if (rank != 0) return 2;
-    std::rethrow_exception(err);
-  }
+  if (!ok) return stop_all(rank, err, spec_path);
 
   // 3. Run. A failure here (e.g. the disk fills) cannot be agreed on: stop the whole job.
   try {
