@@ -28,8 +28,11 @@ struct SchedOptions {
   Mode mode = Mode::Steady;
   Objective objective = Objective::Latency;
   // Plans whose estimated DRAM traffic exceeds the least traffic of any plan by more than this
-  // factor are not chosen (latency objective): a little traffic for a lot of speed, not more.
-  double traffic_slack = 1.05;
+  // factor are not chosen (latency objective). Default 1000: off in practice, the fastest estimate
+  // wins (the estimate prices DRAM time at the shared bandwidth). It was 1.05, which made steady
+  // state pin every weight that fits even when that forced channel-only core splits: HarDNet85 on
+  // series4-8core ran 2x slower at 8-bit weights than at 4-bit (a residency cliff).
+  double traffic_slack = 1000;
   // The OCM a layer reserves next to resident activations: its smallest working set that still
   // runs within this factor of its best estimated time.
   double efficient_slack = 1.10;

@@ -1,10 +1,12 @@
 #include "sim/sched/prefetch.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "sim/common/error.h"
 #include "sim/hw/accumulator.h"
 #include "sim/hw/dram_share.h"
+#include "sim/sched/bound.h"
 
 namespace nnasim::sched {
 namespace {
@@ -27,7 +29,7 @@ struct Region {
 
 }  // namespace
 
-PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw, const Plan& plan) {
+PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, const HardwareSpec& hw, const Plan& plan) {
   PrefetchStats stats;
   const int n = prog.cores;
   const size_t N = prog.cmds.size();
@@ -86,7 +88,10 @@ PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw, c
     size_t qi = 0;
     for (size_t e = 0; e < R.size() && qi < q.size(); ++e) {
       const int le = R[e].layer;
-      const double est = size_t(le) < plan.layers.size() ? plan.layers[le].tiling.est_seconds : 0;
+      std::vector<uint32_t> own;  // the region's own transfers, among which moved loads are spread
+      for (uint32_t d : R[e].dma)
+        if (moved_to[d] < 0) own.push_back(d);
+      const double est = size_t(le) < g.layers.size() ? layer_bound(g, hw, le, plan.mode).compute_seconds : 0;
       double budget = est * rate - layer_bytes[le] / std::max(1, n);
       std::vector<uint32_t> mine;
       while (qi < q.size() && budget > 0) {
@@ -107,13 +112,8 @@ PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw, c
         mine.push_back(id);
         ++qi;
       }
-      if (mine.empty()) continue;
-      // Spread the moved loads among the region's own transfers (after its start when it has none).
-      std::vector<uint32_t> anchors;
-      for (uint32_t d : R[e].dma)
-        if (moved_to[d] < 0) anchors.push_back(d);
       for (size_t k = 0; k < mine.size(); ++k) {
-        const uint32_t at = anchors.empty() ? R[e].start : anchors[k * anchors.size() / mine.size()];
+        const uint32_t at = own.empty() ? R[e].start : own[k * own.size() / mine.size()];
         after[at].push_back(mine[k]);
         Command& ld = prog.cmds[mine[k]];
         ld.deps = {R[e].start};

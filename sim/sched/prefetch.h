@@ -5,7 +5,7 @@
 //
 // On each core, a layer's weight loads are taken in order (a prefix of them) and, in that order
 // across layers, given to the earliest earlier layer that
-//  - has channel time to spare: its estimated duration (the planner's estimate) times the
+//  - has channel time to spare: its compute lower bound (bound.h; a conservative duration) times the
 //    channel's rate per core, less the DRAM bytes it moves itself, and
 //  - leaves room for them in OCM: on every layer from that one to the consumer, the OCM the
 //    Program allocates there (computed by walking the core's allocations in stream order) plus
@@ -17,6 +17,7 @@
 // The Ocm module checks at run time that nothing overfills.
 #pragma once
 #include "sim/config/hw_spec.h"
+#include "sim/graph/graph.h"
 #include "sim/program/program.h"
 #include "sim/sched/plan.h"
 
@@ -28,6 +29,6 @@ struct PrefetchStats {
 };
 
 // Rewrites `prog` in place (command order and dependencies); returns what it moved.
-PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw, const Plan& plan);
+PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, const HardwareSpec& hw, const Plan& plan);
 
 }  // namespace nnasim::sched
