@@ -81,6 +81,12 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
   const double rate = hw::dram_peak(hw) / std::max(1, n);  // the channel per core, all streaming
   std::vector<int> moved_to(N, -1);                        // region (on the load's core) it moves to
   std::vector<std::vector<uint32_t>> after(N);             // moved loads to issue after a command
+  // Each layer's compute lower bound, once (cores share it).
+  std::vector<double> lb(L, -1);
+  auto compute_bound = [&](int l) {
+    if (lb[l] < 0) lb[l] = size_t(l) < g.layers.size() ? layer_bound(g, hw, l, plan.mode).compute_seconds : 0;
+    return lb[l];
+  };
   for (int core = 0; core < n; ++core) {
     auto& R = regions[core];
     const auto& q = candidates[core];
@@ -91,8 +97,7 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
       std::vector<uint32_t> own;  // the region's own transfers, among which moved loads are spread
       for (uint32_t d : R[e].dma)
         if (moved_to[d] < 0) own.push_back(d);
-      const double est = size_t(le) < g.layers.size() ? layer_bound(g, hw, le, plan.mode).compute_seconds : 0;
-      double budget = est * rate - layer_bytes[le] / std::max(1, n);
+      double budget = compute_bound(le) * rate - layer_bytes[le] / std::max(1, n);
       std::vector<uint32_t> mine;
       while (qi < q.size() && budget > 0) {
         const auto [t, id] = q[qi];
