@@ -31,7 +31,8 @@ class DramChannel {
   // Moves `bytes` (a read from DRAM, or a write to it) for `requester` (a core's DMA engine);
   // `max_rate` caps that requester (bytes/s), shared by its transfers in flight. Must be called
   // from an SC_THREAD; several threads of one requester may call it at once.
-  virtual void transfer(int64_t bytes, bool write, int requester, double max_rate) = 0;
+  // A `background` transfer gets only the bandwidth the others leave (a low-priority prefetch).
+  virtual void transfer(int64_t bytes, bool write, int requester, double max_rate, bool background = false) = 0;
   virtual const DramStats& stats() const = 0;
 };
 
@@ -41,7 +42,7 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
   SharedBandwidthDram(sc_core::sc_module_name name, const DramSpec& spec);
   ~SharedBandwidthDram() override;
 
-  void transfer(int64_t bytes, bool write, int requester, double max_rate) override;
+  void transfer(int64_t bytes, bool write, int requester, double max_rate, bool background = false) override;
   const DramStats& stats() const override { return stats_; }
 
  private:
@@ -50,6 +51,7 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
     double cap = 0;        // bytes/s
     double rate = 0;       // bytes/s, current allocation
     int requester = 0;
+    bool background = false;
     sc_core::sc_event done;
   };
   void advance();     // move every active flow forward to the current time
@@ -62,6 +64,7 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
   std::vector<int> req_;        // scratch for reallocate(): requesters with flows in flight,
   std::vector<double> caps_;    // their caps
   std::vector<int> counts_;     // and their number of flows
+  std::vector<double> rates_;   // their rates
   sc_core::sc_time last_;
   sc_core::sc_event wake_;
   DramStats stats_;
