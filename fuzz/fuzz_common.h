@@ -8,7 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <yaml-cpp/yaml.h>
 
 #include "sim/common/error.h"
 
@@ -27,6 +31,30 @@ inline std::string write_scratch(const uint8_t* data, size_t size, const char* e
   if (size && std::fwrite(data, 1, size, f) != size) std::abort();
   std::fclose(f);
   return path;
+}
+
+// A per-process scratch directory, removed at exit.
+inline const std::string& scratch_dir() {
+  static const std::string dir = [] {
+    std::string d = scratch("_dir");
+    std::filesystem::create_directories(d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch("_dir"), ec);
+    });
+    return d;
+  }();
+  return dir;
+}
+
+// Writes the tree of a shipped YAML file without its comments (YAML::Dump): the shipped files are
+// two-thirds comments, which a harness that loads them for every input would scan every time.
+// Done once, in LLVMFuzzerInitialize, for the files a harness reads besides its input.
+inline void write_compact_yaml(const std::string& from, const std::string& to) {
+  std::filesystem::create_directories(std::filesystem::path(to).parent_path());
+  std::ofstream out(to);
+  out << YAML::Dump(YAML::LoadFile(from)) << "\n";
+  if (!out) std::abort();
 }
 
 template <typename Fn>
