@@ -2,9 +2,11 @@
 # Builds the libFuzzer harnesses (clang, -fsanitize=fuzzer,address,undefined) in build-fuzz/ and
 # runs each for SECONDS (default 60) on a seed corpus made from the shipped files.
 #   scripts/fuzz.sh [SECONDS] [HARNESS ...]
-# Prints, per harness, the executions done, their rate, coverage, and whether it found a crash, a leak or a UBSan
-# report (libFuzzer stops at the first one and leaves crash-*/leak-*/timeout-* files in
-# build-fuzz/findings/HARNESS/). Exit status 1 when any harness found something.
+#   NNASIM_FUZZ_ROUNDS=6 nice -n 19 scripts/fuzz.sh 600   # a long run: 6 rounds of 10 min each
+# Prints, per harness, the executions done, their rate, coverage, and whether it found a crash, a
+# leak or a UBSan report (libFuzzer stops at the first one and leaves crash-*/leak-*/timeout-*
+# files and the log in build-fuzz/findings/HARNESS/). Exit status 1 when any harness found
+# something. Every run appends a line to build-fuzz/findings/runs.tsv.
 # Needs clang and libclang-rt-14-dev (libFuzzer's runtime): installed here when missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,7 +61,9 @@ max_len() {  # the largest input a harness may grow: room for nesting bombs and 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
-for h in "${harnesses[@]}"; do
+# NNASIM_FUZZ_ROUNDS=N runs the list N times in turn (a long run in slices: one harness at a time,
+# each process bounded in time, so ASan's bookkeeping of allocation stacks never nears -rss_limit_mb).
+for h in $(for _ in $(seq "${NNASIM_FUZZ_ROUNDS:-1}"); do echo "${harnesses[@]}"; done); do
   corpus=$build/corpus/$h findings=$build/findings/$h seeddir=$build/seeds/$h
   mkdir -p "$corpus" "$findings"
   rm -rf "$seeddir" && mkdir -p "$seeddir" && make_seeds "$h" "$seeddir"
@@ -82,6 +86,7 @@ for h in "${harnesses[@]}"; do
     status=1
     result="exit $rc: $(grep -m1 -E 'ERROR|runtime error|leaked|abort' "$log" || true)"
     echo "fuzz_$h: FINDING after $execs executions (exit $rc): $(grep -m1 -E 'ERROR|runtime error|leaked|abort' "$log" || true)"
+    cp "$log" "$findings/finding-$(date -u +%Y%m%dT%H%M%S).log"  # a later round rewrites $log
     echo "  log: $log; inputs: $findings"
   fi
   # One line per run, appended: the record a long run is summed from (bench/fuzz_long_run.md).
