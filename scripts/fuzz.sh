@@ -75,17 +75,17 @@ for h in $(for _ in $(seq "${NNASIM_FUZZ_ROUNDS:-1}"); do echo "${harnesses[@]}"
      "$corpus" "$seeddir" >"$log" 2>&1)
   rc=$?
   set -e
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-  cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || true)
+  execs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  rate=$(grep -a -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  cov=$(grep -a -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || true)
   units=$(find "$corpus" -type f | wc -l)
   if [ $rc -eq 0 ]; then
     result=none
     echo "fuzz_$h: $execs executions in ${secs} s ($rate/s, $cov, corpus $units), no findings"
   else
     status=1
-    result="exit $rc: $(grep -m1 -E 'ERROR|runtime error|leaked|abort' "$log" || true)"
-    echo "fuzz_$h: FINDING after $execs executions (exit $rc): $(grep -m1 -E 'ERROR|runtime error|leaked|abort' "$log" || true)"
+    result="exit $rc: $(grep -a -m1 -E 'ERROR|runtime error|leaked|abort' "$log" || true)"
+    echo "fuzz_$h: FINDING after $execs executions (exit $rc): $(grep -a -m1 -E 'ERROR|runtime error|leaked|abort' "$log" || true)"
     cp "$log" "$findings/finding-$(date -u +%Y%m%dT%H%M%S).log"  # a later round rewrites $log
     echo "  log: $log; inputs: $findings"
   fi
