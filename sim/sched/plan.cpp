@@ -116,9 +116,17 @@ double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, do
   return first + overlap + last;
 }
 
+// OCM bytes one compute of a whole tile reads into its unit: on the MAC array, the array's stream
+// of operands (sim/hw/systolic.h, as the emitter charges it); elsewhere the input band and weights.
+int64_t tile_reads(const LayerCtx& c, const TileShape& s) {
+  const bool whole = std::any_of(c.geo.in.begin(), c.geo.in.end(), [](const InputGeo& i) { return i.whole; });
+  if (!c.geo.mac || whole) return s.in_band_bytes + s.weight_tile_bytes;
+  return hw::array_read_bytes(c.hw.mac, s.gemm, c.geo.act_bits, s.weight_tile_bytes);
+}
+
 double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   const auto& hw = c.hw;
-  int64_t ocm = s.in_band_bytes + s.weight_tile_bytes + s.out_tile_bytes;
+  int64_t ocm = tile_reads(c, s) + s.out_tile_bytes;
   double tile_s = double(tile_cycles(hw, c.geo, s.gemm, s.tile_ops, ocm)) / hw.clock_hz;
   bool any_dram_input = false;
   for (bool on : c.in_on_chip) any_dram_input |= !on;
@@ -186,7 +194,7 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
             int64_t dram = dram_bytes(c, s);
             // Operands into the array per compute, results out per tile, and partial sums in and
             // out of OCM between reduction chunks.
-            const int64_t ocm = (s.computes * (s.in_band_bytes + s.weight_tile_bytes) + s.tiles * s.out_tile_bytes +
+            const int64_t ocm = (s.computes * tile_reads(c, s) + s.tiles * s.out_tile_bytes +
                                  s.tiles * s.acc_bytes * (2 * s.k_tiles - 2)) *
                                 s.active_cores;
             // Room for the partial sums a tile spills from the accumulator (sim/hw/accumulator.h):

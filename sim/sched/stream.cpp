@@ -64,12 +64,17 @@ void for_each_class(const Blocks& bl, Fn fn) {
 bool weight_stationary(const HardwareSpec& hw) { return hw.mac.dataflow == Dataflow::WeightStationary; }
 
 // Cycles of one stationary block (WS: a x n = k x n; OS: a x n = m x n) with its streamed extent
-// `e` in chunks of `s`; ocm(x, first) gives the OCM bytes of a chunk of x.
-template <typename Ocm>
-int64_t chain_cycles(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int64_t n, int64_t e, int64_t s,
-                     Ocm ocm) {
+// `e` in chunks of `s`, and the OCM bytes its commands read into the array (systolic.h's law);
+// ocm(g) gives the other OCM bytes of a command (results, partial sums), weights(x) the weights a
+// chunk of x reads.
+struct Chain {
+  int64_t cycles = 0, reads = 0;
+};
+template <typename Ocm, typename Weights>
+Chain chain_cost(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int64_t n, int64_t e, int64_t s, Ocm ocm,
+                 Weights weights) {
   const bool ws = weight_stationary(hw);
-  const bool single = a <= (ws ? hw.mac.rows : hw.mac.rows) && n <= hw.mac.cols;
+  const bool single = a <= hw.mac.rows && n <= hw.mac.cols;
   auto law = [&](int64_t x, bool fill, bool drain) {
     program::Gemm g;
     g.m = ws ? x : a;
@@ -77,14 +82,17 @@ int64_t chain_cycles(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int
     g.n = n;
     g.fill = fill || !single;
     g.drain = drain || !single;
-    return hw::mac_tile_cycles(hw, g, geo.format, geo.weight_bits, geo.act_bits, ocm(x, g.fill));
+    const int64_t reads = hw::array_read_bytes(hw.mac, g, geo.act_bits, weights(x));
+    return Chain{hw::mac_tile_cycles(hw, g, geo.format, geo.weight_bits, geo.act_bits, reads + ocm(g)), reads};
   };
   const Blocks c = blocks(e, s);
   const int64_t count = c.count();
   if (count == 1) return law(e, true, true);
   const int64_t last = c.edge ? c.edge : c.b;
   const int64_t middle = count - 2;
-  return law(c.b, true, false) + (middle ? middle * law(c.b, false, false) : 0) + law(last, false, true);
+  const Chain f = law(c.b, true, false), l = law(last, false, true);
+  const Chain m = middle ? law(c.b, false, false) : Chain{};
+  return {f.cycles + middle * m.cycles + l.cycles, f.reads + middle * m.reads + l.reads};
 }
 
 }  // namespace
@@ -113,15 +121,17 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   int64_t pass_in = 0;
   for_each_class(mB, [&](int64_t s, int64_t mult) { pass_in += mult * band(s); });
 
-  int64_t cycles = 0, ocm = 0, dram = 0, transfers = 0, ws_bytes = 0;
+  int64_t cycles = 0, ocm = 0, dram = 0, transfers = 0, ws_bytes = 0, reads = 0;
   if (ws) {
     const bool ps = KB > 1;
     for_each_class(nB, [&](int64_t n, int64_t nm) {
       for_each_class(kB, [&](int64_t k, int64_t km) {
-        cycles += nm * km * chain_cycles(hw, geo, k, n, M_c, mb, [&](int64_t x, bool first) {
-                    return band(x) * k / K + (first ? wall(k, n) : 0) + (ps ? 2 * x * n * kPsumBytes : 0) +
-                           bytes_of(x * n, bits);
-                  });
+        const Chain ch = chain_cost(
+            hw, geo, k, n, M_c, mb,
+            [&](const program::Gemm& g) { return (ps ? 2 * g.m * n * kPsumBytes : 0) + bytes_of(g.m * n, bits); },
+            [&](int64_t) { return wall(k, n); });
+        cycles += nm * km * ch.cycles;
+        reads += nm * km * ch.reads;
       });
     });
     const int64_t psum_total = ps ? (KB - 1) * M_c * co_c * kPsumBytes : 0;
@@ -129,7 +139,7 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
     if (streamed_w > 0) dram += wbytes(K, co_c), transfers += NB * KB, r.weight_dram = wbytes(K, co_c);
     if (ps && !t.hold_ps) dram += 2 * psum_total, transfers += 2 * (KB - 1) * NB * MB, r.write_dram += psum_total;
     if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
-    ocm = dram + NB * pass_in + wall(K, co_c) + 2 * psum_total + bytes_of(M_c * co_c, bits);
+    ocm = dram + reads + 2 * psum_total + bytes_of(M_c * co_c, bits);
     if (in_dram) ws_bytes += t.hold_in ? pass_in : (passes * KB * MB > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
     if (streamed_w > 0) ws_bytes += (NB * KB > 1 ? 2 : 1) * wbytes(kb, nb);
     if (ps) ws_bytes += t.hold_ps ? M_c * nb * kPsumBytes : 4 * mb * nb * kPsumBytes;
@@ -139,16 +149,18 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   } else {
     for_each_class(nB, [&](int64_t n, int64_t nm) {
       for_each_class(mB, [&](int64_t m, int64_t mm) {
-        cycles += nm * mm * chain_cycles(hw, geo, m, n, K, kb, [&](int64_t x, bool) {
-                    return band(m) * x / K + wall(x, n);
-                  });
+        const Chain ch = chain_cost(
+            hw, geo, m, n, K, kb, [&](const program::Gemm& g) { return g.drain ? bytes_of(m * n, bits) : 0; },
+            [&](int64_t x) { return wall(x, n); });
+        cycles += nm * mm * ch.cycles;
+        reads += nm * mm * ch.reads;
       });
     });
     if (in_dram) dram += passes * pass_in, transfers += passes * MB * KB;
     if (streamed_w > 0)
       r.weight_dram = (t.hold_w ? 1 : MB) * wbytes(K, co_c), dram += r.weight_dram, transfers += (t.hold_w ? NB : NB * MB) * KB;
     if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
-    ocm = dram + NB * pass_in + MB * wall(K, co_c) + bytes_of(M_c * co_c, bits);
+    ocm = dram + reads + bytes_of(M_c * co_c, bits);
     const int64_t loads = NB * MB * KB;
     if (in_dram) ws_bytes += t.hold_in ? pass_in : (loads > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
     if (streamed_w > 0) ws_bytes += t.hold_w ? wbytes(K, nb) : (loads > 1 ? 2 : 1) * wbytes(kb, nb);
@@ -170,6 +182,7 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   r.weight_dram *= r.active_cores;
   r.write_dram *= r.active_cores;
   r.ocm = ocm * r.active_cores;
+  r.array_reads = reads * r.active_cores;
   return r;
 }
 
@@ -337,7 +350,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
     return share(share(total, n0, n1, co), k0, k1, K);
   };
   auto compute = [&](int64_t p0, int64_t p1, int64_t k0, int64_t k1, int64_t n0, int64_t n1, bool fill, bool drain,
-                     int64_t ocm_read, int64_t ocm_write, std::vector<uint32_t> deps, bool last_k) {
+                     int64_t weights, int64_t psum_read, int64_t ocm_write, std::vector<uint32_t> deps, bool last_k) {
     Command c;
     c.kind = Kind::Compute, c.core = core, c.layer = layer;
     c.weight_bits = geo.weight_bits, c.act_bits = bits, c.format = geo.format;
@@ -346,7 +359,8 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
     c.gemm.fill = fill || !single;
     c.gemm.drain = drain || !single;
     c.ops = c.gemm.m * c.gemm.k * c.gemm.n;
-    c.ocm_read = ocm_read;
+    // The array's stream of operands (sim/hw/systolic.h) and the partial sums read back.
+    c.ocm_read = hw::array_read_bytes(hw.mac, c.gemm, bits, weights) + psum_read;
     c.ocm_write = ocm_write;
     c.deps = std::move(deps);
     c.deps.push_back(start_id);
@@ -398,8 +412,8 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
           std::vector<uint32_t> deps = {w_load, in_load, ps_load};
           if (slot) deps.insert(deps.end(), slot->begin(), slot->end());
           const bool fill = mi == 0, drain = mi + 1 == MB;
-          auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain,
-                               in_b + (fill ? wa : 0) + (ps && ki > 0 ? psb : 0), last_k ? outb : psb, deps, last_k);
+          auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain, wa, ps && ki > 0 ? psb : 0,
+                               last_k ? outb : psb, deps, last_k);
           if (in_dram && !t.hold_in) in_slots.current() = users;
           if (wb > 0) w_slots.current() = users;
           if (ps_load != start_id) ps_slots.current() = users;
@@ -438,7 +452,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
           }
           std::vector<uint32_t> deps = {w_load, in_load};
           if (slot && ki == 0) deps.insert(deps.end(), slot->begin(), slot->end());
-          auto users = compute(p0, p1, k0, k1, n0, n1, ki == 0, last_k, in_b + wa, last_k ? outb : 0, deps, last_k);
+          auto users = compute(p0, p1, k0, k1, n0, n1, ki == 0, last_k, wa, 0, last_k ? outb : 0, deps, last_k);
           if (in_dram && !t.hold_in) in_slots.current() = users;
           if (wb > 0 && !t.hold_w) w_slots.current() = users;
           flush();

@@ -42,6 +42,7 @@ struct StreamCost {
   int64_t weight_dram = 0;      // of which weights
   int64_t write_dram = 0;       // of which writes (outputs, spilled partial sums)
   int64_t ocm = 0;              // OCM bytes read and written, all cores
+  int64_t array_reads = 0;      // of which the operands streamed into the MAC arrays (hw/systolic.h)
   int64_t transfers = 0;        // DMA transfers of the busiest core
   int64_t commands = 0;         // compute commands of the busiest core
   int64_t compute_cycles = 0;   // MAC array cycles of the busiest core
