@@ -69,6 +69,13 @@ bool weight_stationary(const HardwareSpec& hw) { return hw.mac.dataflow == Dataf
 // chunk of x reads.
 struct Chain {
   int64_t cycles = 0, reads = 0;
+  int64_t spill = 0;             // partial sums spilled from the accumulator to OCM and back (both ways)
+  int64_t acc_r = 0, acc_w = 0;  // accumulator entries read and written (hw/accumulator.h)
+  Chain& add(const Chain& o, int64_t times) {
+    cycles += times * o.cycles, reads += times * o.reads, spill += times * o.spill;
+    acc_r += times * o.acc_r, acc_w += times * o.acc_w;
+    return *this;
+  }
 };
 template <typename Ocm, typename Weights>
 Chain chain_cost(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int64_t n, int64_t e, int64_t s, Ocm ocm,
@@ -83,16 +90,18 @@ Chain chain_cost(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int64_t
     g.fill = fill || !single;
     g.drain = drain || !single;
     const int64_t reads = hw::array_read_bytes(hw.mac, g, geo.act_bits, weights(x));
-    return Chain{hw::mac_tile_cycles(hw, g, geo.format, geo.weight_bits, geo.act_bits, reads + ocm(g)), reads};
+    const hw::AccumulatorUse u = hw::accumulator_use(hw.mac, g);
+    return Chain{hw::mac_tile_cycles(hw, g, geo.format, geo.weight_bits, geo.act_bits, reads + ocm(g)), reads,
+                 2 * u.spill_bytes, u.reads, u.writes};
   };
   const Blocks c = blocks(e, s);
   const int64_t count = c.count();
   if (count == 1) return law(e, true, true);
   const int64_t last = c.edge ? c.edge : c.b;
   const int64_t middle = count - 2;
-  const Chain f = law(c.b, true, false), l = law(last, false, true);
-  const Chain m = middle ? law(c.b, false, false) : Chain{};
-  return {f.cycles + middle * m.cycles + l.cycles, f.reads + middle * m.reads + l.reads};
+  Chain sum = law(c.b, true, false);
+  if (middle) sum.add(law(c.b, false, false), middle);
+  return sum.add(law(last, false, true), 1);
 }
 
 }  // namespace
@@ -121,17 +130,21 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   int64_t pass_in = 0;
   for_each_class(mB, [&](int64_t s, int64_t mult) { pass_in += mult * band(s); });
 
-  int64_t cycles = 0, ocm = 0, dram = 0, transfers = 0, ws_bytes = 0, reads = 0;
+  int64_t ocm = 0, dram = 0, transfers = 0, ws_bytes = 0;
+  Chain all;  // the MAC array's commands of the busiest core
+  const int64_t& cycles = all.cycles;
+  const int64_t& reads = all.reads;
   if (ws) {
-    const bool ps = KB > 1;
+    // Partial sums between reduction blocks: in the accumulator (ps_acc: no OCM traffic; its
+    // reads and writes are the commands' own, hw/accumulator.h), else in OCM or DRAM.
+    const bool ps = KB > 1 && !t.ps_acc;
     for_each_class(nB, [&](int64_t n, int64_t nm) {
       for_each_class(kB, [&](int64_t k, int64_t km) {
         const Chain ch = chain_cost(
             hw, geo, k, n, M_c, mb,
             [&](const program::Gemm& g) { return (ps ? 2 * g.m * n * kPsumBytes : 0) + bytes_of(g.m * n, bits); },
             [&](int64_t) { return wall(k, n); });
-        cycles += nm * km * ch.cycles;
-        reads += nm * km * ch.reads;
+        all.add(ch, nm * km);
       });
     });
     const int64_t psum_total = ps ? (KB - 1) * M_c * co_c * kPsumBytes : 0;
@@ -152,8 +165,7 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
         const Chain ch = chain_cost(
             hw, geo, m, n, K, kb, [&](const program::Gemm& g) { return g.drain ? bytes_of(m * n, bits) : 0; },
             [&](int64_t x) { return wall(x, n); });
-        cycles += nm * mm * ch.cycles;
-        reads += nm * mm * ch.reads;
+        all.add(ch, nm * mm);
       });
     });
     if (in_dram) dram += passes * pass_in, transfers += passes * MB * KB;
@@ -181,7 +193,10 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   r.dram = dram * r.active_cores;
   r.weight_dram *= r.active_cores;
   r.write_dram *= r.active_cores;
+  ocm += all.spill;
   r.ocm = ocm * r.active_cores;
+  r.acc_reads = all.acc_r * r.active_cores;
+  r.acc_writes = all.acc_w * r.active_cores;
   r.array_reads = reads * r.active_cores;
   return r;
 }
@@ -251,12 +266,33 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
         if (ws) {
           for (int64_t kb : sizes(K, R, 64)) {
             const bool single = kb <= R && nb <= C;
-            for (int64_t mb : chunk_sizes(M_c)) {
-              if (mb < M_c && !single) continue;  // chunks of several folds would re-fill the array per chunk
+            std::vector<int64_t> mbs = chunk_sizes(M_c);
+            // Chunks of several folds re-fill the array per chunk: only worth it when the block's
+            // partial sums would otherwise spill from the accumulator (hw/accumulator.h). Then
+            // chunks whose partial sums fit are a candidate against the spill: the largest even
+            // split that fits, and the same in whole output rows.
+            if (!single) mbs = {M_c};
+            const int64_t cap = hw::accumulator_capacity(hw.mac);
+            if (!single && kb > R && cap > 0) {
+              const int64_t fit = cap / std::min(nb, C);
+              if (fit >= 1 && fit < M_c) {
+                mbs.push_back(cdiv(M_c, cdiv(M_c, fit)));
+                const int64_t row_fit = geo.spatial ? fit / geo.wo : 0, rows = cdiv(M_c, geo.wo);
+                if (row_fit >= 1 && row_fit < rows) {
+                  const int64_t mr = cdiv(rows, cdiv(rows, row_fit)) * geo.wo;
+                  if (std::find(mbs.begin(), mbs.end(), mr) == mbs.end()) mbs.push_back(mr);
+                }
+              }
+            }
+            for (int64_t mb : mbs) {
               for (bool hold_ps : {true, false}) {
                 if (!hold_ps && kb >= K) continue;
                 out.push_back({gc, gp, nb, kb, mb, hold_in, false, hold_ps});
               }
+              // The core's partial sums of a channel block fit the accumulator: they stay there
+              // between reduction blocks, as a TPU's accumulators do.
+              if (kb < K && (cap == 0 || M_c * std::min(nb, co_c) <= cap))
+                out.push_back({gc, gp, nb, kb, mb, hold_in, false, true, true});
             }
           }
         } else {
@@ -400,20 +436,21 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
           const int64_t out_e = (p1 - p0) * (n1 - n0);
           const int64_t psb = out_e * kPsumBytes, outb = bytes_of(out_e, bits);
           uint32_t ps_load = start_id;
-          if (ps && ki > 0 && !t.hold_ps) {
+          if (ps && ki > 0 && !t.hold_ps && !t.ps_acc) {
             // With one chunk, the store of these partial sums is still pending: it must precede
             // their load on the in-order DMA stream.
             if (MB == 1) flush();
             ps_load = load(psb, false, ps_slots.take());
             ps_slots.current() = {};
           }
-          const bool stored = (last_k && out_dram) || (!last_k && !t.hold_ps);
+          const bool stored = (last_k && out_dram) || (!last_k && !t.hold_ps && !t.ps_acc);
           std::vector<uint32_t>* slot = stored ? &out_slots.take() : nullptr;
           std::vector<uint32_t> deps = {w_load, in_load, ps_load};
           if (slot) deps.insert(deps.end(), slot->begin(), slot->end());
           const bool fill = mi == 0, drain = mi + 1 == MB;
-          auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain, wa, ps && ki > 0 ? psb : 0,
-                               last_k ? outb : psb, deps, last_k);
+          // Partial sums kept in the accumulator (ps_acc) move through no OCM.
+          auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain, wa, ps && ki > 0 && !t.ps_acc ? psb : 0,
+                               last_k ? outb : t.ps_acc ? 0 : psb, deps, last_k);
           if (in_dram && !t.hold_in) in_slots.current() = users;
           if (wb > 0) w_slots.current() = users;
           if (ps_load != start_id) ps_slots.current() = users;
