@@ -238,7 +238,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                 cur_w = w_tile_id;
               }
               // Input band: rows of every input this tile reads (this chunk's channels when dense).
-              int64_t band_elems = 0, band_dram_elems = 0;
+              int64_t band_elems = 0, band_dram_elems = 0, whole_elems = 0;
               for (size_t k = 0; k < geo.in.size(); ++k) {
                 const auto& in = geo.in[k];
                 const bool band_rows = geo.spatial && !in.whole;  // `whole`: attention's 2nd operand
@@ -246,6 +246,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                 int64_t r1 = band_rows ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
                 int64_t ch = geo.dense ? kch.size() : share(in.c, co.begin, co.end, geo.co);
                 band_elems += (r1 - r0) * in.w * ch;
+                if (in.whole) whole_elems += (r1 - r0) * in.w * ch;
                 if (!lp.input_on_chip[k]) band_dram_elems += (r1 - r0) * in.w * ch;
               }
               const int64_t band = bytes_of(band_elems, geo.act_bits);
@@ -280,6 +281,11 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                   cmp.gemm.n = co.size();
                 }
                 cmp.ops = cmp.gemm.m * cmp.gemm.k * co.size();
+                // The array's own stream of operands (sim/hw/systolic.h), not the band once; a
+                // `whole` operand (attention's K^T or V) is read as the weights are.
+                cmp.ocm_read = hw::array_read_bytes(hw.mac, cmp.gemm, geo.act_bits,
+                                                    w_all + bytes_of(whole_elems, geo.act_bits)) +
+                               (kk > 0 ? acc : 0);
               } else {
                 cmp.kind = Kind::Vector;
                 cmp.ops = ops_per_row_channel * rows.size() * co.size();

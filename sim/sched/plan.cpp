@@ -99,9 +99,12 @@ int64_t dram_bytes(const LayerCtx& c, const TileShape& s) {
 // Time of a layer: the first loads, then the MAC array and the DMA engine (which pays the DRAM
 // latency once per transfer, in order) overlapped. Their overlap is imperfect when both are
 // nearly as busy (a chunk's transfer sometimes waits for a compute and the reverse): a soft
-// maximum (c^8 + d^8)^(1/8), 5 % above the larger at equal load and within 0.1 % of it at half,
-// matches the simulated time of streamed layers better than max(c, d).
+// maximum (c^p + d^p)^(1/p), p = 6: 12 % above the larger at equal load and within 0.3 % of it at
+// half, matches the simulated time of streamed layers better than max(c, d) (p was 8 before the
+// partial sums could stay in the accumulator: those tilings balance DMA and compute more often,
+// and their double-buffered weight loads then wait for computes more than 5 %).
 constexpr bool with_last_store = true;  // the last store is not overlapped
+constexpr double kOverlapP = 6;
 double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, double compute_s, int64_t core_dram,
                      int64_t transfers, int64_t last_bytes) {
   const double bw = core_bandwidth(hw, active);
@@ -110,15 +113,23 @@ double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, do
       double(core_dram) / bw + double(transfers) * hw.dram.latency_s / std::max(1, hw.dma.outstanding);
   const double first = double(first_bytes) / bw + hw.dram.latency_s;
   const double hi = std::max(compute_s, dma_s), lo = std::min(compute_s, dma_s);
-  const double overlap = hi > 0 ? hi * std::pow(1 + std::pow(lo / hi, 8), 1.0 / 8) : 0;
+  const double overlap = hi > 0 ? hi * std::pow(1 + std::pow(lo / hi, kOverlapP), 1.0 / kOverlapP) : 0;
   // The last store follows the last compute.
   const double last = last_bytes > 0 && with_last_store ? double(last_bytes) / bw + hw.dram.latency_s : 0;
   return first + overlap + last;
 }
 
+// OCM bytes one compute of a whole tile reads into its unit: on the MAC array, the array's stream
+// of operands (sim/hw/systolic.h, as the emitter charges it); elsewhere the input band and weights.
+int64_t tile_reads(const LayerCtx& c, const TileShape& s) {
+  const bool whole = std::any_of(c.geo.in.begin(), c.geo.in.end(), [](const InputGeo& i) { return i.whole; });
+  if (!c.geo.mac || whole) return s.in_band_bytes + s.weight_tile_bytes;
+  return hw::array_read_bytes(c.hw.mac, s.gemm, c.geo.act_bits, s.weight_tile_bytes);
+}
+
 double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   const auto& hw = c.hw;
-  int64_t ocm = s.in_band_bytes + s.weight_tile_bytes + s.out_tile_bytes;
+  int64_t ocm = tile_reads(c, s) + s.out_tile_bytes;
   double tile_s = double(tile_cycles(hw, c.geo, s.gemm, s.tile_ops, ocm)) / hw.clock_hz;
   bool any_dram_input = false;
   for (bool on : c.in_on_chip) any_dram_input |= !on;
@@ -128,8 +139,13 @@ double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
 }
 
 // Energy of a layer from estimated actions, by the energy model the report uses.
-double est_joules(const LayerCtx& c, int64_t dram, int64_t dram_write, int64_t ocm, double secs) {
+// `acc_r`, `acc_w`: accumulator entries read and written (they differ with the reduction per
+// command); `ocm` includes partial sums the accumulator spills.
+double est_joules(const LayerCtx& c, int64_t dram, int64_t dram_write, int64_t ocm, double secs, int64_t acc_r,
+                  int64_t acc_w) {
   energy::Actions a;  // MAC energy is the same for every mapping of a layer: left out
+  a.acc_reads = acc_r;
+  a.acc_writes = acc_w;
   a.format = c.geo.format, a.weight_bits = c.geo.weight_bits, a.act_bits = c.geo.act_bits;
   a.dram_read = dram - dram_write;
   a.dram_write = dram_write;
@@ -186,16 +202,19 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
             int64_t dram = dram_bytes(c, s);
             // Operands into the array per compute, results out per tile, and partial sums in and
             // out of OCM between reduction chunks.
-            const int64_t ocm = (s.computes * (s.in_band_bytes + s.weight_tile_bytes) + s.tiles * s.out_tile_bytes +
+            // And what the accumulator does, and spills through OCM, per compute (hw/accumulator.h).
+            const hw::AccumulatorUse u = c.geo.mac ? hw::accumulator_use(c.hw.mac, s.gemm) : hw::AccumulatorUse{};
+            const int64_t ocm = (s.computes * (tile_reads(c, s) + 2 * u.spill_bytes) + s.tiles * s.out_tile_bytes +
                                  s.tiles * s.acc_bytes * (2 * s.k_tiles - 2)) *
                                 s.active_cores;
+            const int64_t acc_r = s.computes * u.reads * s.active_cores, acc_w = s.computes * u.writes * s.active_cores;
             // Room for the partial sums a tile spills from the accumulator (sim/hw/accumulator.h):
             // the MacArray allocates it while the tile runs, the emitter does not.
             const int64_t spill = c.geo.mac ? hw::accumulator_spill_footprint(c.hw.mac, s.gemm) : 0;
             const double secs = est_seconds(c, s, dram);
             const int64_t wr = c.out_on_chip ? 0 : s.out_tile_bytes * s.tiles * s.active_cores;
             out.push_back({sp, t, working_set(s, all_in_on_chip, c.out_on_chip) + spill, dram, secs, ocm,
-                           est_joules(c, dram, wr, ocm, secs), s.active_cores, s.computes});
+                           est_joules(c, dram, wr, ocm, secs, acc_r, acc_w), s.active_cores, s.computes});
           }
         }
       }
@@ -213,7 +232,8 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
       t.stream = true;
       t.st = st;
       out.push_back({st.gp > 1 ? Split::Rows : Split::Channels, t, k.ws + k.spill, k.dram, secs, k.ocm,
-                     est_joules(c, k.dram, k.write_dram, k.ocm, secs), k.active_cores, k.commands});
+                     est_joules(c, k.dram, k.write_dram, k.ocm, secs, k.acc_reads, k.acc_writes), k.active_cores,
+                     k.commands});
     }
   }
   // Keep only candidates that some budget and objective could choose: in order of working set,

@@ -66,6 +66,7 @@ struct StreamTiling {
   bool hold_in = false;  // the core's inputs are loaded once and kept for all its channel blocks
   bool hold_w = false;   // OS: a channel block's weights are loaded once and kept for its pixel blocks
   bool hold_ps = true;   // WS: partial sums stay in OCM between reduction blocks (else DRAM and back)
+  bool ps_acc = false;   // WS: ... or stay in the accumulator memory, which holds all of them (hw/accumulator.h)
 };
 
 // How one layer runs on one core (all active cores get the same shape of work; the last may get

@@ -24,7 +24,10 @@ std::string describe(const LayerPlan& lp, Dataflow df) {
       s += fmt::format("blocks {}ch x {}px, chunks {}k", st.nb, st.mb, st.kb);
     if (st.hold_in) s += ", inputs held";
     if (st.hold_w) s += ", weights held";
-    if (ws && !st.hold_ps) s += ", partial sums via DRAM";
+    if (ws && st.ps_acc)
+      s += ", partial sums in the accumulator";
+    else if (ws && !st.hold_ps)
+      s += ", partial sums via DRAM";
     return s;
   }
   return fmt::format("tiles {} cores by {}, {}ch x {}rows x {}k, {} outer", lp.active_cores,
