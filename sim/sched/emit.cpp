@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "sim/sched/layer_cost.h"
+#include "sim/sched/prefetch.h"
 #include "sim/sched/scheduler.h"
 #include "sim/sched/stream.h"
 
@@ -344,6 +345,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     prev_freed = freed_inputs > 0;
     prefetched = next_prefetched;
   }
+  if (plan.overlap && plan.prefetch) prefetch_weights(prog, g, hw, plan);
   return prog;
 }
 

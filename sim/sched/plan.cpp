@@ -543,6 +543,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
   }
   Plan chosen = best->plan;
   chosen.overlap = opt.overlap;
+  chosen.prefetch = opt.prefetch;
   return chosen;
 }
 

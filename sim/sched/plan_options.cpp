@@ -86,10 +86,11 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
       throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not a fraction from 0 to 1", key, value));
   } else if (key == "streaming") o.streaming = boolean();
   else if (key == "overlap") o.overlap = boolean();
+  else if (key == "prefetch") o.prefetch = boolean();
   else
     throw InputError({where, 0}, fmt::format("unknown mapper option '{}': expected traffic_slack, efficient_slack, "
                                              "steps, max_tiles_per_core, max_chunks, k_tile_ocm_fraction, "
-                                             "streaming or overlap", key));
+                                             "streaming, overlap or prefetch", key));
 }
 
 }  // namespace nnasim::sched
