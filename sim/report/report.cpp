@@ -2,6 +2,7 @@
 
 #include "sim/hw/accumulator.h"
 #include "sim/sched/bound.h"
+#include "sim/sched/fuse.h"
 
 #include <fmt/format.h>
 
@@ -82,6 +83,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   const sched::Bounds bnd = sched::bounds(g, hw, s.plan.mode);
   rep.bound_seconds = bnd.seconds();
   rep.efficiency = rep.seconds > 0 ? rep.bound_seconds / rep.seconds : 1.0;
+  for (size_t k = 0; k < s.plan.groups.size(); ++k)
+    rep.fusion_groups.push_back(sched::describe(s.plan.groups[k], static_cast<int>(k), g));
   double prev_end = 0;
   for (int i = 1; i < L; ++i) {
     const auto& l = g.layers[i];
@@ -130,6 +133,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.efficiency = lr.seconds > 0 ? lr.bound_seconds / lr.seconds : 1.0;
     lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
     lr.mapping = sched::describe(lp, hw.mac.dataflow);
+    lr.fusion_group = lp.fusion_group;
+    if (lp.fusion_group >= 0) lr.mapping = sched::describe(s.plan.groups[size_t(lp.fusion_group)], lp.fusion_group, g);
     lr.planned_seconds = lp.tiling.est_seconds;
     lr.cores = lp.active_cores;
     lr.tiles = tiles[i];

@@ -83,10 +83,12 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
       throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not a fraction from 0 to 1", key, value));
   } else if (key == "streaming") o.streaming = boolean();
   else if (key == "overlap") o.overlap = boolean();
+  else if (key == "fusion") o.fusion = boolean();
+  else if (key == "max_fuse_depth") o.max_fuse_depth = integer(1);
   else
     throw InputError({where, 0}, fmt::format("unknown mapper option '{}': expected traffic_slack, efficient_slack, "
                                              "steps, max_tiles_per_core, max_chunks, k_tile_ocm_fraction, "
-                                             "streaming or overlap", key));
+                                             "streaming, overlap, fusion or max_fuse_depth", key));
 }
 
 }  // namespace nnasim::sched
