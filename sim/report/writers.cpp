@@ -252,7 +252,7 @@ void write_table(std::ostream& os, const Report& r) {
 void write_csv(std::ostream& os, const Report& r) {
   os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
         "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency,accumulator_reads,accumulator_writes,"
-        "accumulator_joules,measured_seconds,error_pct,measured_energy_joules,energy_error_pct,fusion_group\n";
+        "accumulator_joules,fusion_group,measured_seconds,error_pct,measured_energy_joules,energy_error_pct\n";
   // Empty cells where the trace carried no measurement.
   auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.9g}", *v) : std::string(); };
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
@@ -265,8 +265,8 @@ void write_csv(std::ostream& os, const Report& r) {
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
         l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency,
         l.accumulator_reads, l.accumulator_writes, l.energy.accumulator);
-    os << "," << opt(l.measured_seconds) << "," << opt(l.error_pct()) << "," << opt(l.measured_energy_joules) << ","
-       << opt(l.energy_error_pct()) << "," << (l.fusion_group >= 0 ? std::to_string(l.fusion_group) : "") << "\n";
+    os << "," << (l.fusion_group >= 0 ? std::to_string(l.fusion_group) : "") << "," << opt(l.measured_seconds) << ","
+       << opt(l.error_pct()) << "," << opt(l.measured_energy_joules) << "," << opt(l.energy_error_pct()) << "\n";
   }
   row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
       r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency, r.accumulator_reads,
@@ -274,10 +274,10 @@ void write_csv(std::ostream& os, const Report& r) {
   // The total row: sums over the measured layers and their signed total error.
   const auto c = compare_measured(r);
   const bool mt = c && c->time.layers > 0, me = c && c->energy.layers > 0;
-  os << "," << (mt ? fmt::format("{:.9g}", c->time.measured) : "") << ","
+  os << ",," << (mt ? fmt::format("{:.9g}", c->time.measured) : "") << ","
      << (mt ? fmt::format("{:.9g}", c->time.error_pct) : "") << ","
      << (me ? fmt::format("{:.9g}", c->energy.measured) : "") << ","
-     << (me ? fmt::format("{:.9g}", c->energy.error_pct) : "") << ",\n";
+     << (me ? fmt::format("{:.9g}", c->energy.error_pct) : "") << "\n";
 }
 
 void write(std::ostream& os, const Report& r, Format f) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "sim/energy/energy_model.h"
 #include "sim/sched/fuse_walk.h"
@@ -137,7 +138,7 @@ double value(Objective o, double s, double j, double s_tot, double j_tot) {
 std::vector<int64_t> band_candidates(int64_t rows) {
   std::vector<int64_t> v;
   for (int64_t b = 1; b < rows; b *= 2) v.push_back(b);
-  for (int64_t k = 2; k <= 16; ++k) v.push_back(ceil_div(rows, k));
+  for (int64_t k = 2; k <= 8; ++k) v.push_back(ceil_div(rows, k));
   v.push_back(rows);
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -157,6 +158,10 @@ int64_t resident_around(const graph::Graph& g, const Plan& plan, const std::vect
   }
   return b;
 }
+
+// A group must beat its layers' estimate by 0.5 %; where every intermediate fits on chip anyway
+// (the group gains only the overlap of its layers), by 5 %.
+constexpr double kMinGain = 0.005, kMinGainOnChip = 0.05;
 
 struct Best {
   bool ok = false;
@@ -192,8 +197,8 @@ Best best_group(const graph::Graph& g, const HardwareSpec& hw, const SchedOption
       if (w.commands > int64_t(opt.max_tiles_per_core) * opt.max_chunks) continue;
       fg.working_set = w.buffers + w.spill;
       fg.dram_bytes = w.dram * active;
-      fg.est_seconds = layer_seconds(hw, active, w.first_bytes, double(w.compute_cycles) / hw.clock_hz, w.dram,
-                                     w.transfers, w.last_bytes);
+      fg.est_seconds = w.seconds;
+      if (getenv("FUSE_DEBUG")) fmt::print(stderr, "group {}..{} band {} hold {} blk {}: est {:.4g} compute {:.4g} dram {} buffers {}\n", first, last, band, hold, blk, w.seconds, double(w.compute_cycles)/hw.clock_hz, w.dram, w.buffers);
       energy::Actions a;  // MACs beyond the layers' own (halo rows recomputed across cores) are priced
       a.format = gg.geo[0].format, a.weight_bits = gg.geo[0].weight_bits, a.act_bits = gg.geo[0].act_bits;
       a.macs = std::max<int64_t>(0, w.macs * active - macs);
@@ -237,6 +242,7 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
                  s_tot, j_tot);
   };
   std::vector<FusedGroup> chosen;
+  std::map<std::vector<int64_t>, Best> cache;
   for (int a = 1; a < L;) {
     if (!ok_layer(a)) {
       ++a;
@@ -255,20 +261,34 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
       from[size_t(e)] = e - 1;
       for (int s = std::max(0, e - opt.max_fuse_depth); s + 1 < e; ++s) {
         const int f = a + s, l = a + e - 1;
-        bool through_dram = false;  // fuse only where an intermediate would go through DRAM
         double sum_s = 0, sum_j = 0, sum_v = 0;
+        bool through_dram = false;  // an intermediate goes through DRAM layer by layer
         for (int i = f; i <= l; ++i) {
           if (i < l && !plan.layers[size_t(i)].output_on_chip) through_dram = true;
           sum_s += plan.layers[size_t(i)].tiling.est_seconds, sum_j += plan.layers[size_t(i)].tiling.est_joules;
           sum_v += unfused(i);
         }
-        if (!through_dram) continue;
         const int64_t avail = cap - plan.pinned_per_core - resident_around(g, plan, last_use, f, l, n);
         if (avail <= 0) continue;
-        Best bg = best_group(g, hw, opt, plan, f, l, avail, s_tot, j_tot);
+        // Networks repeat blocks: a group of the same shapes, placement and room is the same group.
+        std::vector<int64_t> key{avail, l - f};
+        for (int i = f; i <= l; ++i) {
+          const LayerGeo q = layer_geo(g, i);
+          const graph::Layer& li = g.layers[size_t(i)];
+          key.insert(key.end(), {int64_t(li.op), q.co, q.ho, q.wo, q.k, q.cpg_out, q.kh_eff, q.sh, li.pad_t, q.in[0].c,
+                                 q.in[0].h, q.in[0].w, q.weight_bytes, li.cost.weight_bytes - plan.layers[size_t(i)].pinned_weight_bytes,
+                                 q.vector_ops, q.act_bits, q.weight_bits, int64_t(q.format)});
+        }
+        key.push_back(plan.layers[size_t(f)].input_on_chip.empty() || !plan.layers[size_t(f)].input_on_chip[0]);
+        key.push_back(plan.layers[size_t(l)].output_on_chip);
+        auto hit = cache.find(key);
+        if (hit == cache.end()) hit = cache.emplace(key, best_group(g, hw, opt, plan, f, l, avail, s_tot, j_tot)).first;
+        Best bg = hit->second;
+        bg.fg.first = f, bg.fg.last = l;
         if (!bg.ok) continue;
         const double v = value(opt.objective, bg.fg.est_seconds, bg.fg.est_joules, s_tot, j_tot);
-        if (v >= sum_v) continue;  // fusion only where it wins
+        // Fusion only where it wins by more than the estimate's noise.
+        if (v >= sum_v * (1 - (through_dram ? kMinGain : kMinGainOnChip))) continue;
         if (best[size_t(s)] + v < best[size_t(e)]) {
           best[size_t(e)] = best[size_t(s)] + v;
           from[size_t(e)] = s;
@@ -293,6 +313,12 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
       if (i < fg.last) lp.output_on_chip = false;  // in the group's band buffers instead
       if (i > fg.first) lp.input_on_chip.assign(lp.input_on_chip.size(), false);
       lp.active_cores = fg.active_cores;
+    }
+    // The layers' estimates: the group's, split in proportion to their layer-by-layer estimates.
+    for (int i = fg.first; i <= fg.last; ++i) {
+      Tiling& t = plan.layers[size_t(i)].tiling;
+      t.est_seconds = fg.unfused_seconds > 0 ? fg.est_seconds * t.est_seconds / fg.unfused_seconds : 0;
+      t.est_joules = fg.unfused_joules > 0 ? fg.est_joules * t.est_joules / fg.unfused_joules : 0;
     }
     // The plan's traffic: the group's estimate replaces its layers'.
     for (int i = fg.first; i <= fg.last; ++i) plan.est_dram_bytes -= plan.layers[size_t(i)].tiling.dram_bytes;

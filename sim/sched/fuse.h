@@ -21,7 +21,8 @@
 // Choice (fuse_layers): on top of the layer-by-layer plan, for each run of fusable layers whose
 // intermediates go through DRAM in that plan, the best split of the run into groups by the
 // user's objective, with the same laws as the rest of the planner (tile_cycles -> systolic.h,
-// layer_seconds -> dram_share.h, energy::energy_of). A group is taken only when its estimate beats
+// a timeline of the group's loads and computes at the DRAM share of
+// dram_share.h, energy::energy_of). A group is taken only when its estimate beats
 // its layers' layer-by-layer estimates.
 #pragma once
 #include <cstdint>
@@ -34,11 +35,6 @@
 #include "sim/sched/plan.h"
 
 namespace nnasim::sched {
-
-// Time of a layer's (or a group's) work from its first loads, compute and DMA totals and its last
-// store (the planner's estimate; defined in plan.cpp).
-double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, double compute_s, int64_t core_dram,
-                     int64_t transfers, int64_t last_bytes);
 
 // One band of a fused group on one core: the group input rows to bring in, and per layer of the
 // group the output rows it computes in this band ([begin, end), empty when none).

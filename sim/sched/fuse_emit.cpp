@@ -49,7 +49,7 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
     // Double-buffered slots: the commands that last used each slot.
     std::vector<uint32_t> in_slot[2], w_slot[2], out_slot[2];
     int in_next = 0, w_next = 0, out_next = 0;
-    uint32_t in_load = kNone, w_load = kNone;
+    uint32_t in_load = kNone, w_load = kNone, last_load = kNone;
     int out_cur = 0;
     bool pending = false;
     Command pending_store;
@@ -72,7 +72,7 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
             c.dram_bytes = c.ocm_write = st.bytes;
             c.deps = in_slot[in_next];
             c.deps.push_back(start_id);
-            in_load = prog.add(c);
+            in_load = last_load = prog.add(c);
             in_slot[in_next] = {};
             in_next ^= 1;
             flush();
@@ -83,10 +83,14 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
             c.dram_bytes = c.ocm_write = st.bytes;
             c.deps.push_back(start_id);
             if (fg.hold_weights) {
-              held[size_t(st.j)] = w_load = prog.add(c);
+              // Held weights load once, during the first band: after the load before them, so
+              // that the band's first input rows and first weights do not share the channel with
+              // weights needed only later (the DMA engine keeps several transfers in flight).
+              add_dep(c, last_load);
+              held[size_t(st.j)] = w_load = last_load = prog.add(c);
             } else {
               c.deps.insert(c.deps.end(), w_slot[w_next].begin(), w_slot[w_next].end());
-              w_load = prog.add(c);
+              w_load = last_load = prog.add(c);
               w_slot[w_next] = {};
               w_next ^= 1;
             }

@@ -49,6 +49,12 @@ struct WalkSum {
   int64_t compute_cycles = 0;
   int64_t ocm_read = 0, ocm_write = 0, dram_write = 0;
   int64_t macs = 0, commands = 0;
+  // The steps' timeline: the in-order DMA engine (latency overlapped over dma.outstanding
+  // transfers, the channel's share per core from dram_share.h) and the in-order MAC/vector units,
+  // each compute after the loads it reads and the layer before it in the band, each load into a
+  // double-buffered slot after the computes that read it two loads ago, each store after its
+  // compute and issued after the next band's first load (as the emitter does).
+  double seconds = 0;
 };
 
 // Walks core `core`'s share of the group (of `fg.active_cores`), calling `on(step)` for each step

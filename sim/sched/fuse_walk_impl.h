@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/hw/accumulator.h"
+#include "sim/hw/dram_share.h"
 
 namespace nnasim::sched::fuse_detail {
 
@@ -72,6 +73,25 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
 
   std::vector<bool> held(size_t(G), false);
   bool first_load = true;
+  // Timeline (seconds): DMA and compute units free, the end of each layer's last compute, of the
+  // loads and computes that used each double-buffered slot.
+  const double rate = hw::core_dram_rate(hw, static_cast<int>(parts));
+  const double lat = hw.dram.latency_s / std::max(1, hw.dma.outstanding);
+  double dma_t = 0, mac_t = 0, vec_t = 0, in_ready = 0, w_ready = 0;
+  std::vector<double> layer_end(size_t(G), 0), held_ready(size_t(G), 0);
+  double in_used[2] = {0, 0}, w_used[2] = {0, 0}, out_used[2] = {0, 0};
+  int in_k = 0, w_k = 0, out_k = 0;
+  double pending_store = -1;
+  int64_t pending_bytes = 0;
+  auto dma = [&](double after, int64_t bytes) {
+    dma_t = std::max(dma_t, after) + lat + double(bytes) / rate;
+    return dma_t;
+  };
+  auto flush_store = [&] {
+    if (pending_store < 0) return;
+    out_used[out_k] = dma(pending_store, pending_bytes);
+    pending_store = -1;
+  };
   for (size_t bi = 0; bi < bands.size(); ++bi) {
     const FuseBand& b = bands[bi];
     bool band_start = true;
@@ -80,7 +100,21 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
       band_start = false;
       if (st.kind == StepKind::Compute) {
         const LayerGeo& q = gg.geo[size_t(st.j)];
-        s.compute_cycles += tile_cycles(hw, q, st.gemm, st.ops, st.ocm_read + st.ocm_write);
+        const int64_t cyc = tile_cycles(hw, q, st.gemm, st.ops, st.ocm_read + st.ocm_write);
+        s.compute_cycles += cyc;
+        double ready = st.j > 0 ? layer_end[size_t(st.j) - 1] : (gg.in_dram ? in_ready : 0);
+        if (st.j == 0) ready = std::max(ready, layer_end[0]);
+        if (st.j + 1 < G && st.first_block) ready = std::max(ready, layer_end[size_t(st.j) + 1]);
+        if (q.mac && gg.streamed_w[size_t(st.j)] > 0) ready = std::max(ready, fg.hold_weights ? held_ready[size_t(st.j)] : w_ready);
+        if (st.j + 1 == G && gg.out_dram && st.first_block) {
+          out_k ^= 1;
+          ready = std::max(ready, out_used[out_k]);
+        }
+        double& unit = q.mac ? mac_t : vec_t;
+        unit = std::max(unit, ready) + double(cyc) / hw.clock_hz;
+        layer_end[size_t(st.j)] = unit;
+        if (st.j == 0) in_used[in_k ^ 1] = std::max(in_used[in_k ^ 1], unit);
+        if (q.mac && !fg.hold_weights) w_used[w_k ^ 1] = std::max(w_used[w_k ^ 1], unit);
         s.ocm_read += st.ocm_read, s.ocm_write += st.ocm_write;
         if (q.mac) {
           s.macs += st.ops;
@@ -91,7 +125,25 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
         ++s.transfers;
         if (st.kind == StepKind::Store) {
           s.dram_write += st.bytes, s.ocm_read += st.bytes, s.last_bytes = st.bytes;
+          flush_store();
+          pending_store = layer_end[size_t(G) - 1];
+          pending_bytes = st.bytes;
+        } else if (st.kind == StepKind::InLoad) {
+          in_ready = dma(in_used[in_k], st.bytes);
+          in_used[in_k] = 0;
+          in_k ^= 1;
+          flush_store();
         } else {
+          if (fg.hold_weights) {
+            held_ready[size_t(st.j)] = dma(0, st.bytes);
+          } else {
+            w_ready = dma(w_used[w_k], st.bytes);
+            w_used[w_k] = 0;
+            w_k ^= 1;
+          }
+          flush_store();
+        }
+        if (st.kind != StepKind::Store) {
           s.ocm_write += st.bytes;
           if (first_load) s.first_bytes += st.bytes;
         }
@@ -159,6 +211,8 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
       emit(st);
     }
   }
+  flush_store();
+  s.seconds = std::max({dma_t, mac_t, vec_t});
   return s;
 }
 

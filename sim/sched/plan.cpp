@@ -103,7 +103,6 @@ int64_t dram_bytes(const LayerCtx& c, const TileShape& s) {
 // maximum (c^8 + d^8)^(1/8), 5 % above the larger at equal load and within 0.1 % of it at half,
 // matches the simulated time of streamed layers better than max(c, d).
 constexpr bool with_last_store = true;  // the last store is not overlapped
-}  // namespace
 double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, double compute_s, int64_t core_dram,
                      int64_t transfers, int64_t last_bytes) {
   const double bw = core_bandwidth(hw, active);
@@ -117,7 +116,6 @@ double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, do
   const double last = last_bytes > 0 && with_last_store ? double(last_bytes) / bw + hw.dram.latency_s : 0;
   return first + overlap + last;
 }
-namespace {
 
 double est_seconds(const LayerCtx& c, const TileShape& s, int64_t dram) {
   const auto& hw = c.hw;
