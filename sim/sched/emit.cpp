@@ -149,6 +149,20 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       prev_end = ends_of[size_t(fg.last)];
       prev_freed = freed_inputs > 0;
       prefetched.assign(size_t(n), kNone);
+      // The next layer's first weight block, prefetched after the group's loads where the group
+      // leaves room for it.
+      const int nx = next_layer[size_t(fg.last)];
+      int64_t resident = 0;
+      for (int j = fg.first; j <= fg.last; ++j) resident = std::max(resident, plan.layers[size_t(j)].resident_bytes);
+      for (int core = 0; plan.overlap && nx >= 0 && core < n; ++core) {
+        const int64_t bytes = first_w[size_t(nx)][size_t(core)];
+        if (bytes <= 0 || plan.pinned_per_core + resident + fg.working_set + bytes > cap) continue;
+        Command ld;
+        ld.kind = Kind::Load, ld.core = core, ld.layer = nx, ld.weights = true;
+        ld.dram_bytes = ld.ocm_write = ld.ocm_alloc = bytes;
+        ld.deps = {ends_of[size_t(fg.first)][size_t(core)]};
+        prefetched[size_t(core)] = prog.add(ld);
+      }
       li = fg.last;
       continue;
     }

@@ -162,6 +162,7 @@ int64_t resident_around(const graph::Graph& g, const Plan& plan, const std::vect
 // A group must beat its layers' estimate by 0.5 %; where every intermediate fits on chip anyway
 // (the group gains only the overlap of its layers), by 5 %.
 constexpr double kMinGain = 0.005, kMinGainOnChip = 0.05;
+constexpr double kMinWholeGain = 1e-4;  // ... and save 0.01 % of the whole inference's estimate
 
 struct Best {
   bool ok = false;
@@ -263,11 +264,14 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
         const int f = a + s, l = a + e - 1;
         double sum_s = 0, sum_j = 0, sum_v = 0;
         bool through_dram = false;  // an intermediate goes through DRAM layer by layer
+        bool any_mac = false;       // groups of pooling and activations alone gain too little
         for (int i = f; i <= l; ++i) {
+          any_mac |= g.layers[size_t(i)].has_weights();
           if (i < l && !plan.layers[size_t(i)].output_on_chip) through_dram = true;
           sum_s += plan.layers[size_t(i)].tiling.est_seconds, sum_j += plan.layers[size_t(i)].tiling.est_joules;
           sum_v += unfused(i);
         }
+        if (!any_mac) continue;
         const int64_t avail = cap - plan.pinned_per_core - resident_around(g, plan, last_use, f, l, n);
         if (avail <= 0) continue;
         // Networks repeat blocks: a group of the same shapes, placement and room is the same group.
@@ -288,7 +292,9 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
         if (!bg.ok) continue;
         const double v = value(opt.objective, bg.fg.est_seconds, bg.fg.est_joules, s_tot, j_tot);
         // Fusion only where it wins by more than the estimate's noise.
-        if (v >= sum_v * (1 - (through_dram ? kMinGain : kMinGainOnChip))) continue;
+        // ... and by a part of the whole inference that the simulation's noise does not hide.
+        const double whole = value(opt.objective, s_tot, j_tot, s_tot, j_tot);
+        if (v >= sum_v * (1 - (through_dram ? kMinGain : kMinGainOnChip)) || sum_v - v < kMinWholeGain * whole) continue;
         if (best[size_t(s)] + v < best[size_t(e)]) {
           best[size_t(e)] = best[size_t(s)] + v;
           from[size_t(e)] = s;

@@ -118,7 +118,10 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
         s.ocm_read += st.ocm_read, s.ocm_write += st.ocm_write;
         if (q.mac) {
           s.macs += st.ops;
-          s.spill = std::max(s.spill, hw::accumulator_spill_footprint(hw.mac, st.gemm));
+          // Partial sums beyond the accumulator go to OCM and back (accumulator.h).
+          const hw::AccumulatorUse u = hw::accumulator_use(hw.mac, st.gemm);
+          s.spill = std::max(s.spill, u.spill_entries * hw::accumulator_entry_bytes(hw.mac));
+          s.ocm_read += u.spill_bytes, s.ocm_write += u.spill_bytes;
         }
       } else {
         s.dram += st.bytes;
