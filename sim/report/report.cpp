@@ -138,7 +138,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.planned_seconds = lp.tiling.est_seconds;
     lr.cores = lp.active_cores;
     lr.tiles = tiles[i];
-    lr.output_on_chip = lp.output_on_chip;
+    // A fused group's intermediates stay in OCM (in its band buffers).
+    lr.output_on_chip = lp.output_on_chip || (lp.fusion_group >= 0 && i < s.plan.groups[size_t(lp.fusion_group)].last);
     lr.resident_weight_bytes = lp.pinned_weight_bytes;
     lr.weight_bits = l.quant.weight_bits;
     lr.act_bits = l.quant.act_bits;

@@ -199,7 +199,6 @@ Best best_group(const graph::Graph& g, const HardwareSpec& hw, const SchedOption
       fg.working_set = w.buffers + w.spill;
       fg.dram_bytes = w.dram * active;
       fg.est_seconds = w.seconds;
-      if (getenv("FUSE_DEBUG")) fmt::print(stderr, "group {}..{} band {} hold {} blk {}: est {:.4g} compute {:.4g} dram {} buffers {}\n", first, last, band, hold, blk, w.seconds, double(w.compute_cycles)/hw.clock_hz, w.dram, w.buffers);
       energy::Actions a;  // MACs beyond the layers' own (halo rows recomputed across cores) are priced
       a.format = gg.geo[0].format, a.weight_bits = gg.geo[0].weight_bits, a.act_bits = gg.geo[0].act_bits;
       a.macs = std::max<int64_t>(0, w.macs * active - macs);
