@@ -34,8 +34,8 @@ GroupGeo group_geo(const graph::Graph& g, const Plan& plan, int first, int last)
   return gg;
 }
 
-WalkSum walk_sum(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core) {
-  return walk(hw, gg, fg, core, [](const Step&) {});
+WalkSum walk_sum(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core, int64_t limit) {
+  return walk(hw, gg, fg, core, [](const Step&) {}, limit);
 }
 }  // namespace fuse_detail
 
@@ -189,12 +189,16 @@ Best best_group(const graph::Graph& g, const HardwareSpec& hw, const SchedOption
       if (blk > 0 && blk <= wmax) policies.push_back({false, blk});
   double best_v = 0;
   for (int64_t band : band_candidates(ceil_div(lastg.ho, active))) {
+    bool held_fits = false;
     for (auto [hold, blk] : policies) {
+      // Where every weight fits for the group, streaming them (re-loaded every band) is not tried.
+      if (!hold && held_fits) break;
       FusedGroup fg;
       fg.first = first, fg.last = last, fg.band_rows = band, fg.hold_weights = hold, fg.weight_block = blk;
       fg.active_cores = active;
-      const WalkSum w = walk_sum(hw, gg, fg, active - 1);  // the last core has the largest share
+      const WalkSum w = walk_sum(hw, gg, fg, active - 1, avail);  // the last core has the largest share
       if (w.buffers + w.spill > avail) continue;
+      held_fits |= hold;
       if (w.commands > int64_t(opt.max_tiles_per_core) * opt.max_chunks) continue;
       fg.working_set = w.buffers + w.spill;
       fg.dram_bytes = w.dram * active;

@@ -3,6 +3,7 @@
 // fused group does (as layer_cost.h is for single layers). Internal to fuse*.cpp.
 #pragma once
 #include <cstdint>
+#include <climits>
 #include <vector>
 
 #include "sim/config/hw_spec.h"
@@ -58,10 +59,12 @@ struct WalkSum {
 };
 
 // Walks core `core`'s share of the group (of `fg.active_cores`), calling `on(step)` for each step
-// in issue order when `on` is set; returns the sums.
+// in issue order; returns the sums. When the buffers exceed `limit` bytes, returns before the
+// steps (buffers set, nothing else).
 template <class F>
-WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core, F&& on);
-WalkSum walk_sum(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core);
+WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core, F&& on,
+             int64_t limit = INT64_MAX);
+WalkSum walk_sum(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core, int64_t limit = INT64_MAX);
 
 }  // namespace nnasim::sched::fuse_detail
 

@@ -1,6 +1,7 @@
 // The walk of a fused group (see fuse_walk.h). Included from fuse_walk.h only.
 #pragma once
 #include <algorithm>
+#include <array>
 
 #include "sim/hw/accumulator.h"
 #include "sim/hw/dram_share.h"
@@ -26,7 +27,7 @@ inline int64_t blocks_of(const GroupGeo& gg, const FusedGroup& fg, int j) {
 }
 
 template <class F>
-WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core, F&& on) {
+WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, int core, F&& on, int64_t limit) {
   WalkSum s;
   const int G = gg.G();
   const LayerGeo& lastg = gg.geo.back();
@@ -70,8 +71,10 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
     whold += gg.streamed_w[size_t(j)];
   }
   s.buffers += fg.hold_weights ? whold : (wmax > 0 ? 2 * wmax : 0);
+  if (s.buffers > limit) return s;  // does not fit: the caller drops it
 
   std::vector<bool> held(size_t(G), false);
+  std::vector<std::pair<std::array<int64_t, 5>, int64_t>> cyc_memo(size_t(G), {{-1, -1, -1, -1, -1}, 0});
   bool first_load = true;
   // Timeline (seconds): DMA and compute units free, the end of each layer's last compute, of the
   // loads and computes that used each double-buffered slot.
@@ -100,7 +103,11 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
       band_start = false;
       if (st.kind == StepKind::Compute) {
         const LayerGeo& q = gg.geo[size_t(st.j)];
-        const int64_t cyc = tile_cycles(hw, q, st.gemm, st.ops, st.ocm_read + st.ocm_write);
+        // Bands repeat the same computes: the last one's cycles per layer are reused.
+        auto& memo = cyc_memo[size_t(st.j)];
+        const std::array<int64_t, 5> key{st.gemm.m, st.gemm.n, st.gemm.groups, st.ops, st.ocm_read + st.ocm_write};
+        if (memo.first != key) memo = {key, tile_cycles(hw, q, st.gemm, st.ops, st.ocm_read + st.ocm_write)};
+        const int64_t cyc = memo.second;
         s.compute_cycles += cyc;
         double ready = st.j > 0 ? layer_end[size_t(st.j) - 1] : (gg.in_dram ? in_ready : 0);
         if (st.j == 0) ready = std::max(ready, layer_end[0]);
