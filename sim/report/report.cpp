@@ -159,6 +159,20 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     rep.energy += lr.energy;
     rep.layers.push_back(std::move(lr));
   }
+  // A fused group's layers run together band by band, so each layer's window is nearly the
+  // group's: their efficiency is the group's, the sum of their bounds over the group's window.
+  for (size_t k = 0; k < s.plan.groups.size(); ++k) {
+    double b = 0, t0 = 1e300, t1 = 0;
+    std::vector<LayerReport*> members;
+    for (auto& lr : rep.layers)
+      if (lr.fusion_group == static_cast<int>(k)) members.push_back(&lr);
+    for (auto* lr : members) {
+      b += lr->bound_seconds;
+      t0 = std::min(t0, lr->start_seconds);
+      t1 = std::max(t1, lr->start_seconds + lr->seconds);
+    }
+    for (auto* lr : members) lr->efficiency = t1 > t0 ? b / (t1 - t0) : 1.0;
+  }
   // Conservation: what the layers were charged is what the modules counted.
   int64_t ocm_r = 0, ocm_w = 0, acc_r = 0, acc_w = 0, acc_s = 0;
   for (const auto& c : r.cores) {
