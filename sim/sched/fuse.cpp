@@ -196,23 +196,34 @@ Best best_group(const graph::Graph& g, const HardwareSpec& hw, const SchedOption
       FusedGroup fg;
       fg.first = first, fg.last = last, fg.band_rows = band, fg.hold_weights = hold, fg.weight_block = blk;
       fg.active_cores = active;
-      const WalkSum w = walk_sum(hw, gg, fg, active - 1, avail);  // the last core has the largest share
-      if (w.buffers + w.spill > avail) continue;
+      // Every core's share: the most OCM and time of any core, the bytes and MACs of all.
+      bool fits = true;
+      int64_t ws = 0, commands = 0, dram = 0, dram_write = 0, ocm_r = 0, ocm_w = 0, all_macs = 0;
+      double secs = 0;
+      for (int c = 0; c < active && fits; ++c) {
+        const WalkSum w = walk_sum(hw, gg, fg, c, avail);
+        fits = w.buffers + w.spill <= avail;
+        ws = std::max(ws, w.buffers + w.spill);
+        commands = std::max(commands, w.commands);
+        secs = std::max(secs, w.seconds);
+        dram += w.dram, dram_write += w.dram_write, ocm_r += w.ocm_read, ocm_w += w.ocm_write, all_macs += w.macs;
+      }
+      if (!fits) continue;
       held_fits |= hold;
-      if (w.commands > int64_t(opt.max_tiles_per_core) * opt.max_chunks) continue;
-      fg.working_set = w.buffers + w.spill;
-      fg.dram_bytes = w.dram * active;
-      fg.est_seconds = w.seconds;
+      if (commands > int64_t(opt.max_tiles_per_core) * opt.max_chunks) continue;
+      fg.working_set = ws;
+      fg.dram_bytes = dram;
+      fg.est_seconds = secs;
       energy::Actions a;  // MACs beyond the layers' own (halo rows recomputed across cores) are priced
       a.format = gg.geo[0].format, a.weight_bits = gg.geo[0].weight_bits, a.act_bits = gg.geo[0].act_bits;
-      a.macs = std::max<int64_t>(0, w.macs * active - macs);
-      a.dram_read = (w.dram - w.dram_write) * active;
-      a.dram_write = w.dram_write * active;
-      a.ocm_read = w.ocm_read * active;
-      a.ocm_write = w.ocm_write * active;
+      a.macs = std::max<int64_t>(0, all_macs - macs);
+      a.dram_read = dram - dram_write;
+      a.dram_write = dram_write;
+      a.ocm_read = ocm_r;
+      a.ocm_write = ocm_w;
       a.seconds = fg.est_seconds;
       fg.est_joules = energy::energy_of(a, hw).total();
-      const double v = value(opt.objective, fg.est_seconds, fg.est_joules, s_tot, j_tot) * (1 + 1e-7 * double(w.commands));
+      const double v = value(opt.objective, fg.est_seconds, fg.est_joules, s_tot, j_tot) * (1 + 1e-7 * double(commands));
       if (!best.ok || v < best_v * (1 - 1e-9) || (v <= best_v * (1 + 1e-9) && fg.dram_bytes < best.fg.dram_bytes)) {
         best.ok = true;
         best.fg = fg;

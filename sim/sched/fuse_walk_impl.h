@@ -86,13 +86,16 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
   int in_k = 0, w_k = 0, out_k = 0;
   double pending_store = -1;
   int64_t pending_bytes = 0;
-  auto dma = [&](double after, int64_t bytes) {
-    dma_t = std::max(dma_t, after) + lat + double(bytes) / rate;
+  // The first transfer and the last store pay the whole latency: nothing else is in flight.
+  bool first_transfer = true;
+  auto dma = [&](double after, int64_t bytes, bool alone = false) {
+    dma_t = std::max(dma_t, after) + (alone || first_transfer ? hw.dram.latency_s : lat) + double(bytes) / rate;
+    first_transfer = false;
     return dma_t;
   };
-  auto flush_store = [&] {
+  auto flush_store = [&](bool last = false) {
     if (pending_store < 0) return;
-    out_used[out_k] = dma(pending_store, pending_bytes);
+    out_used[out_k] = dma(pending_store, pending_bytes, last);
     pending_store = -1;
   };
   for (size_t bi = 0; bi < bands.size(); ++bi) {
@@ -221,7 +224,7 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
       emit(st);
     }
   }
-  flush_store();
+  flush_store(true);
   s.seconds = std::max({dma_t, mac_t, vec_t});
   return s;
 }
