@@ -11,6 +11,7 @@
 #include "sim/energy/energy_model.h"
 #include "sim/hw/dram_share.h"
 #include "sim/sched/layer_cost.h"
+#include "sim/sched/fuse.h"
 #include "sim/sched/stream.h"
 
 namespace nnasim::sched {
@@ -544,6 +545,7 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt) 
   Plan chosen = best->plan;
   chosen.overlap = opt.overlap;
   chosen.prefetch = opt.prefetch;
+  if (opt.fusion) fuse_layers(g, hw, opt, chosen);
   return chosen;
 }
 

@@ -87,10 +87,12 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
   } else if (key == "streaming") o.streaming = boolean();
   else if (key == "overlap") o.overlap = boolean();
   else if (key == "prefetch") o.prefetch = boolean();
+  else if (key == "fusion") o.fusion = boolean();
+  else if (key == "max_fuse_depth") o.max_fuse_depth = integer(1);
   else
     throw InputError({where, 0}, fmt::format("unknown mapper option '{}': expected traffic_slack, efficient_slack, "
                                              "steps, max_tiles_per_core, max_chunks, k_tile_ocm_fraction, "
-                                             "streaming, overlap or prefetch", key));
+                                             "streaming, overlap, prefetch, fusion or max_fuse_depth", key));
 }
 
 }  // namespace nnasim::sched
