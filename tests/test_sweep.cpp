@@ -323,6 +323,46 @@ TEST_CASE("sweep: killed part-way (SIGKILL) and resumed gives the uninterrupted 
   CHECK(bad.err.find(other + ":1: was written by another sweep") != std::string::npos);
 }
 
+TEST_CASE("sweep: --point-timeout records a slow point as timed out, goes on, and --resume runs it again",
+          "[sweep][resume][timeout]") {
+  // ResNet-50 points take tens of milliseconds of planning and simulation; 1 ms is never enough.
+  std::string spec = temp_file("timeout.yaml", fmt::format("hardware: {}\nmodels: [resnet50]\naxes:\n"
+                                                           "  cores.count: [1, 2]\n  weight_bits: [8, 4]\n",
+                                                           hw1()));
+  std::string full = temp_file("timeout_full.csv", ""), part = temp_file("timeout_part.csv", "");
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 2 -q", q(spec), q(full))).status == 0);
+  const std::string expected = read(full);
+  REQUIRE(lines(expected) == 5);
+  CHECK(expected.find(",ok\n") != std::string::npos);
+
+  auto r = run_cli(fmt::format("sweep {} -o {} -j 2 --point-timeout 0.001", q(spec), q(part)));
+  REQUIRE(r.status == 0);  // the sweep goes on and ends normally
+  CHECK(r.err.find("4 run (4 failed)") != std::string::npos);
+  const std::string timed_out = read(part);
+  CHECK(lines(timed_out) == 5);
+  size_t n = 0;
+  for (size_t at = 0; (at = timed_out.find(",error: unfinished: timed out after 0.001 s\n", at)) != std::string::npos; ++at) ++n;
+  CHECK(n == 4);
+
+  // --resume runs the timed-out points again; a generous limit changes nothing.
+  auto again = run_cli(fmt::format("sweep {} -o {} -j 2 --resume --point-timeout 600", q(spec), q(part)));
+  REQUIRE(again.status == 0);
+  CHECK(again.err.find("4 run (0 failed)") != std::string::npos);
+  CHECK(read(part) == expected);
+
+  // The same with --spawn (a new process per point).
+  auto spawned = run_cli(fmt::format("sweep {} -o {} -j 2 --spawn --point-timeout 0.001", q(spec), q(part)));
+  REQUIRE(spawned.status == 0);
+  CHECK(read(part) == timed_out);
+
+  for (const char* bad : {"0", "-1", "nan", "1e9"}) {
+    auto e = run_cli(fmt::format("sweep {} --point-timeout {}", q(spec), bad));
+    INFO(bad << ": " << e.err);
+    CHECK(e.status == 2);
+    CHECK(e.err.rfind("error: --point-timeout: ", 0) == 0);
+  }
+}
+
 TEST_CASE("sweep: mpirun -n 2 writes the local run's file byte for byte", "[sweep][mpi]") {
   if (sh("command -v mpirun").status != 0) {
     WARN("mpirun not found: skipping the MPI comparison");
