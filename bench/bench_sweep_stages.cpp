@@ -4,7 +4,9 @@
 // SystemC elaboration), builds the report and writes its JSON (to /dev/null). Prints the CPU
 // milliseconds per point of each stage (the parent's stages measured in-process, the child's
 // stages inside the child and sent back through a pipe), and the cost of the fork itself.
-//   bench_sweep_stages SPEC.yaml [STRIDE]
+//   bench_sweep_stages SPEC.yaml [STRIDE] [plan]
+// With `plan`, points are planned and emitted only (no fork, no simulation): for a profiler such as
+// valgrind --tool=callgrind, whose instruction counts do not depend on the machine's other load.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -46,11 +48,12 @@ double children_cpu_ms() {
 int main(int argc, char** argv) {
   using namespace nnasim;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_sweep_stages SPEC.yaml [STRIDE]\n");
+    std::fprintf(stderr, "usage: bench_sweep_stages SPEC.yaml [STRIDE] [plan]\n");
     return 2;
   }
   setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   const size_t stride = argc > 2 ? size_t(std::max(1, std::atoi(argv[2]))) : 1;
+  const bool plan_only = argc > 3 && std::string(argv[3]) == "plan";
   sweep::SpecOptions so;
   if (const char* d = std::getenv("NNASIM_SOURCE_DIR")) so.source_dir = d;
   double t = cpu_ms();
@@ -87,6 +90,10 @@ int main(int argc, char** argv) {
       t = cpu_ms();
       s.program = sched::emit_program(*g, hw, s.plan);
       emit += cpu_ms() - t;
+      if (plan_only) {
+        ++n;
+        continue;
+      }
       int fds[2];
       if (pipe(fds) != 0) return 1;
       t = cpu_ms();

@@ -146,9 +146,11 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   for (size_t i = 0; i < c.in_on_chip.size() && i < 64; ++i) bits |= uint64_t(c.in_on_chip[i]) << i;
   if (c.weights_replicated) bits |= uint64_t(1) << 63;
   const LayerGeo& q = c.geo;
-  CandidateKey key{q.mac, q.spatial, q.dense, q.co, q.ho, q.wo, q.kh_eff, q.sh, q.k, q.cpg_out, q.groups,
-                   q.weight_bytes, q.vector_ops, q.act_bits, q.weight_bits, int64_t(q.format), c.streamed_w,
-                   int64_t(bits), c.out_on_chip, int64_t(cores)};
+  // One key buffer, reused: the planner looks candidates up thousands of times per plan.
+  static thread_local CandidateKey key;
+  key.assign({q.mac, q.spatial, q.dense, q.co, q.ho, q.wo, q.kh_eff, q.sh, q.k, q.cpg_out, q.groups,
+              q.weight_bytes, q.vector_ops, q.act_bits, q.weight_bits, int64_t(q.format), c.streamed_w,
+              int64_t(bits), c.out_on_chip, int64_t(cores)});
   for (const auto& in : q.in) key.insert(key.end(), {in.c, in.h, in.w});
   auto it = c.cache->find(key);
   if (it != c.cache->end()) return it->second;
@@ -219,11 +221,16 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   // Keep only candidates that some budget and objective could choose: in order of working set,
   // one that improves on every smaller one in time, energy, their product or DRAM traffic (the
   // smallest working set, and each objective's best within any budget, always stay).
-  std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.ws < b.ws; });
+  // In order of working set, equal ones in the order generated (a stable sort, done on indices so
+  // that the candidates themselves move once, into `kept`).
+  std::vector<std::pair<int64_t, uint32_t>> order(out.size());
+  for (size_t i = 0; i < out.size(); ++i) order[i] = {out[i].ws, uint32_t(i)};
+  std::sort(order.begin(), order.end());
   std::vector<Candidate> kept;
   double best_s = 0, best_j = 0, best_e = 0;
   int64_t best_d = 0;
-  for (auto& k : out) {
+  for (const auto& [ws, i] : order) {
+    Candidate& k = out[i];
     const double e = k.secs * k.joules;
     if (kept.empty() || k.secs < best_s || k.joules < best_j || e < best_e || k.dram < best_d) {
       if (kept.empty()) best_s = k.secs, best_j = k.joules, best_e = e, best_d = k.dram;
@@ -261,7 +268,7 @@ Choice choose_tiling(const LayerCtx& c, int cores, int64_t free_bytes) {
   const Candidate* best = nullptr;
   double best_v = 0;
   for (const auto& k : all) {
-    if (k.ws > free_bytes) continue;
+    if (k.ws > free_bytes) break;  // candidates are in order of working set
     // Within kTie of each other, values tie: then less DRAM traffic, then fewer commands. Each
     // command also weighs kPerCommand of the value, so that a sliver of estimated time (a
     // smaller first chunk) is not bought with ten times the events to simulate.
@@ -292,8 +299,10 @@ int64_t efficient_ws(const LayerCtx& c, int cores, int64_t cap) {
   Choice best = choose_tiling(c, cores, cap);
   if (!best.ok) return 0;
   int64_t ws = best.ws;
-  for (const auto& k : candidates(c, cores))
-    if (k.ws <= cap && k.secs <= best.t.est_seconds * c.opt.efficient_slack) ws = std::min(ws, k.ws);
+  for (const auto& k : candidates(c, cores)) {
+    if (k.ws > cap) break;  // in order of working set
+    if (k.secs <= best.t.est_seconds * c.opt.efficient_slack) ws = std::min(ws, k.ws);
+  }
   return ws;
 }
 
