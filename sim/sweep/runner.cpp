@@ -289,7 +289,9 @@ void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size
     return;
   }
   cache.prepare(p);
-  pool.start_fork(index, [&cache, &p] { return cache.run(p); });
+  // A CSV needs only the figures of each point's report (a JSON Lines file keeps the whole report).
+  const bool figures_only = output_format_of(ro.output) == OutputFormat::Csv;
+  pool.start_fork(index, [&cache, &p, figures_only] { return cache.run(p, figures_only); });
 }
 
 void run_local(const SweepSpec& spec, const RunOptions& ro) {
