@@ -42,13 +42,13 @@ void SharedBandwidthDram::reallocate() {
     caps_.clear();
     counts_.clear();
     for (Flow* f : active_) {
-      if (f->background != background) continue;
+      if (is_background(f) != background) continue;
       size_t k = std::find(req_.begin(), req_.end(), f->requester) - req_.begin();
       if (k == req_.size()) {
         double cap = f->cap;
         if (background)
           for (const Flow* g : active_)
-            if (!g->background && g->requester == f->requester) cap -= g->rate;
+            if (!is_background(g) && g->requester == f->requester) cap -= g->rate;
         req_.push_back(f->requester);
         caps_.push_back(std::max(0.0, cap));
         counts_.push_back(0);
@@ -58,7 +58,7 @@ void SharedBandwidthDram::reallocate() {
     if (req_.empty()) continue;
     rates_ = max_min_rates(std::max(0.0, left), caps_);
     for (Flow* f : active_) {
-      if (f->background != background) continue;
+      if (is_background(f) != background) continue;
       size_t k = std::find(req_.begin(), req_.end(), f->requester) - req_.begin();
       f->rate = rates_[k] / counts_[k];
     }
@@ -94,7 +94,20 @@ void SharedBandwidthDram::on_wake() {
   reallocate();
 }
 
-void SharedBandwidthDram::transfer(int64_t bytes, bool write, int requester, double max_rate, bool background) {
+void SharedBandwidthDram::layer_reached(int requester, int layer) {
+  if (requester < 0) return;
+  if (size_t(requester) >= reached_.size()) reached_.resize(size_t(requester) + 1, -1);
+  if (layer <= reached_[size_t(requester)]) return;
+  reached_[size_t(requester)] = layer;
+  bool demanded = false;
+  for (const Flow* f : active_) demanded |= f->background && f->requester == requester && f->layer <= layer;
+  if (!demanded) return;
+  advance();
+  reallocate();
+}
+
+void SharedBandwidthDram::transfer(int64_t bytes, bool write, int requester, double max_rate, bool background,
+                                   int layer) {
   if (bytes <= 0) return;
   (write ? stats_.write_bytes : stats_.read_bytes) += bytes;
   ++stats_.transfers;
@@ -104,6 +117,7 @@ void SharedBandwidthDram::transfer(int64_t bytes, bool write, int requester, dou
   f.cap = max_rate > 0 ? max_rate : peak_;
   f.requester = requester;
   f.background = background;
+  f.layer = layer;
   advance();
   active_.push_back(&f);
   reallocate();

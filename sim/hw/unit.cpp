@@ -13,7 +13,7 @@ UnitBase::UnitBase(sc_core::sc_module_name name, const program::Program& prog, S
   SC_THREAD(run);
   if (lanes_ > 1) {
     SC_THREAD(run_background);
-    for (int i = 0; i < lanes_; ++i)
+    for (int i = 0; i < lanes_ + bg_lanes(); ++i)
       sc_core::sc_spawn(sc_bind(&UnitBase::lane, this), fmt::format("lane{}", i).c_str());
   }
 }
@@ -35,7 +35,7 @@ void UnitBase::run() {
     const program::Command& c = prog_.cmds[id];
     sb_.wait_ready(id);
     if (lanes_ > 1) {
-      while (in_flight_ >= lanes_) sc_core::wait(lane_free_);
+      while (in_flight_ - bg_in_flight_ >= lanes_) sc_core::wait(lane_free_);
       start_on_lane(id);
       continue;
     }
@@ -60,7 +60,7 @@ void UnitBase::start_on_lane(uint32_t id) {
 void UnitBase::run_background() {
   for (uint32_t id : bg_queue_) {
     sb_.wait_ready(id);
-    while (in_flight_ >= lanes_ || bg_in_flight_ >= std::max(1, lanes_ / 2)) sc_core::wait(lane_free_);
+    while (bg_in_flight_ >= bg_lanes()) sc_core::wait(lane_free_);
     ++bg_in_flight_;
     start_on_lane(id);
   }

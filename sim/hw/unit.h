@@ -5,8 +5,8 @@
 // A unit with several lanes (a DMA engine with dma.outstanding transfers in flight) still starts
 // its commands in stream order, but starts the next one as soon as its dependencies are met and a
 // lane is free, without waiting for the one before it to finish. Its background commands
-// (prefetches of later layers' weights) form a stream of their own, in order, with at most half
-// the lanes in flight, so that they never hold up the others.
+// (prefetches of later layers' weights) form a stream of their own, in order, on lanes of their
+// own (half as many), so that they never hold up the others.
 #pragma once
 #include <systemc>
 
@@ -69,7 +69,8 @@ class UnitBase : public sc_core::sc_module {
   std::vector<uint32_t> queue_, bg_queue_;
   sc_core::sc_event ready_, bg_ready_;  // fire when the head command's last dependency finishes
   int lanes_ = 1;
-  int in_flight_ = 0;
+  int bg_lanes() const { return lanes_ / 2 > 1 ? lanes_ / 2 : 1; }
+  int in_flight_ = 0;  // all commands in flight, background ones included
   int bg_in_flight_ = 0;
   double busy_since_ = 0;
   std::deque<uint32_t> handed_;  // started, waiting for a lane

@@ -40,6 +40,12 @@ PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw) {
   std::vector<std::vector<std::pair<int, uint32_t>>> candidates(n);  // (region, command)
   std::vector<int64_t> occ(n, prog.ocm_preload);
   std::vector<int> cur(n, -1);
+  std::vector<int> reg(N, -1);  // each command's region on its core
+  struct Early {
+    int core, r0, r1;
+    int64_t bytes;
+  };
+  std::vector<Early> early;
   for (uint32_t i = 0; i < N; ++i) {
     const Command& c = prog.cmds[i];
     const int core = c.core;
@@ -55,6 +61,15 @@ PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw) {
       }
     }
     const int r = cur[core];
+    reg[i] = r;
+    // An allocation that may start before commands issued ahead of it on this core (a load that
+    // waits only for an earlier sync) counts on every region from its dependency's to its own.
+    if (c.ocm_alloc > 0 && c.kind != Kind::Sync && r >= 0) {
+      int r0 = r;
+      for (uint32_t d : c.deps)
+        if (prog.cmds[d].core == core && reg[d] >= 0) r0 = std::min(r0, reg[d]);
+      if (r0 < r) early.push_back({core, r0, r, c.ocm_alloc});
+    }
     occ[core] += c.ocm_alloc;
     if (r >= 0) {
       Region& R = regions[core][r];
@@ -70,6 +85,9 @@ PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw) {
     }
     occ[core] -= c.ocm_free;
   }
+
+  for (const Early& x : early)
+    for (int r = x.r0; r <= x.r1; ++r) regions[x.core][r].peak += x.bytes;
 
   // Give each core's weight loads, in order, to the earliest region with room in OCM on every
   // region up to the consumer.

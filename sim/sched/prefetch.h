@@ -12,7 +12,7 @@
 //
 // A moved load waits only for the start of the layer it is issued in, allocates its bytes when it
 // starts and frees them when its consumer ends; it is marked `background`: the DMA engine runs
-// background loads as a stream of their own, on at most half its lanes, and the DRAM
+// background loads as a stream of their own, on lanes of their own (half as many), and the DRAM
 // channel gives them only the bandwidth the other transfers leave (hw/dram_channel.h), so a
 // prefetch never slows the layer it runs beside. Its readers keep waiting for it, so no compute
 // reads weights before they arrive; the loads a layer still issues itself keep their buffer
