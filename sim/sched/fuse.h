@@ -3,10 +3,12 @@
 // "Tensor Tiling", a DeFiNES-style depth-first schedule).
 //
 // Which layers: a group is a chain of 2-D convolutions (dense, grouped or depthwise, undilated),
-// max/average pooling and stand-alone activations, at batch 1 on a linear (int/fp8) array; each
-// layer after the first reads only the layer before, and each layer before the last is read only
-// by the next. A residual branch (Add, Concat, Mul) ends a group: its second operand would need a
-// band buffer of its own (not built).
+// max/average pooling, stand-alone activations and residual joins (element-wise Add or Mul of two
+// tensors of the same shape), at batch 1 on a linear (int/fp8) array; each layer after the first
+// reads the layer before, and each layer before the last is read only by the next. A join inside a
+// group reads its other operand (the shortcut) band by band, from DRAM (double-buffered) or where
+// it lies in OCM; a join does not start a group. A layer whose output has several readers (a
+// residual branch point) ends its group; Concat and broadcasting Mul are not fused.
 //
 // Halo rows are kept (cached), not recomputed: each intermediate has a circular row buffer as
 // tall as the rows its consumer's window spans in one band, so every row of every layer is
