@@ -181,6 +181,7 @@ int64_t resident_around(const graph::Graph& g, const Plan& plan, const std::vect
 // A group must beat its layers' estimate by 0.5 %; where every intermediate fits on chip anyway
 // (the group gains only the overlap of its layers), by 5 %.
 constexpr double kMinGain = 0.005, kMinGainOnChip = 0.05;
+constexpr int kShorterBands = 3;
 constexpr double kMinWholeGain = 1e-4;  // ... and save 0.01 % of the whole inference's estimate
 
 struct Best {
@@ -207,7 +208,14 @@ Best best_group(const graph::Graph& g, const HardwareSpec& hw, const SchedOption
     for (int64_t blk : {wmax, cap / 4, cap / 8, cap / 16, cap / 32})
       if (blk > 0 && blk <= wmax) policies.push_back({false, blk});
   double best_v = 0;
-  for (int64_t band : band_candidates(ceil_div(lastg.ho, active))) {
+  // Tallest bands first (fewest commands, least fill and drain per row); once some fit, the next
+  // kShorterBands shorter ones are tried and no more: shorter bands only add per-band costs.
+  std::vector<int64_t> bands = band_candidates(ceil_div(lastg.ho, active));
+  std::reverse(bands.begin(), bands.end());
+  int fitted = 0;
+  for (int64_t band : bands) {
+    if (fitted > kShorterBands) break;
+    if (best.ok) ++fitted;
     bool held_fits = false;
     for (auto [hold, blk] : policies) {
       // Where every weight fits for the group, streaming them (re-loaded every band) is not tried.
