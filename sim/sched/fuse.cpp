@@ -178,9 +178,8 @@ int64_t resident_around(const graph::Graph& g, const Plan& plan, const std::vect
   return b;
 }
 
-// A group must beat its layers' estimate by 0.5 %; where every intermediate fits on chip anyway
-// (the group gains only the overlap of its layers), by 5 %.
-constexpr double kMinGain = 0.005, kMinGainOnChip = 0.05;
+// A group must beat its layers' estimate by 0.5 % (5 % on several cores).
+constexpr double kMinGain = 0.005, kMinGainMultiCore = 0.05;
 constexpr int kShorterBands = 3;
 constexpr double kMinWholeGain = 1e-4;  // ... and save 0.01 % of the whole inference's estimate
 
@@ -335,10 +334,12 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
         // Fusion only where it wins by more than the estimate's noise.
         // ... and by a part of the whole inference that the simulation's noise does not hide.
         const double whole = value(opt.objective, s_tot, j_tot, s_tot, j_tot);
-        // Layers overlap across cores, which the layer-by-layer estimates leave out: on several
-        // cores a group must keep an intermediate out of DRAM and win by kMinGainOnChip.
-        if (n > 1 && !through_dram) continue;
-        const double need = through_dram && n == 1 ? kMinGain : kMinGainOnChip;
+        // A group must keep an intermediate out of DRAM: where all fit on chip, the layer-by-layer
+        // schedule overlaps its layers (deep weight prefetch, prefetch.h) in ways the estimates
+        // leave out. On several cores layers also overlap across cores: a group must win by
+        // kMinGainMultiCore there.
+        if (!through_dram) continue;
+        const double need = n == 1 ? kMinGain : kMinGainMultiCore;
         if (v >= sum_v * (1 - need) || sum_v - v < kMinWholeGain * whole) continue;
         if (best[size_t(s)] + v < best[size_t(e)]) {
           best[size_t(e)] = best[size_t(s)] + v;

@@ -72,12 +72,15 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
 
 // The fused group's commands on every core. `start_deps`: what its first layer waits for;
 // `out_alloc`: per-core OCM of the last layer's on-chip output (allocated at the group's start);
-// `freed_inputs`: on-chip inputs the group frees at its end. Returns, per layer of the group, the
-// end syncs (one per core).
+// `freed_inputs`: on-chip inputs the group frees at its end; `tail_bytes` (per core, 0: none): the
+// first weight block of layer `next` to prefetch once the group has ended on the core, its load's id
+// in `tail_ids` (kNone = UINT32_MAX where none). Returns, per layer of the group, the end syncs
+// (one per core).
 std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, const graph::Graph& g, const HardwareSpec& hw,
                                                     const Plan& plan, const FusedGroup& fg,
                                                     const std::vector<uint32_t>& start_deps, int64_t out_alloc,
-                                                    int64_t freed_inputs);
+                                                    int64_t freed_inputs, int next, const std::vector<int64_t>& tail_bytes,
+                                                    std::vector<uint32_t>* tail_ids);
 
 // "fused group 3 (layers a..b): bands of 8 rows, halo rows cached, weights held" for reports.
 std::string describe(const FusedGroup& fg, int id, const graph::Graph& g);

@@ -32,7 +32,9 @@ void add_dep(Command& c, uint32_t id) {
 std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, const graph::Graph& g, const HardwareSpec& hw,
                                                     const Plan& plan, const FusedGroup& fg,
                                                     const std::vector<uint32_t>& start_deps, int64_t out_alloc,
-                                                    int64_t freed_inputs) {
+                                                    int64_t freed_inputs, int next, const std::vector<int64_t>& tail_bytes,
+                                                    std::vector<uint32_t>* tail_ids) {
+  tail_ids->assign(size_t(hw.cores), kNone);
   const GroupGeo gg = group_geo(g, plan, fg.first, fg.last);
   const int G = gg.G();
   std::vector<std::vector<uint32_t>> ends(static_cast<size_t>(G));
@@ -170,6 +172,15 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
         end.deps.erase(std::unique(end.deps.begin(), end.deps.end()), end.deps.end());
       }
       ends[size_t(j)].push_back(prog.add(end));
+    }
+    if (core < static_cast<int>(tail_bytes.size()) && tail_bytes[size_t(core)] > 0) {
+      // The next layer's first weights (its buffers, freed with them): after the group's end on
+      // this core has freed the group's buffers, ahead of the next layer's start.
+      Command ld;
+      ld.kind = Kind::Load, ld.core = core, ld.layer = next, ld.weights = true;
+      ld.dram_bytes = ld.ocm_write = ld.ocm_alloc = tail_bytes[size_t(core)];
+      ld.deps = {ends[size_t(G) - 1].back()};
+      (*tail_ids)[size_t(core)] = prog.add(ld);
     }
   }
   return ends;
