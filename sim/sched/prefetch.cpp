@@ -69,9 +69,7 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
       if (unit_of(c.kind) == Unit::Dma) {
         R.dma.push_back(i);
         layer_bytes[R.layer] += double(c.dram_bytes);
-        // (A fused group's loads stay where the group put them: its buffers hold them.)
-        if (c.kind == Kind::Load && c.weights && c.dram_bytes > 0 && c.layer == R.layer && i > R.start &&
-            plan.layers[size_t(c.layer)].fusion_group < 0)
+        if (c.kind == Kind::Load && c.weights && c.dram_bytes > 0 && c.layer == R.layer && i > R.start)
           candidates[core].push_back({r, i});
       }
     }
@@ -97,7 +95,6 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
     size_t qi = 0;
     for (size_t e = 0; e < R.size() && qi < q.size(); ++e) {
       const int le = R[e].layer;
-      if (plan.layers[size_t(le)].fusion_group >= 0) continue;  // a fused group's OCM is its own (fuse.h)
       std::vector<uint32_t> own;  // the region's own transfers, among which moved loads are spread
       for (uint32_t d : R[e].dma)
         if (moved_to[d] < 0) own.push_back(d);
