@@ -312,6 +312,7 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
           sum_v += unfused(i);
         }
         if (!any_mac || g.layers[size_t(f)].inputs.size() != 1) continue;  // a join does not start a group
+        if (!through_dram) continue;  // (see below)
         const int64_t avail = cap - plan.pinned_per_core - resident_around(g, plan, last_use, f, l, n);
         if (avail <= 0) continue;
         // Networks repeat blocks: a group of the same shapes, placement and room is the same group.
