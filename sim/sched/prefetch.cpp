@@ -26,7 +26,7 @@ struct Region {
 
 }  // namespace
 
-PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw) {
+PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw, const Plan& plan) {
   PrefetchStats stats;
   const int n = prog.cores;
   const size_t N = prog.cmds.size();
@@ -93,6 +93,7 @@ PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw) {
   // region up to the consumer.
   std::vector<int> moved_to(N, -1);             // region (on the load's core) it moves to
   std::vector<std::vector<uint32_t>> after(N);  // moved loads to issue after a command
+  auto fused = [&](int l) { return size_t(l) < plan.layers.size() && plan.layers[size_t(l)].fusion_group >= 0; };
   for (int core = 0; core < n; ++core) {
     auto& R = regions[core];
     const auto& q = candidates[core];
@@ -111,8 +112,11 @@ PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw) {
         }
         if (R[t].end == kNone) break;
         const int64_t b = prog.cmds[id].dram_bytes;
+        // Fused groups (fuse.h) interleave their layers band by band, so their regions overlap
+        // in stream order and their peaks do not add up: no load moves into, out of or across one.
         bool fits = true;
-        for (int r = static_cast<int>(e); r <= t && fits; ++r) fits = R[r].peak + R[r].spill + extra[r] + b <= cap;
+        for (int r = static_cast<int>(e); r <= t && fits; ++r)
+          fits = !fused(R[r].layer) && R[r].peak + R[r].spill + extra[r] + b <= cap;
         if (!fits) break;
         for (int r = static_cast<int>(e); r <= t; ++r) extra[r] += b;
         moved_to[id] = static_cast<int>(e);

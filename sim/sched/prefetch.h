@@ -7,7 +7,7 @@
 // and a prefix of each layer's) and given to the earliest earlier layer after which, on every
 // layer up to the consumer, the OCM the Program allocates there (walking the core's allocations
 // in stream order, plus the partial sums a compute may spill) and the bytes already moved ahead
-// stay within the capacity. The first load that does not fit stops the core's queue there, so the
+// stay within the capacity (no load moves into, out of or across a fused group, fuse.h). The first load that does not fit stops the core's queue there, so the
 // order of weight arrival follows the order of use.
 //
 // A moved load waits only for the start of the layer it is issued in, allocates its bytes when it
@@ -20,6 +20,7 @@
 #pragma once
 #include "sim/config/hw_spec.h"
 #include "sim/program/program.h"
+#include "sim/sched/plan.h"
 
 namespace nnasim::sched {
 
@@ -29,6 +30,6 @@ struct PrefetchStats {
 };
 
 // Rewrites `prog` in place (command order, dependencies, allocations); returns what it moved.
-PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw);
+PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw, const Plan& plan);
 
 }  // namespace nnasim::sched
