@@ -27,9 +27,7 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     const auto& t = r.timing[i];
     auto& a = act[c.layer];
     end[c.layer] = std::max(end[c.layer], t.end);
-    // A background load (a weight prefetch moved into an earlier layer, sched/prefetch.h) does not
-    // open its layer's window: it ran while other layers computed.
-    if (c.kind != Kind::Sync && !c.background && (start[c.layer] < 0 || t.start < start[c.layer])) start[c.layer] = t.start;
+    if (c.kind != Kind::Sync && (start[c.layer] < 0 || t.start < start[c.layer])) start[c.layer] = t.start;
     a.ocm_read += c.ocm_read;
     a.ocm_write += c.ocm_write;
     const double busy = t.end - t.start;
