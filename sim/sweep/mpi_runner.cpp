@@ -80,6 +80,7 @@ RawResult decode(const std::string& b) {
 
 // Rank 0: run points and serve the others until every point is recorded.
 void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std::string& exe, size_t jobs, int size) {
+  tune_worker_heap();
   const std::vector<size_t> pending = c.pending();
   size_t next = 0;
   int workers = size - 1;
@@ -125,6 +126,7 @@ void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std
 
 // Other ranks: ask rank 0 for a point whenever a worker slot is free; send each row back.
 void worker(const SweepSpec& spec, const RunOptions& ro, const std::string& exe, size_t jobs) {
+  tune_worker_heap();
   ChildPool pool(exe, ro.point_timeout);
   ModelCache cache;
   bool more = true;

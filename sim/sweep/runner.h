@@ -81,7 +81,7 @@ class Progress {
 class Collector {
  public:
   Collector(const SweepSpec& spec, const RunOptions& ro);
-  std::vector<size_t> pending() const;  // points still to run, in point order
+  std::vector<size_t> pending() const;  // points still to run, in run order (pending() in runner.cpp)
   void record(const RawResult& r);
   // Writes the final file and the summary line.
   void finish();
@@ -102,6 +102,9 @@ int default_jobs();
 class ModelCache;
 void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size_t index, const RunOptions& ro,
                  const std::string& exe);
+
+// Called by a worker (the sweep process or an MPI rank) before it forks points: malloc settings.
+void tune_worker_heap();
 
 // The local runner: `jobs` children at a time.
 void run_local(const SweepSpec& spec, const RunOptions& ro);
