@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,7 +18,7 @@
 #include <iostream>
 #include <map>
 
-#include "sim/sweep/point_runner.h"
+#include "sim/sweep/point_pool.h"
 
 extern char** environ;
 
@@ -131,6 +132,7 @@ void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
   }
   std::cout.flush();  // nothing buffered may be written twice
   std::cerr.flush();
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
@@ -138,6 +140,9 @@ void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
     return;
   }
   if (pid == 0) {
+    // A point's child dies with its worker (killed when the point ran out of time).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
     // The child: stdin from /dev/null, stdout and stderr into the pipes; the other children's pipe
     // ends are close-on-exec only, so close every descriptor above 2 that is not ours.
     int devnull = ::open("/dev/null", O_RDONLY);
@@ -313,35 +318,20 @@ void Collector::finish() {
 
 // --- runners -----------------------------------------------------------------------------------
 
-void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size_t index, const RunOptions& ro,
-                 const std::string& exe) {
-  const Point& p = spec.points[index];
-  if (ro.spawn) {
-    pool.start(index, p.argv(exe));
-    return;
-  }
-  cache.prepare(p);
-  // A CSV needs only the figures of each point's report (a JSON Lines file keeps the whole report).
-  const bool figures_only = output_format_of(ro.output) == OutputFormat::Csv;
-  pool.start_fork(index, [&cache, &p, figures_only] { return cache.run(p, figures_only); });
-}
-
 // The worker's heap: without fastbins, a forked child's first large allocation does not
 // consolidate the worker's freed chunks (writing, hence copying, pages it shares with the worker).
 void tune_worker_heap() { mallopt(M_MXFAST, 0); }
 
 void run_local(const SweepSpec& spec, const RunOptions& ro) {
-  tune_worker_heap();
   const std::string exe = ro.exe.empty() ? self_exe() : ro.exe;
   const size_t jobs = size_t(ro.jobs > 0 ? ro.jobs : default_jobs());
   Collector c(spec, ro);
   const std::vector<size_t> pending = c.pending();
-  ChildPool pool(exe, ro.point_timeout);
-  ModelCache cache;
+  PointPool pool(spec, ro, exe, jobs);
   size_t next = 0;
   while (next < pending.size() || pool.running()) {
     while (pool.running() < jobs && next < pending.size()) {
-      start_point(pool, cache, spec, pending[next], ro, exe);
+      pool.start(pending[next]);
       ++next;
     }
     for (const auto& r : pool.poll(-1)) c.record(r);

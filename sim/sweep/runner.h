@@ -97,16 +97,10 @@ class Collector {
 std::string self_exe();
 int default_jobs();
 
-// Starts point `index` in `pool`: forked from this worker (loading its model here first, once) or,
-// with RunOptions::spawn, as `exe run ...`.
-class ModelCache;
-void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size_t index, const RunOptions& ro,
-                 const std::string& exe);
-
-// Called by a worker (the sweep process or an MPI rank) before it forks points: malloc settings.
+// Called by a sweep worker (point_pool.h) before it forks points: malloc settings.
 void tune_worker_heap();
 
-// The local runner: `jobs` children at a time.
+// The local runner: `jobs` points at a time (point_pool.h).
 void run_local(const SweepSpec& spec, const RunOptions& ro);
 
 // MPI (mpi_runner.cpp): true when this process was started by mpirun; runs the sweep over the
