@@ -8,7 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <streambuf>
 #include <string>
+
+#include <yaml-cpp/yaml.h>
 
 #include "sim/common/error.h"
 
@@ -29,8 +35,45 @@ inline std::string write_scratch(const uint8_t* data, size_t size, const char* e
   return path;
 }
 
+// A per-process scratch directory, removed at exit.
+inline const std::string& scratch_dir() {
+  static const std::string dir = [] {
+    std::string d = scratch("_dir");
+    std::filesystem::create_directories(d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch("_dir"), ec);
+    });
+    return d;
+  }();
+  return dir;
+}
+
+// Writes the tree of a shipped YAML file without its comments (YAML::Dump): the shipped files are
+// two-thirds comments, which a harness that loads them for every input would scan every time.
+// Done once, in LLVMFuzzerInitialize, for the files a harness reads besides its input.
+inline void write_compact_yaml(const std::string& from, const std::string& to) {
+  std::filesystem::create_directories(std::filesystem::path(to).parent_path());
+  std::ofstream out(to);
+  out << YAML::Dump(YAML::LoadFile(from)) << "\n";
+  if (!out) std::abort();
+}
+
+// Discards what is written to it: the loaders' warnings (an ONNX model with unknown operators)
+// are formatted as for the CLI but not written, one line per input, into the fuzzer's log.
+// Sanitizer and libFuzzer reports write to file descriptor 2 directly and are not affected.
+struct NullBuf : std::streambuf {
+  int overflow(int c) override { return traits_type::not_eof(c); }
+  std::streamsize xsputn(const char*, std::streamsize n) override { return n; }
+};
+
 template <typename Fn>
 int run(Fn fn) {
+  static NullBuf null;
+  struct Mute {
+    std::streambuf* saved = std::cerr.rdbuf(&null);
+    ~Mute() { std::cerr.rdbuf(saved); }
+  } mute;
   try {
     fn();
   } catch (const InputError& e) {

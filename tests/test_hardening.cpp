@@ -2,6 +2,7 @@
 // status 2 and one line "error: FILE:LINE: ..." (or "error: --option: ..."), never a crash, a
 // hang, a wrapped number, a silent default or an exit 0 after a failed write.
 #include <catch2/catch.hpp>
+#include <onnx/onnx_pb.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -299,4 +300,38 @@ TEST_CASE("hardening: fuzz findings stay fixed", "[hardening][fuzz]") {
   auto m = temp_file("fuzz1.yaml", "name: t\ninput: { shape: [1, 3, 8, 8] }\nlayers:\n"
                                    "  - { name: a, op: relu }\n  - { name: b, op: add, inputs: [a, op: relu3, a] }\n");
   expect_input_error(run_cli("info --model " + q(m)), m + ":5", "expected a list of layer names");
+}
+
+TEST_CASE("hardening: fuzz_onnx findings stay fixed", "[hardening][fuzz][onnx]") {
+  // A Concat with an axis but no inputs and no outputs: the importer defined its output 0, past
+  // the end of the (empty) output list (UBSan: member access within null pointer in protobuf's
+  // RepeatedPtrField). Every standard node must name an output.
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("t");
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int d : {1, 3, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* relu = g->add_node();
+  relu->set_op_type("Relu");
+  relu->add_input("x");
+  relu->add_output("y");
+  auto* cat = g->add_node();
+  cat->set_op_type("Concat");
+  cat->set_name("cat");
+  auto* axis = cat->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(1);
+  g->add_output()->set_name("y");
+  auto path = temp_file("no_output.onnx", m.SerializeAsString());
+  auto r = run_cli("info --model " + q(path));
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains("'cat'") && Catch::Contains("has no output"));
 }

@@ -130,8 +130,10 @@ void apply_override(YAML::Node& root, const std::string& dotted, const std::stri
 }
 
 std::string closest_key(const std::string& key, const std::vector<std::string>& candidates) {
-  auto dist = [](const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  std::vector<size_t> prev, cur;
+  auto dist = [&](const std::string& a, const std::string& b) {
+    prev.assign(b.size() + 1, 0);
+    cur.assign(b.size() + 1, 0);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
       cur[0] = i;
@@ -145,6 +147,9 @@ std::string closest_key(const std::string& key, const std::vector<std::string>& 
   std::string best;
   size_t bestd = std::max<size_t>(3, key.size() / 3) + 1;
   for (const auto& c : candidates) {
+    // The distance is at least the difference in length: a long unknown key (a fuzzer's, or a
+    // pasted line) costs no quadratic work against names it cannot match.
+    if ((key.size() > c.size() ? key.size() - c.size() : c.size() - key.size()) >= bestd) continue;
     size_t d = dist(key, c);
     if (d < bestd) bestd = d, best = c;
   }

@@ -52,6 +52,9 @@ void Importer::convert_node() {
   const std::string& op = node().op_type();
   const std::string& dom = node().domain();
   if (!dom.empty() && dom != "ai.onnx") return unknown(fmt::format("{}.{}", dom, op));
+  // Every standard operator has an output 0, and the converters below define it (fuzz_onnx: a
+  // Concat without outputs read past the end of its output list).
+  if (node().output_size() == 0 || node().output(0).empty()) fail("has no output: expected at least one named output");
   if (fold_ints()) return;
   if (op == "Conv") return conv();
   if (op == "ConvTranspose") return conv_transpose();

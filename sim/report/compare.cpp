@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "sim/common/error.h"
+#include "sim/common/files.h"
 
 namespace nnasim::report {
 
@@ -26,16 +27,13 @@ std::optional<double> Metric::ratio() const {
 namespace {
 
 json read_report(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0}, "cannot open the report: expected a file written by nnasim run --format json");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // The common reader: a missing, unreadable or empty file or a directory is one error with its cause.
+  const std::string text = read_file(path, "a report written by nnasim run --format json");
   json j;
   try {
-    j = json::parse(ss.str());
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     int line = 1;
-    const std::string text = ss.str();
     for (size_t i = 0; i < std::min(text.size(), e.byte > 0 ? size_t(e.byte - 1) : size_t(0)); ++i) line += text[i] == '\n';
     throw InputError({path, line}, "not JSON: expected a report written by nnasim run --format json");
   }

@@ -11,6 +11,7 @@
 #include "sim/energy/energy_model.h"
 #include "sim/hw/dram_share.h"
 #include "sim/sched/layer_cost.h"
+#include "sim/sched/fuse.h"
 #include "sim/sched/plan_cache.h"
 #include "sim/sched/stream.h"
 
@@ -105,9 +106,12 @@ int64_t dram_bytes(const LayerCtx& c, const TileShape& s) {
 // Time of a layer: the first loads, then the MAC array and the DMA engine (which pays the DRAM
 // latency once per transfer, in order) overlapped. Their overlap is imperfect when both are
 // nearly as busy (a chunk's transfer sometimes waits for a compute and the reverse): a soft
-// maximum (c^8 + d^8)^(1/8), 5 % above the larger at equal load and within 0.1 % of it at half,
-// matches the simulated time of streamed layers better than max(c, d).
+// maximum (c^p + d^p)^(1/p), p = 6: 12 % above the larger at equal load and within 0.3 % of it at
+// half, matches the simulated time of streamed layers better than max(c, d) (p was 8 before the
+// partial sums could stay in the accumulator: those tilings balance DMA and compute more often,
+// and their double-buffered weight loads then wait for computes more than 5 %).
 constexpr bool with_last_store = true;  // the last store is not overlapped
+constexpr double kOverlapP = 6;
 double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, double compute_s, int64_t core_dram,
                      int64_t transfers, int64_t last_bytes) {
   const double bw = core_bandwidth(hw, active);
@@ -116,15 +120,29 @@ double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, do
       double(core_dram) / bw + double(transfers) * hw.dram.latency_s / std::max(1, hw.dma.outstanding);
   const double first = double(first_bytes) / bw + hw.dram.latency_s;
   const double hi = std::max(compute_s, dma_s), lo = std::min(compute_s, dma_s);
-  const double overlap = hi > 0 ? hi * std::pow(1 + std::pow(lo / hi, 8), 1.0 / 8) : 0;
+  const double overlap = hi > 0 ? hi * std::pow(1 + std::pow(lo / hi, kOverlapP), 1.0 / kOverlapP) : 0;
   // The last store follows the last compute.
   const double last = last_bytes > 0 && with_last_store ? double(last_bytes) / bw + hw.dram.latency_s : 0;
   return first + overlap + last;
 }
 
+// OCM bytes one compute of a whole tile reads into its unit: on the MAC array, the array's stream
+// of operands (sim/hw/systolic.h, as the emitter charges it); elsewhere the input band and weights.
+// `g`: the hardware's geometry view (plan_cache.h).
+int64_t tile_reads(const LayerCtx& c, const HardwareSpec& g, const TileShape& s) {
+  const bool whole = std::any_of(c.geo.in.begin(), c.geo.in.end(), [](const InputGeo& i) { return i.whole; });
+  if (!c.geo.mac || whole) return s.in_band_bytes + s.weight_tile_bytes;
+  return hw::array_read_bytes(g.mac, s.gemm, c.geo.act_bits, s.weight_tile_bytes);
+}
+
 // Energy of a layer from estimated actions, by the energy model the report uses.
-double est_joules(const LayerCtx& c, int64_t dram, int64_t dram_write, int64_t ocm, double secs) {
+// `acc_r`, `acc_w`: accumulator entries read and written (they differ with the reduction per
+// command); `ocm` includes partial sums the accumulator spills.
+double est_joules(const LayerCtx& c, int64_t dram, int64_t dram_write, int64_t ocm, double secs, int64_t acc_r,
+                  int64_t acc_w) {
   energy::Actions a;  // MAC energy is the same for every mapping of a layer: left out
+  a.acc_reads = acc_r;
+  a.acc_writes = acc_w;
   a.format = c.geo.format, a.weight_bits = c.geo.weight_bits, a.act_bits = c.geo.act_bits;
   a.dram_read = dram - dram_write;
   a.dram_write = dram_write;
@@ -175,22 +193,26 @@ std::vector<RawCandidate> raw_candidates(const LayerCtx& c, const HardwareSpec& 
             int64_t dram = dram_bytes(c, s);
             // Operands into the array per compute, results out per tile, and partial sums in and
             // out of OCM between reduction chunks.
-            const int64_t ocm = (s.computes * (s.in_band_bytes + s.weight_tile_bytes) + s.tiles * s.out_tile_bytes +
+            // And what the accumulator does, and spills through OCM, per compute (hw/accumulator.h).
+            const hw::AccumulatorUse u = c.geo.mac ? hw::accumulator_use(g.mac, s.gemm) : hw::AccumulatorUse{};
+            const int64_t ocm = (s.computes * (tile_reads(c, g, s) + 2 * u.spill_bytes) + s.tiles * s.out_tile_bytes +
                                  s.tiles * s.acc_bytes * (2 * s.k_tiles - 2)) *
                                 s.active_cores;
+            const int64_t acc_r = s.computes * u.reads * s.active_cores, acc_w = s.computes * u.writes * s.active_cores;
             // Room for the partial sums a tile spills from the accumulator (sim/hw/accumulator.h):
             // the MacArray allocates it while the tile runs, the emitter does not.
             const int64_t spill = c.geo.mac ? hw::accumulator_spill_footprint(g.mac, s.gemm) : 0;
             const int64_t wr = c.out_on_chip ? 0 : s.out_tile_bytes * s.tiles * s.active_cores;
             // The time estimate (est_seconds): the first loads, then the MAC array and the DMA
             // engine overlapped, then the last store.
-            const int64_t tile_ocm = s.in_band_bytes + s.weight_tile_bytes + s.out_tile_bytes;
+            const int64_t tile_ocm = tile_reads(c, g, s) + s.out_tile_bytes;
             RawCandidate r;
             r.split = sp, r.t = t, r.ws = working_set(s, all_in_on_chip, c.out_on_chip) + spill;
             r.dram = dram, r.ocm = ocm, r.write_dram = wr, r.active = s.active_cores, r.commands = s.computes;
             r.first_bytes = s.in_band_bytes + s.weight_tile_bytes;
             r.cycles = tile_cycles(g, c.geo, s.gemm, s.tile_ops, tile_ocm);
             r.computes = s.computes;
+            r.acc_reads = acc_r, r.acc_writes = acc_w;
             r.core_dram = dram / s.active_cores;
             r.transfers = (any_dram_input ? s.input_loads : 0) + s.weight_loads + (c.out_on_chip ? 0 : s.tiles);
             r.last_bytes = c.out_on_chip ? 0 : s.out_tile_bytes;
@@ -214,6 +236,7 @@ std::vector<RawCandidate> raw_candidates(const LayerCtx& c, const HardwareSpec& 
       r.active = k.active_cores, r.commands = k.commands;
       r.first_bytes = k.first_bytes, r.cycles = k.compute_cycles, r.computes = 1;
       r.core_dram = k.core_dram, r.transfers = k.transfers, r.last_bytes = k.last_bytes;
+      r.acc_reads = k.acc_reads, r.acc_writes = k.acc_writes;
       out.push_back(std::move(r));
     }
   }
@@ -262,7 +285,7 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   for (const RawCandidate& r : *raw) {
     const double secs = layer_seconds(c.hw, r.active, r.first_bytes, double(r.cycles) / c.hw.clock_hz * double(r.computes),
                                       r.core_dram, r.transfers, r.last_bytes);
-    const double joules = est_joules(c, r.dram, r.write_dram, r.ocm, secs);
+    const double joules = est_joules(c, r.dram, r.write_dram, r.ocm, secs, r.acc_reads, r.acc_writes);
     const double e = secs * joules;
     if (out.empty() || secs < best_s || joules < best_j || e < best_e || r.dram < best_d) {
       if (out.empty()) best_s = secs, best_j = joules, best_e = e, best_d = r.dram;
@@ -567,6 +590,8 @@ Plan make_plan(const Graph& g, const HardwareSpec& hw, const SchedOptions& opt, 
   }
   Plan chosen = best->plan;
   chosen.overlap = opt.overlap;
+  chosen.prefetch = opt.prefetch;
+  if (opt.fusion) fuse_layers(g, hw, opt, chosen);
   return chosen;
 }
 

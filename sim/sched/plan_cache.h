@@ -38,6 +38,8 @@ struct RawCandidate {
   // layer_seconds' arguments: the compute time is cycles / clock x computes (computes is 1 for a
   // streaming tiling, whose cycles are the whole layer's on its busiest core).
   int64_t first_bytes = 0, cycles = 0, computes = 1, core_dram = 0, transfers = 0, last_bytes = 0;
+  // Accumulator entries read and written (hw/accumulator.h), for the energy estimate.
+  int64_t acc_reads = 0, acc_writes = 0;
 };
 using CandidateKey = std::vector<int64_t>;  // the layer's shape, bits, placement and core count
 using RawLists = std::map<CandidateKey, std::vector<RawCandidate>>;
