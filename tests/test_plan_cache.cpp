@@ -53,8 +53,14 @@ TEST_CASE("plan cache: the fingerprint changes with every key stage 1 reads, not
       {"ocm.bytes_per_cycle", [](HardwareSpec& h) { h.ocm.bytes_per_cycle *= 2; }},
       {"mac.rows", [](HardwareSpec& h) { h.mac.rows *= 2; }},
       {"mac.cols", [](HardwareSpec& h) { h.mac.cols *= 2; }},
-      {"mac.dataflow", [](HardwareSpec& h) { h.mac.dataflow = Dataflow::OutputStationary; }},
-      {"mac.weight_preload", [](HardwareSpec& h) { h.mac.weight_preload = WeightPreload::Overlapped; }},
+      {"mac.dataflow", [](HardwareSpec& h) {
+         h.mac.dataflow = h.mac.dataflow == Dataflow::WeightStationary ? Dataflow::OutputStationary
+                                                                        : Dataflow::WeightStationary;
+       }},
+      {"mac.weight_preload", [](HardwareSpec& h) {
+         h.mac.weight_preload =
+             h.mac.weight_preload == WeightPreload::Serial ? WeightPreload::Overlapped : WeightPreload::Serial;
+       }},
       {"mac.throughput", [](HardwareSpec& h) { h.mac.throughput.at(0).macs_per_cycle += 1; }},
       {"mac.accumulator", [](HardwareSpec& h) { h.mac.accumulator.size_bytes += 1024; }},
       {"vector", [](HardwareSpec& h) { h.vector.elements_per_cycle *= 2; }},
