@@ -63,6 +63,12 @@ void ModelCache::prepare(const Point& p) {
         &e.error);
     it = entries_.emplace(k, std::move(e)).first;
   }
+  // The candidate lists of one model (with its bits) at a time: the sweep runs a model's points
+  // together, and a smaller heap makes each fork cheaper.
+  if (k != plans_model_) {
+    plans_ = sched::PlanCache(1);
+    plans_model_ = k;
+  }
   // As `nnasim run` goes on: the hardware (read by load_sweep already, with the same overrides),
   // the model, then the schedule; the first error is the point's answer.
   planned_.reset();

@@ -45,7 +45,8 @@ class ModelCache {
   };
   static std::string key(const Point& p);
   std::map<std::string, Entry> entries_;
-  sched::PlanCache plans_;
+  sched::PlanCache plans_{1};
+  std::string plans_model_;  // the model key whose lists plans_ holds
   std::optional<Planned> planned_;
 };
 
