@@ -47,10 +47,14 @@ struct SchedOptions {
   // Layers may overlap: a layer waits only for the layers it reads and for OCM, not for every core
   // to finish the layer before it; the next layer's weights are prefetched.
   bool overlap = true;
+  // Streaming tiles may split the reduction across cores (StreamTiling::gk), combining the partial
+  // sums through DRAM on one core's vector unit.
+  bool reduction_split = true;
 };
 
 // Sets one option by name from text ("traffic_slack", "efficient_slack", "steps",
-// "max_tiles_per_core", "max_chunks", "k_tile_ocm_fraction", "streaming", "overlap"); throws
+// "max_tiles_per_core", "max_chunks", "k_tile_ocm_fraction", "streaming", "overlap",
+// "reduction_split"); throws
 // InputError at `where` for an unknown name or a bad value.
 void set_option(SchedOptions& o, const std::string& key, const std::string& value, const std::string& where);
 
@@ -60,6 +64,9 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
 // streams the moving operand through them in chunks (WS: mb pixels; OS: kb of the reduction).
 struct StreamTiling {
   int gc = 1, gp = 1;    // core grid: groups over output channels x groups over output pixels
+  int gk = 1;            // WS: x cores splitting the reduction; the group's last core combines the
+                         // others' 32-bit partial sums (through DRAM) on its vector unit
+  int cores() const { return gc * gp * gk; }
   int64_t nb = 0;        // output channels per block
   int64_t kb = 0;        // WS: reduction per block; OS: reduction per streamed chunk
   int64_t mb = 0;        // WS: pixels per streamed chunk; OS: pixels per block

@@ -17,7 +17,9 @@ std::string describe(const LayerPlan& lp, Dataflow df) {
   if (t.stream) {
     const StreamTiling& st = t.st;
     const bool ws = df == Dataflow::WeightStationary;
-    std::string s = fmt::format("stream {} {}x{} cores (ch x px), ", ws ? "ws" : "os", st.gc, st.gp);
+    std::string s = st.gk > 1 ? fmt::format("stream {} {}x{}x{} cores (ch x px x reduction), ", ws ? "ws" : "os",
+                                            st.gc, st.gp, st.gk)
+                              : fmt::format("stream {} {}x{} cores (ch x px), ", ws ? "ws" : "os", st.gc, st.gp);
     if (ws)
       s += fmt::format("blocks {}ch x {}k, chunks {}px", st.nb, st.kb, st.mb);
     else
@@ -86,10 +88,11 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
       throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not a fraction from 0 to 1", key, value));
   } else if (key == "streaming") o.streaming = boolean();
   else if (key == "overlap") o.overlap = boolean();
+  else if (key == "reduction_split") o.reduction_split = boolean();
   else
     throw InputError({where, 0}, fmt::format("unknown mapper option '{}': expected traffic_slack, efficient_slack, "
                                              "steps, max_tiles_per_core, max_chunks, k_tile_ocm_fraction, "
-                                             "streaming or overlap", key));
+                                             "streaming, overlap or reduction_split", key));
 }
 
 }  // namespace nnasim::sched
