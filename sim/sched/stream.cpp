@@ -254,7 +254,11 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
   for (int total : totals) {
     if (!grid_ok && total != cores) continue;
     for (int gk = 1; gk <= total; gk *= 2) {
-      if (total % gk || (gk > 1 && (!opt.reduction_split || !ws || !grid_ok || cdiv(K, gk) < 2 * R))) continue;
+      // Only where each core's share of the outputs is fewer than the array's processing
+      // elements (few channels and pixels): elsewhere the channel and pixel splits fill the
+      // arrays, and the search stays small.
+      const bool few = cdiv(M * co, total) < R * C;
+      if (total % gk || (gk > 1 && (!opt.reduction_split || !ws || !grid_ok || !few || cdiv(K, gk) < 2 * R))) continue;
       const int rest = total / gk;
       for (int gc = 1; gc <= rest; ++gc) {
         if (rest % gc) continue;
