@@ -93,11 +93,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     if (lp.tiling.stream) {
       const StreamTiling& st = lp.tiling.st;
       const int64_t ws = stream_cost(hw, geo, st, streamed_w, lp.input_on_chip[0], lp.output_on_chip).ws;
-      for (int core = 0; core < std::min(n, st.gc * st.gp); ++core) {
+      for (int core = 0; core < std::min(n, st.cores()); ++core) {
         ws_of[li][core] = ws;
-        const Range cr = part(geo.co, st.gc, core / st.gp);
-        const int64_t nb = std::min(st.nb, cr.size()), kb = std::min(st.kb, geo.k);
-        first_w[li][core] = share(share(streamed_w, cr.begin, cr.begin + nb, geo.co), 0, kb, geo.k);
+        first_w[li][core] = stream_first_weights(geo, st, streamed_w, core);
       }
     } else {
       const TileShape s = tile_shape(geo, n, lp.split, lp.tiling, streamed_w);
@@ -197,8 +195,9 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
 
     std::vector<uint32_t> ends;
     const bool stream = lp.tiling.stream;
+    ReductionExchange exchange;  // partial sums of a reduction split across cores
     for (int core = 0; core < n; ++core) {
-      const bool active = core < (stream ? lp.tiling.st.gc * lp.tiling.st.gp : s.active_cores);
+      const bool active = core < (stream ? lp.tiling.st.cores() : s.active_cores);
       const int64_t ws = ws_of[li][core];
       Command start;
       start.kind = Kind::Sync;
@@ -213,7 +212,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
 
       if (active && stream) {
         emit_stream_core(prog, hw, geo, lp, li, core, streamed_w, layer.cost.weight_bytes, start_id, lns,
-                         prefetched[core], [&](uint32_t) { prefetch_next(core, start_id); });
+                         prefetched[core], [&](uint32_t) { prefetch_next(core, start_id); }, exchange);
       } else if (active) {
         const Range co_core = lp.split == Split::Channels ? part(geo.co, s.active_cores, core) : Range{0, geo.co};
         const Range rows_core = lp.split == Split::Rows ? part(geo.ho, s.active_cores, core) : Range{0, geo.ho};

@@ -458,7 +458,7 @@ Plan plan_with_pinning(const Graph& g, const HardwareSpec& hw, const std::vector
     }
     lp.split = c.split;
     lp.tiling = c.t;
-    lp.active_cores = c.t.stream ? c.t.st.gc * c.t.st.gp : tile_shape(ctx.geo, n, c.split, c.t, ctx.streamed_w).active_cores;
+    lp.active_cores = c.t.stream ? c.t.st.cores() : tile_shape(ctx.geo, n, c.split, c.t, ctx.streamed_w).active_cores;
     plan.est_dram_bytes += c.t.dram_bytes;
     total_s += c.t.est_seconds;
     total_j += c.t.est_joules;

@@ -57,10 +57,14 @@ struct SchedOptions {
   bool fusion = true;
   // Layers in one fused group at most.
   int max_fuse_depth = 8;
+  // Streaming tiles may split the reduction across cores (StreamTiling::gk), combining the partial
+  // sums through DRAM on one core's vector unit.
+  bool reduction_split = true;
 };
 
 // Sets one option by name from text ("traffic_slack", "efficient_slack", "steps",
-// "max_tiles_per_core", "max_chunks", "k_tile_ocm_fraction", "streaming", "overlap", "prefetch"); throws
+// "max_tiles_per_core", "max_chunks", "k_tile_ocm_fraction", "streaming", "overlap", "prefetch",
+// "fusion", "max_fuse_depth", "reduction_split"); throws
 // InputError at `where` for an unknown name or a bad value.
 void set_option(SchedOptions& o, const std::string& key, const std::string& value, const std::string& where);
 
@@ -70,6 +74,9 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
 // streams the moving operand through them in chunks (WS: mb pixels; OS: kb of the reduction).
 struct StreamTiling {
   int gc = 1, gp = 1;    // core grid: groups over output channels x groups over output pixels
+  int gk = 1;            // WS: x cores splitting the reduction; the group's last core combines the
+                         // others' 32-bit partial sums (through DRAM) on its vector unit
+  int cores() const { return gc * gp * gk; }
   int64_t nb = 0;        // output channels per block
   int64_t kb = 0;        // WS: reduction per block; OS: reduction per streamed chunk
   int64_t mb = 0;        // WS: pixels per streamed chunk; OS: pixels per block

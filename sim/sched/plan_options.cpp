@@ -17,7 +17,9 @@ std::string describe(const LayerPlan& lp, Dataflow df) {
   if (t.stream) {
     const StreamTiling& st = t.st;
     const bool ws = df == Dataflow::WeightStationary;
-    std::string s = fmt::format("stream {} {}x{} cores (ch x px), ", ws ? "ws" : "os", st.gc, st.gp);
+    std::string s = st.gk > 1 ? fmt::format("stream {} {}x{}x{} cores (ch x px x reduction), ", ws ? "ws" : "os",
+                                            st.gc, st.gp, st.gk)
+                              : fmt::format("stream {} {}x{} cores (ch x px), ", ws ? "ws" : "os", st.gc, st.gp);
     if (ws)
       s += fmt::format("blocks {}ch x {}k, chunks {}px", st.nb, st.kb, st.mb);
     else
@@ -89,10 +91,12 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
   else if (key == "prefetch") o.prefetch = boolean();
   else if (key == "fusion") o.fusion = boolean();
   else if (key == "max_fuse_depth") o.max_fuse_depth = integer(1);
+  else if (key == "reduction_split") o.reduction_split = boolean();
   else
     throw InputError({where, 0}, fmt::format("unknown mapper option '{}': expected traffic_slack, efficient_slack, "
                                              "steps, max_tiles_per_core, max_chunks, k_tile_ocm_fraction, "
-                                             "streaming, overlap, prefetch, fusion or max_fuse_depth", key));
+                                             "streaming, overlap, prefetch, fusion, max_fuse_depth or "
+                                             "reduction_split", key));
 }
 
 }  // namespace nnasim::sched

@@ -115,15 +115,17 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   StreamCost r;
   const bool ws = weight_stationary(hw);
   const int64_t M = geo.ho * geo.wo, K = geo.k, co = geo.co;
-  r.active_cores = t.gc * t.gp;
-  const int64_t co_c = cdiv(co, t.gc), M_c = cdiv(M, t.gp);
-  const int64_t nb = std::min(t.nb, co_c), kb = std::min(t.kb, K), mb = std::min(t.mb, M_c);
+  r.active_cores = t.cores();
+  // The busiest core: the last of its reduction group (it also combines the group's partial sums).
+  const int gk = ws ? t.gk : 1;
+  const int64_t co_c = cdiv(co, t.gc), M_c = cdiv(M, t.gp), K_c = cdiv(K, gk);
+  const int64_t nb = std::min(t.nb, co_c), kb = std::min(t.kb, K_c), mb = std::min(t.mb, M_c);
   const bool in_dram = !in_on_chip, out_dram = !out_on_chip;
   const int bits = geo.act_bits;
   auto wbytes = [&](int64_t k, int64_t n) { return cdiv(streamed_w * n, co) * k / K; };
   auto wall = [&](int64_t k, int64_t n) { return cdiv(geo.weight_bytes * n, co) * k / K; };
   auto band = [&](int64_t s) { return bytes_of(band_elems_of(geo, s), bits); };  // all of K
-  const Blocks nB = blocks(co_c, nb), kB = blocks(K, kb), mB = blocks(M_c, mb);
+  const Blocks nB = blocks(co_c, nb), kB = blocks(K_c, kb), mB = blocks(M_c, mb);
   const int64_t NB = nB.count(), KB = kB.count(), MB = mB.count();
   const int64_t passes = t.hold_in ? 1 : NB;
   // Input bytes of one pass over the core's pixels (chunks overlap by their halo rows).
@@ -131,6 +133,7 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   for_each_class(mB, [&](int64_t s, int64_t mult) { pass_in += mult * band(s); });
 
   int64_t ocm = 0, dram = 0, transfers = 0, ws_bytes = 0;
+  int64_t others_dram = 0, others_write = 0, others_ocm = 0;  // a reduction group's other cores
   Chain all;  // the MAC array's commands of the busiest core
   const int64_t& cycles = all.cycles;
   const int64_t& reads = all.reads;
@@ -148,17 +151,33 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
       });
     });
     const int64_t psum_total = ps ? (KB - 1) * M_c * co_c * kPsumBytes : 0;
-    if (in_dram) dram += passes * pass_in, transfers += passes * KB * MB;
-    if (streamed_w > 0) dram += wbytes(K, co_c), transfers += NB * KB, r.weight_dram = wbytes(K, co_c);
+    const int64_t core_in = pass_in * K_c / K;  // this core's share of the reduction's inputs
+    if (in_dram) dram += passes * core_in, transfers += passes * KB * MB;
+    if (streamed_w > 0) dram += wbytes(K_c, co_c), transfers += NB * KB, r.weight_dram = wbytes(K_c, co_c);
     if (ps && !t.hold_ps) dram += 2 * psum_total, transfers += 2 * (KB - 1) * NB * MB, r.write_dram += psum_total;
+    // A reduction split: every core of the group but the last stores its 32-bit partial sums to
+    // DRAM; the last loads them, adds them on its vector unit and writes the outputs.
+    const int64_t pc = gk > 1 ? M_c * co_c * kPsumBytes : 0, exchange = (gk - 1) * pc;
+    const int64_t other_dram = dram + pc, other_write = r.write_dram + pc;
+    if (gk > 1) {
+      dram += exchange, transfers += NB * MB;
+      const int64_t adds = (gk - 1) * M_c * co_c;
+      all.cycles += hw::vector_tile_cycles(hw, adds, gk * pc + bytes_of(M_c * co_c, bits));
+      ocm += gk * pc + pc;  // read by the adds, and this core's own written (the loads are in dram)
+      ws_bytes += 2 * gk * mb * nb * kPsumBytes;
+    }
     if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
-    ocm = dram + reads + 2 * psum_total + bytes_of(M_c * co_c, bits);
-    if (in_dram) ws_bytes += t.hold_in ? pass_in : (passes * KB * MB > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
+    ocm += dram + reads + 2 * psum_total + bytes_of(M_c * co_c, bits);
+    if (in_dram) ws_bytes += t.hold_in ? core_in : (passes * KB * MB > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
     if (streamed_w > 0) ws_bytes += (NB * KB > 1 ? 2 : 1) * wbytes(kb, nb);
     if (ps) ws_bytes += t.hold_ps ? M_c * nb * kPsumBytes : 4 * mb * nb * kPsumBytes;
     if (out_dram) ws_bytes += (NB * MB > 1 ? 2 : 1) * bytes_of(mb * nb, bits);
     r.commands = NB * KB * MB;
     r.first_bytes = (in_dram ? cdiv(band(mb) * kb, K) : 0) + wbytes(kb, nb);
+    // Totals over the group's other cores (each as this one, storing partial sums for outputs).
+    others_dram = (gk - 1) * other_dram;
+    others_write = (gk - 1) * other_write;
+    others_ocm = (gk - 1) * (other_dram + reads + 2 * psum_total + pc + all.spill);
   } else {
     for_each_class(nB, [&](int64_t n, int64_t nm) {
       for_each_class(mB, [&](int64_t m, int64_t mm) {
@@ -190,11 +209,12 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   r.compute_cycles = cycles;
   r.core_dram = dram;
   r.transfers = transfers;
-  r.dram = dram * r.active_cores;
+  const int groups = t.gc * t.gp;  // reduction groups: this core's figures, and its group's others'
+  r.dram = (dram + others_dram) * groups;
   r.weight_dram *= r.active_cores;
-  r.write_dram *= r.active_cores;
+  r.write_dram = (r.write_dram + others_write) * groups;
   ocm += all.spill;
-  r.ocm = ocm * r.active_cores;
+  r.ocm = (ocm + others_ocm) * groups;
   r.acc_reads = all.acc_r * r.active_cores;
   r.acc_writes = all.acc_w * r.active_cores;
   r.array_reads = reads * r.active_cores;
@@ -220,19 +240,33 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
   // core would re-read the same inputs may run faster on fewer), every channel group count that
   // divides them, the rest over pixels. Without a free grid (resident weights spread over all
   // cores by channel), all cores over channels.
-  std::vector<std::pair<int, int>> grids;
+  // Under weight stationary, a share of the cores may also split the reduction (gk, powers of two,
+  // each core keeping at least two row folds): for layers with few channels and pixels, whose
+  // channel and pixel splits leave the arrays' columns idle or re-fill them per pixel.
+  struct Grid {
+    int gc, gp, gk;
+    bool operator==(const Grid& o) const { return gc == o.gc && gp == o.gp && gk == o.gk; }
+  };
+  std::vector<Grid> grids;
   std::vector<int> totals;
   for (int t = 1; t < cores; t *= 2) totals.push_back(t);
   totals.push_back(cores);
   for (int total : totals) {
     if (!grid_ok && total != cores) continue;
-    for (int gc = 1; gc <= total; ++gc) {
-      if (total % gc) continue;
-      const int gp = total / gc;
-      if (!grid_ok && gp > 1) continue;
-      const int gcc = static_cast<int>(std::min<int64_t>(gc, co));
-      const int gpp = static_cast<int>(std::min<int64_t>(gp, M));
-      if (std::find(grids.begin(), grids.end(), std::make_pair(gcc, gpp)) == grids.end()) grids.push_back({gcc, gpp});
+    for (int gk = 1; gk <= total; gk *= 2) {
+      // Only where each core's share of the outputs is fewer than the array's processing
+      // elements (few channels and pixels): elsewhere the channel and pixel splits fill the
+      // arrays, and the search stays small.
+      const bool few = cdiv(M * co, total) < R * C;
+      if (total % gk || (gk > 1 && (!opt.reduction_split || !ws || !grid_ok || !few || cdiv(K, gk) < 2 * R))) continue;
+      const int rest = total / gk;
+      for (int gc = 1; gc <= rest; ++gc) {
+        if (rest % gc) continue;
+        const int gp = rest / gc;
+        if (!grid_ok && gp > 1) continue;
+        const Grid gr{static_cast<int>(std::min<int64_t>(gc, co)), static_cast<int>(std::min<int64_t>(gp, M)), gk};
+        if (std::find(grids.begin(), grids.end(), gr) == grids.end()) grids.push_back(gr);
+      }
     }
   }
   // Block sizes along an extent: multiples of the array dimension `a` that split it evenly
@@ -257,14 +291,14 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
     }
     return v;
   };
-  for (auto [gc, gp] : grids) {
-    const int64_t co_c = cdiv(co, gc), M_c = cdiv(M, gp);
+  for (auto [gc, gp, gk] : grids) {
+    const int64_t co_c = cdiv(co, gc), M_c = cdiv(M, gp), K_c = cdiv(K, gk);
     for (int64_t nb : sizes(co_c, C, 16)) {
       const int64_t NB = cdiv(co_c, nb);
       for (bool hold_in : {false, true}) {
         if (hold_in && (NB == 1 || in_on_chip)) continue;
         if (ws) {
-          for (int64_t kb : sizes(K, R, 64)) {
+          for (int64_t kb : sizes(K_c, R, 64)) {
             const bool single = kb <= R && nb <= C;
             std::vector<int64_t> mbs = chunk_sizes(M_c);
             // Chunks of several folds re-fill the array per chunk: only worth it when the block's
@@ -286,13 +320,13 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
             }
             for (int64_t mb : mbs) {
               for (bool hold_ps : {true, false}) {
-                if (!hold_ps && kb >= K) continue;
-                out.push_back({gc, gp, nb, kb, mb, hold_in, false, hold_ps});
+                if (!hold_ps && kb >= K_c) continue;
+                out.push_back({gc, gp, gk, nb, kb, mb, hold_in, false, hold_ps});
               }
               // The core's partial sums of a channel block fit the accumulator: they stay there
               // between reduction blocks, as a TPU's accumulators do.
-              if (kb < K && (cap == 0 || M_c * std::min(nb, co_c) <= cap))
-                out.push_back({gc, gp, nb, kb, mb, hold_in, false, true, true});
+              if (kb < K_c && (cap == 0 || M_c * std::min(nb, co_c) <= cap))
+                out.push_back({gc, gp, gk, nb, kb, mb, hold_in, false, true, true});
             }
           }
         } else {
@@ -302,7 +336,7 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
               if (kb < K && !single) continue;
               for (bool hold_w : {false, true}) {
                 if (hold_w && cdiv(M_c, mb) == 1) continue;
-                out.push_back({gc, gp, nb, kb, mb, hold_in, hold_w, true});
+                out.push_back({gc, gp, 1, nb, kb, mb, hold_in, hold_w, true});
               }
             }
           }
@@ -313,18 +347,29 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
   return out;
 }
 
+int64_t stream_first_weights(const LayerGeo& geo, const StreamTiling& t, int64_t streamed_w, int core) {
+  const int gk = std::max(1, t.gk), group = core / gk;
+  const Range cr = part(geo.co, t.gc, group / t.gp), kr = part(geo.k, gk, core % gk);
+  const int64_t nb = std::min(t.nb, cr.size()), kb = std::min(t.kb, kr.size());
+  return share(share(streamed_w, cr.begin, cr.begin + nb, geo.co), kr.begin, kr.begin + kb, geo.k);
+}
+
 void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo, const LayerPlan& lp, int layer,
                       int core, int64_t streamed_w, int64_t weight_bytes, uint32_t start_id, bool lns,
-                      uint32_t prefetched, const std::function<void(uint32_t)>& before_last_store) {
+                      uint32_t prefetched, const std::function<void(uint32_t)>& before_last_store,
+                      ReductionExchange& exchange) {
   constexpr uint32_t kNone = UINT32_MAX;
   const StreamTiling& t = lp.tiling.st;
-  if (core >= t.gc * t.gp) return;
+  if (core >= t.cores()) return;
   const bool ws = weight_stationary(hw);
   const int64_t M = geo.ho * geo.wo, K = geo.k, co = geo.co;
-  const Range cr = part(co, t.gc, core / t.gp), pr = part(M, t.gp, core % t.gp);
-  if (cr.size() <= 0 || pr.size() <= 0) return;
-  const int64_t nb = std::min(t.nb, cr.size()), kb = std::min(t.kb, K), mb = std::min(t.mb, pr.size());
-  const int64_t NB = cdiv(cr.size(), nb), KB = cdiv(K, kb), MB = cdiv(pr.size(), mb);
+  // Cores in groups of gk over the reduction (consecutive), groups over channels x pixels.
+  const int gk = ws ? t.gk : 1, group = core / gk;
+  const bool combiner = core % gk == gk - 1;  // the group's last core combines its partial sums
+  const Range cr = part(co, t.gc, group / t.gp), pr = part(M, t.gp, group % t.gp), kr = part(K, gk, core % gk);
+  if (cr.size() <= 0 || pr.size() <= 0 || kr.size() <= 0) return;
+  const int64_t nb = std::min(t.nb, cr.size()), kb = std::min(t.kb, kr.size()), mb = std::min(t.mb, pr.size());
+  const int64_t NB = cdiv(cr.size(), nb), KB = cdiv(kr.size(), kb), MB = cdiv(pr.size(), mb);
   const bool in_dram = !lp.input_on_chip[0], out_dram = !lp.output_on_chip;
   const int bits = geo.act_bits;
   const int64_t R = hw.mac.rows, C = hw.mac.cols;
@@ -417,7 +462,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
     const int64_t n0 = cr.begin + ni * nb, n1 = std::min(cr.end, n0 + nb);
     if (ws) {
       for (int64_t ki = 0; ki < KB; ++ki) {
-        const int64_t k0 = ki * kb, k1 = std::min(K, k0 + kb);
+        const int64_t k0 = kr.begin + ki * kb, k1 = std::min(kr.end, k0 + kb);
         const bool ps = KB > 1, last_k = ki + 1 == KB;
         uint32_t w_load = start_id;
         const int64_t wb = wblock(streamed_w, n0, n1, k0, k1), wa = wblock(weight_bytes, n0, n1, k0, k1);
@@ -443,18 +488,42 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
             ps_load = load(psb, false, ps_slots.take());
             ps_slots.current() = {};
           }
-          const bool stored = (last_k && out_dram) || (!last_k && !t.hold_ps && !t.ps_acc);
+          // A reduction split: at its last block, a core other than the group's last stores its
+          // partial sums for that core instead of outputs; the last combines them.
+          const bool split = gk > 1 && last_k, exporter = split && !combiner;
+          const bool stored = (last_k && (out_dram || exporter)) || (!last_k && !t.hold_ps && !t.ps_acc);
           std::vector<uint32_t>* slot = stored ? &out_slots.take() : nullptr;
           std::vector<uint32_t> deps = {w_load, in_load, ps_load};
           if (slot) deps.insert(deps.end(), slot->begin(), slot->end());
           const bool fill = mi == 0, drain = mi + 1 == MB;
           // Partial sums kept in the accumulator (ps_acc) move through no OCM.
           auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain, wa, ps && ki > 0 && !t.ps_acc ? psb : 0,
-                               last_k ? outb : t.ps_acc ? 0 : psb, deps, last_k);
+                               last_k && !split ? outb : t.ps_acc && !split ? 0 : psb, deps, last_k);
           if (in_dram && !t.hold_in) in_slots.current() = users;
           if (wb > 0) w_slots.current() = users;
           if (ps_load != start_id) ps_slots.current() = users;
           flush();
+          auto& sent = exchange.stores[{group, ni * MB + mi}];
+          if (exporter) {
+            store(psb, users, slot);
+            flush();
+            sent.push_back(slot->front());
+            continue;
+          }
+          if (split) {
+            // The group's other cores' partial sums, loaded once they are stored, and added to
+            // this core's on the vector unit, which writes the outputs.
+            const uint32_t got = load((gk - 1) * psb, false, sent);
+            Command add;
+            add.kind = Kind::Vector, add.core = core, add.layer = layer;
+            add.ops = (gk - 1) * out_e;
+            add.ocm_read = gk * psb;
+            add.ocm_write = outb;
+            add.deps = {got, start_id};
+            add.deps.insert(add.deps.end(), users.begin(), users.end());
+            if (slot) add.deps.insert(add.deps.end(), slot->begin(), slot->end());
+            users = {prog.add(std::move(add))};
+          }
           if (stored) store(last_k ? outb : psb, users, slot);
         }
       }

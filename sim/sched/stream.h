@@ -25,6 +25,8 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "sim/program/program.h"
@@ -67,12 +69,23 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
 std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo& geo, int cores, bool grid_ok,
                                          bool in_on_chip, const SchedOptions& opt);
 
+// What the cores of a layer's reduction groups (StreamTiling::gk) exchange: per group and block of
+// channels x chunk of pixels, the stores of the other cores' partial sums, which the group's last
+// core (emitted after them) loads and combines.
+struct ReductionExchange {
+  std::map<std::pair<int64_t, int64_t>, std::vector<uint32_t>> stores;
+};
+
+// The streamed weight bytes of a core's first block (the layer before may prefetch them).
+int64_t stream_first_weights(const LayerGeo& geo, const StreamTiling& t, int64_t streamed_w, int core);
+
 // Emits one core's commands of a streamed layer after its start sync `start_id`. `prefetched`:
 // the Load of the first weight block, already issued by the layer before (UINT32_MAX: none);
 // `before_last_store` is called with the id of the last compute before the last store is issued
 // (the next layer's prefetch goes there, while the DMA engine would idle).
 void emit_stream_core(program::Program& prog, const HardwareSpec& hw, const LayerGeo& geo, const LayerPlan& lp,
                       int layer, int core, int64_t streamed_w, int64_t weight_bytes, uint32_t start_id, bool lns,
-                      uint32_t prefetched, const std::function<void(uint32_t)>& before_last_store);
+                      uint32_t prefetched, const std::function<void(uint32_t)>& before_last_store,
+                      ReductionExchange& exchange);
 
 }  // namespace nnasim::sched
