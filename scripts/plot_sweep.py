@@ -1,8 +1,12 @@
 #!/usr/bin/python3
-"""Draws the figures of a sweep's results file (nnasim sweep ... -o results.csv).
+"""Draws the figures of a sweep's results file (nnasim sweep ... -o results.csv or results.jsonl).
 
-  scripts/plot_sweep.py results.csv [-o OUT_DIR] [--metrics seconds,energy_joules,...]
+  scripts/plot_sweep.py results.csv|results.jsonl [-o OUT_DIR] [--metrics seconds,energy_joules,...]
                         [--pareto X,Y[:max]] [--accuracy bits|fp32]
+
+A JSON Lines file gives the same columns as the CSV (its points' keys, the figures the CSV holds,
+the accuracy columns and status), and every other number of each point's report as a dotted
+column (e.g. --metrics inference.cycles,energy.breakdown.mac); per-layer figures are left out.
 
 What the sweep varied decides what is drawn (every point is drawn; nothing is averaged unless a
 title says so):
@@ -27,6 +31,7 @@ Only rows whose status is "ok" are drawn. Exits 0 without drawing when matplotli
 """
 import argparse
 import csv
+import json
 import math
 import os
 import re
@@ -48,13 +53,109 @@ def number(text):
     return v if math.isfinite(v) else None
 
 
-def read_rows(path):
+# The figure columns of a sweep's CSV and where each lies in a point's report (results.cpp,
+# figures_of): a path of keys, or a sum of paths.
+FIGURES = [("seconds", [("inference", "seconds")]),
+           ("inferences_per_second", [("inference", "inferences_per_second")]),
+           ("dram_bytes", [("dram", "read_bytes"), ("dram", "write_bytes")]),
+           ("energy_joules", [("energy", "joules")]),
+           ("tops_per_watt", [("energy", "tops_per_watt")]),
+           ("mac_utilization", [("inference", "mac_utilization")]),
+           ("energy_ocm_joules", [("energy", "breakdown", "ocm")]),
+           ("energy_dram_joules", [("energy", "breakdown", "dram")]),
+           ("energy_static_joules", [("energy", "breakdown", "static")]),
+           ("area_mm2", [("area", "mm2")]),
+           ("tops_per_mm2", [("area", "tops_per_mm2")]),
+           ("efficiency", [("inference", "efficiency")]),
+           ("energy_accumulator_joules", [("energy", "breakdown", "accumulator")])]
+ACCURACY = ["top1", "top1_fp32", "top1_source"]
+
+
+def text_of(v):
+    """A JSON value as the CSV writes it."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    return str(v)
+
+
+def lookup(report, path):
+    for key in path:
+        if not isinstance(report, dict) or key not in report:
+            return None
+        report = report[key]
+    return report
+
+
+def flatten(obj, prefix, out):
+    """Scalar leaves of a report as dotted columns (lists, such as the layers, are left out)."""
+    for k, v in obj.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            flatten(v, name + ".", out)
+        elif not isinstance(v, list):
+            out[name] = text_of(v)
+
+
+def fail(message):
+    """Bad input: one line on stderr, exit status 2."""
+    print(message, file=sys.stderr)
+    sys.exit(2)
+
+
+def read_jsonl(path, text):
+    """The rows of a sweep's JSON Lines file, with the CSV's columns first; (header, rows)."""
+    header, extra, rows = [], [], []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            j = json.loads(line)
+        except ValueError as e:
+            fail(f"error: {path}:{lineno}: not a JSON object ({e}): expected a file written by nnasim sweep")
+        if not isinstance(j, dict) or not isinstance(j.get("point"), dict):
+            fail(f"error: {path}:{lineno}: no 'point' object: expected a file written by nnasim sweep")
+        row = {k: text_of(v) for k, v in j["point"].items()}
+        report = j.get("report") if isinstance(j.get("report"), dict) else {}
+        for col, paths in FIGURES:
+            vals = [lookup(report, p) for p in paths]
+            if any(v is None for v in vals):
+                row[col] = ""
+            elif len(vals) == 1:
+                row[col] = text_of(vals[0])
+            else:
+                row[col] = text_of(sum(vals))
+        for col in ACCURACY:
+            row[col] = text_of(j.get(col))
+        row["status"] = text_of(j.get("status", ""))
+        more = {}
+        flatten(report, "", more)
+        for k, v in more.items():
+            if k not in row:
+                row[k] = v
+                if k not in extra:
+                    extra.append(k)
+        if not header:
+            header = list(j["point"].keys()) + [c for c, _ in FIGURES] + ACCURACY + ["status"]
+        rows.append(row)
+    return header + extra, rows
+
+
+def read_table(path):
+    """(header, ok rows) of a sweep's results: CSV, or JSON Lines (.jsonl)."""
     with open(path, newline="") as f:
         text = f.read()
     if text and not text.endswith("\n"):  # a sweep killed mid-write leaves a torn last line
         text = text[: text.rfind("\n") + 1]
-    rows = list(csv.DictReader(text.splitlines()))
-    return [r for r in rows if r.get("status", "ok") == "ok"]
+    if path.endswith(".jsonl"):
+        header, rows = read_jsonl(path, text)
+    else:
+        header = next(csv.reader(text.splitlines()), [])
+        rows = list(csv.DictReader(text.splitlines()))
+    return header, [r for r in rows if r.get("status", "ok") == "ok"]
 
 
 def geomean(values):
@@ -232,8 +333,21 @@ def axis_value(text):
     return float(m.group(1)) * SI.get(unit, 1), unit
 
 
+def unit_of(metric):
+    """The unit of a CSV column, or of a report's dotted column (JSON Lines) by its name."""
+    if metric in UNITS:
+        return UNITS[metric]
+    leaf = metric.rsplit(".", 1)[-1]
+    if metric.startswith("energy.breakdown.") or leaf.endswith("joules"):
+        return "J"
+    for suffix, unit in (("bytes", "bytes"), ("seconds", "s"), ("cycles", "cycles"), ("mm2", "mm²"), ("watts", "W")):
+        if leaf.endswith(suffix):
+            return unit
+    return None
+
+
 def label(metric):
-    unit = UNITS.get(metric)
+    unit = unit_of(metric)
     return f"{NAMES.get(metric, metric)} ({unit})" if unit else NAMES.get(metric, metric)
 
 
@@ -411,8 +525,8 @@ def pareto_scatter(plt, rows, spec, out_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Draw the pictures of a sweep's results CSV.")
-    ap.add_argument("results", help="results CSV written by nnasim sweep")
+    ap = argparse.ArgumentParser(description="Draw the pictures of a sweep's results (CSV or JSON Lines).")
+    ap.add_argument("results", help="results written by nnasim sweep: .csv, or .jsonl")
     ap.add_argument("-o", "--out", help="folder for the PNGs (default: the results file's folder)")
     ap.add_argument("--metrics", default=None,
                     help="metrics to draw against each varied axis (comma-separated columns; default: "
@@ -433,9 +547,7 @@ def main():
     if not os.path.exists(args.results):
         print(f"error: {args.results}: no such file", file=sys.stderr)
         return 2
-    with open(args.results, newline="") as f:
-        header = next(csv.reader(f), [])
-    rows = read_rows(args.results)
+    header, rows = read_table(args.results)
     if not rows:
         print(f"error: {args.results}: no rows with status ok", file=sys.stderr)
         return 2

@@ -88,7 +88,8 @@ graph::Graph single_conv(int64_t cin, int64_t hw, int64_t cout, int k, int group
   return finish(b);
 }
 
-nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sched::Mode mode) {
+nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sched::Mode mode,
+                               sched::Objective objective) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   pid_t pid = fork();
@@ -99,6 +100,7 @@ nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sc
     try {
       sched::SchedOptions so;
       so.mode = mode;
+      so.objective = objective;
       auto r = run::simulate_inference(g, hw, so);
       out = report::to_json(r.report).dump();
     } catch (const std::exception& e) {

@@ -20,7 +20,8 @@ graph::Graph single_fc(int64_t in_features, int64_t out_features, bool bias = fa
 graph::Graph single_conv(int64_t cin, int64_t hw, int64_t cout, int k, int groups = 1, int weight_bits = 8);
 
 // Simulates in a forked child and returns the report JSON (DESIGN.md's contract).
-nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sched::Mode mode = sched::Mode::Cold);
+nlohmann::json simulate_forked(const graph::Graph& g, const HardwareSpec& hw, sched::Mode mode = sched::Mode::Cold,
+                               sched::Objective objective = sched::Objective::Latency);
 
 struct CliResult {
   int status = -1;

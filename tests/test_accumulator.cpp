@@ -154,3 +154,40 @@ TEST_CASE("accumulator: a smaller accumulator never lowers a simulated layer's t
   else
     CHECK(prev_spill == tiles * (64 / tiles - 1) * 15 * 4);
 }
+
+TEST_CASE("accumulator: a smaller accumulator never improves a simulated conv layer's objective",
+          "[accumulator][monotonic]") {
+  // Convs with deep reductions on a 16x16 array (K = 32 x 9 = 288: 18 row folds; K = 64 x 9 = 576:
+  // 36) whose partial sums fit the largest accumulator whole and the smallest not at all: the
+  // mapper chooses between chunking the pixels, spilling, and keeping partial sums in the
+  // accumulator or in OCM between reduction blocks; a smaller accumulator only takes options away
+  // or makes them dearer. So the objective the mapper minimises never improves: time under
+  // latency, energy under energy. (Not both at once: with room to spare, the latency objective may
+  // buy a little time with energy that a smaller accumulator no longer offers it to spend.) A
+  // 64-byte OCM port so that spilled partial sums cost time as well as OCM energy.
+  struct C {
+    int64_t cin, hw, cout;
+  };
+  for (auto objective : {sched::Objective::Latency, sched::Objective::Energy}) {
+    for (C c : {C{32, 14, 32}, C{64, 8, 48}}) {
+      HardwareSpec hw = test::literal_hw(16, 16, 1 << 20, 1e10);
+      hw.ocm.bytes_per_cycle = 64;
+      hw.energy.accumulator_read_j = hw.energy.accumulator_write_j = 1e-12;
+      hw.mac.accumulator.entries_per_cycle = 16;
+      const auto g = test::single_conv(c.cin, c.hw, c.cout, 3);
+      double prev = 0;
+      for (double size : {64.0 * 1024, 8192.0, 2048.0, 512.0, 64.0, 4.0}) {
+        hw.mac.accumulator.size_bytes = size;
+        const auto r = test::simulate_forked(g, hw, sched::Mode::Cold, objective);
+        REQUIRE(!r.contains("error"));
+        const double v = objective == sched::Objective::Latency ? r["inference"]["seconds"].get<double>()
+                                                                : r["energy"]["joules"].get<double>();
+        INFO(sched::to_string(objective) << ": conv " << c.cin << "x" << c.hw << "x" << c.hw << " -> " << c.cout
+                                         << ", accumulator of " << size << " bytes: "
+                                         << r["layers"].back()["mapping"].get<std::string>() << ", " << v);
+        CHECK(v >= prev * (1 - 1e-12));
+        prev = v;
+      }
+    }
+  }
+}

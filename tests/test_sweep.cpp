@@ -323,6 +323,46 @@ TEST_CASE("sweep: killed part-way (SIGKILL) and resumed gives the uninterrupted 
   CHECK(bad.err.find(other + ":1: was written by another sweep") != std::string::npos);
 }
 
+TEST_CASE("sweep: --point-timeout records a slow point as timed out, goes on, and --resume runs it again",
+          "[sweep][resume][timeout]") {
+  // ResNet-50 points take tens of milliseconds of planning and simulation; 1 ms is never enough.
+  std::string spec = temp_file("timeout.yaml", fmt::format("hardware: {}\nmodels: [resnet50]\naxes:\n"
+                                                           "  cores.count: [1, 2]\n  weight_bits: [8, 4]\n",
+                                                           hw1()));
+  std::string full = temp_file("timeout_full.csv", ""), part = temp_file("timeout_part.csv", "");
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 2 -q", q(spec), q(full))).status == 0);
+  const std::string expected = read(full);
+  REQUIRE(lines(expected) == 5);
+  CHECK(expected.find(",ok\n") != std::string::npos);
+
+  auto r = run_cli(fmt::format("sweep {} -o {} -j 2 --point-timeout 0.001", q(spec), q(part)));
+  REQUIRE(r.status == 0);  // the sweep goes on and ends normally
+  CHECK(r.err.find("4 run (4 failed)") != std::string::npos);
+  const std::string timed_out = read(part);
+  CHECK(lines(timed_out) == 5);
+  size_t n = 0;
+  for (size_t at = 0; (at = timed_out.find(",error: unfinished: timed out after 0.001 s\n", at)) != std::string::npos; ++at) ++n;
+  CHECK(n == 4);
+
+  // --resume runs the timed-out points again; a generous limit changes nothing.
+  auto again = run_cli(fmt::format("sweep {} -o {} -j 2 --resume --point-timeout 600", q(spec), q(part)));
+  REQUIRE(again.status == 0);
+  CHECK(again.err.find("4 run (0 failed)") != std::string::npos);
+  CHECK(read(part) == expected);
+
+  // The same with --spawn (a new process per point).
+  auto spawned = run_cli(fmt::format("sweep {} -o {} -j 2 --spawn --point-timeout 0.001", q(spec), q(part)));
+  REQUIRE(spawned.status == 0);
+  CHECK(read(part) == timed_out);
+
+  for (const char* bad : {"0", "-1", "nan", "1e9"}) {
+    auto e = run_cli(fmt::format("sweep {} --point-timeout {}", q(spec), bad));
+    INFO(bad << ": " << e.err);
+    CHECK(e.status == 2);
+    CHECK(e.err.rfind("error: --point-timeout: ", 0) == 0);
+  }
+}
+
 TEST_CASE("sweep: mpirun -n 2 writes the local run's file byte for byte", "[sweep][mpi]") {
   if (sh("command -v mpirun").status != 0) {
     WARN("mpirun not found: skipping the MPI comparison");
@@ -439,6 +479,57 @@ TEST_CASE("plot_sweep.py draws non-empty PNGs from a small results file", "[swee
       CHECK(read(png.string()).substr(1, 3) == "PNG");
     }
   }
+}
+
+TEST_CASE("plot_sweep.py draws the same pictures from a sweep's JSON Lines as from its CSV", "[sweep][plot]") {
+  if (!fs::exists("/usr/bin/python3")) {
+    WARN("/usr/bin/python3 not found: skipping the plot script");
+    return;
+  }
+  // A two-axis sweep written both ways: line charts per axis, heat maps, the Pareto scatter.
+  std::string spec = temp_file("plot2.yaml", fmt::format("hardware: {}\nmodels: [tinynet]\naxes:\n"
+                                                         "  ocm.size: [64 KiB, 256 KiB, 1 MiB]\n"
+                                                         "  dram.bandwidth: [6 GB/s, 24 GB/s]\n",
+                                                         hw1()));
+  fs::path dir = fs::path(temp_file("plot2.csv", "")).parent_path();
+  std::string csv = (dir / "plot2.csv").string(), jsonl = (dir / "plot2.jsonl").string();
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -q", q(spec), q(csv))).status == 0);
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -q", q(spec), q(jsonl))).status == 0);
+  auto plot = [&](const std::string& results, const fs::path& out, const std::string& extra) {
+    fs::remove_all(out);
+    auto r = sh(fmt::format("/usr/bin/python3 {}/scripts/plot_sweep.py {} -o {} {}", q(source_dir()), q(results),
+                            q(out.string()), extra));
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    std::set<std::string> names;
+    if (fs::exists(out))
+      for (const auto& e : fs::directory_iterator(out)) names.insert(e.path().filename().string());
+    return std::make_pair(r.out, names);
+  };
+  auto from_csv = plot(csv, dir / "figs_csv", "");
+  if (from_csv.first.find("matplotlib not available") != std::string::npos) {
+    WARN("matplotlib not available: skipping the plot check");
+    return;
+  }
+  auto from_jsonl = plot(jsonl, dir / "figs_jsonl", "");
+  CHECK(from_csv.second == from_jsonl.second);
+  for (const std::string f : {"seconds_vs_ocm.size.png", "energy_joules_vs_dram.bandwidth.png",
+                              "heatmap_seconds_tinynet.png", "pareto_seconds_energy_joules.png"}) {
+    INFO(f);
+    CHECK(from_jsonl.second.count(f) == 1);
+    // The same rows give the same picture, byte for byte.
+    CHECK(read((dir / "figs_csv" / f).string()) == read((dir / "figs_jsonl" / f).string()));
+  }
+  // Every number of the report is a column of the JSON Lines file.
+  auto more = plot(jsonl, dir / "figs_more", "--metrics energy.breakdown.mac,ocm.read_bytes");
+  CHECK(more.second.count("energy.breakdown.mac_vs_ocm.size.png") == 1);
+  CHECK(more.second.count("ocm.read_bytes_vs_dram.bandwidth.png") == 1);
+  // A file that is not a sweep's JSON Lines: one line, exit 2.
+  std::string bad = temp_file("bad.jsonl", "{\"point\": 3}\n");
+  auto r = sh(fmt::format("/usr/bin/python3 {}/scripts/plot_sweep.py {} -o {}", q(source_dir()), q(bad),
+                          q((dir / "figs_bad").string())));
+  CHECK(r.status == 2);
+  CHECK(r.out.find(bad + ":1: no 'point' object") != std::string::npos);
 }
 
 TEST_CASE("sweep: batch is an axis; each point runs with --batch (issue 10)", "[sweep][batch]") {

@@ -52,12 +52,15 @@ def program_split(name):
     split = {"load_w": 0, "load_a": 0, "compute_r": 0, "compute_w": 0, "store_r": 0, "band": 0, "stream": 0}
     tiles = {}
     path = os.path.join(out, "layers", f"{name}.program")
-    for line in open(path):
+    lines = open(path).read().splitlines()
+    # version 2 of the text form adds the fill/drain flags after the GEMM (sim/program/program.cpp)
+    shift = 1 if lines and lines[0].split()[1:2] == ["2"] else 0
+    for line in lines:
         f = line.split()
-        if len(f) < 15 or f[0] not in ("load", "store", "compute"):
+        if len(f) < 15 + shift or f[0] not in ("load", "store", "compute"):
             continue
         weights, m, k, n, g = int(f[3]), int(f[5]), int(f[6]), int(f[7]), int(f[8])
-        ocm_r, ocm_w = int(f[13]), int(f[14])
+        ocm_r, ocm_w = int(f[13 + shift]), int(f[14 + shift])
         if f[0] == "load":
             split["load_w" if weights else "load_a"] += ocm_w
         elif f[0] == "store":
@@ -174,7 +177,7 @@ for L, nn, zz, z, split, tiles, l in rows:
           f"{fmt_b(psum_by_hand(L))} |")
 
 print("\n## Dynamic energy by component (µJ; nnasim / ZigZag)\n")
-print("| layer | MAC | OCM | accumulator | DRAM | dynamic nnasim | dynamic ZigZag | ratio | ratio without accumulator | within 15 % | nnasim + input stream / ZigZag |")
+print("| layer | MAC | OCM | accumulator | DRAM | dynamic nnasim | dynamic ZigZag | ratio | ratio without accumulator | within 15 % | ZigZag's temporal loops |")
 print("|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|--:|")
 within = []
 for L, nn, zz, z, split, tiles, l in rows:
@@ -184,16 +187,18 @@ for L, nn, zz, z, split, tiles, l in rows:
     r_noacc = (nn["e_dyn"] - (nn["e_acc"] or 0)) / (zz["e_dyn"] - zz["e_acc"])  # noqa
     ok = abs(r - 1) <= TARGET
     within.append((L.name, r, ok))
-    proj = nn["e_dyn"] + (split["stream"] - split["band"]) * hw["ocm_read_pj_per_byte"] / 1e6
+    note_path = os.path.join(out, "layers", f"{L.name}.mapping_note.txt")
+    note = open(note_path).read() if os.path.exists(note_path) else ""
+    loops = "nnasim's" if "temporal forced" in note else "LOMA's"
     print(f"| {L.name} | {nn['e_mac']:.2f} / {zz['e_mac']:.2f} | {nn['e_ocm']:.2f} / {zz['e_ocm']:.2f} | {acc_nn} / {acc_zz} | "
-          f"{nn['e_dram']:.2f} / {zz['e_dram']:.2f} | {nn['e_dyn']:.2f} | {zz['e_dyn']:.2f} | {r:.3f} | {r_noacc:.3f} | {'yes' if ok else 'no'} | {proj / zz['e_dyn']:.3f} |")
+          f"{nn['e_dram']:.2f} / {zz['e_dram']:.2f} | {nn['e_dyn']:.2f} | {zz['e_dyn']:.2f} | {r:.3f} | {r_noacc:.3f} | {'yes' if ok else 'no'} | {loops} |")
 tn = sum(r[1]["e_dyn"] for r in rows)
 tz = sum(r[2]["e_dyn"] for r in rows)
 print(f"| all | | | | | {tn:.2f} | {tz:.2f} | {tn / tz:.3f} | | |")
 print(f"\n{sum(1 for w in within if w[2])} of {len(within)} layers within {TARGET:.0%} (nnasim's static energy, "
-      "which ZigZag does not model, is left out of both). Last column: nnasim's dynamic energy if it charged "
-      "the OCM for the activation stream the array consumes (M pixels x the rows of each fold) instead of "
-      "the tile's input band once (a projection, bench/zigzag_comparison.md).")
+      "which ZigZag does not model, is left out of both). Last column: whether ZigZag ran nnasim's tiles as its "
+      "temporal loops or, where its loop nest cannot express them (streamed reduction blocks, unequal tiles), "
+      "LOMA's choice (the spatial unrolling is nnasim's in both; bench/zigzag/nnasim_map.py).")
 
 print("\n## Cycles\n")
 print("| layer | nnasim cycles | tiles | array use nnasim | array use ZigZag | ZigZag ideal | ZigZag stalls | ZigZag load+offload | ZigZag total | nnasim / ZigZag |")

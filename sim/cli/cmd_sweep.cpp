@@ -26,6 +26,8 @@ namespace {
 struct SweepArgs {
   std::string spec, output;
   int jobs = 0;
+  double point_timeout = 0;
+  bool point_timeout_given = false;
   bool resume = false, dry_run = false, quiet = false, spawn = false;
 };
 
@@ -66,6 +68,9 @@ int sweep(const SweepArgs& a) {
   ro.resume = a.resume;
   ro.quiet = a.quiet;
   ro.spawn = a.spawn;
+  if (a.point_timeout_given && !(a.point_timeout > 0))
+    throw InputError({"--point-timeout", 0}, fmt::format("{:g} s: expected a number of seconds above 0", a.point_timeout));
+  ro.point_timeout = a.point_timeout;
   return sweep::sweep_main(a.spec, so, ro);
 }
 
@@ -197,6 +202,10 @@ void register_sweep(CLI::App& app, Registry& reg) {
   s->add_option("-o,--output", sa->output, "results file: .csv, or .jsonl for the full report per point (default: CSV on stdout)");
   s->add_option("-j,--jobs", sa->jobs, "points simulated at a time, per MPI rank (default: the number of cores)");
   s->add_flag("--resume", sa->resume, "keep the finished rows of the results file and run only the rest");
+  auto* timeout = s->add_option("--point-timeout", sa->point_timeout,
+                "SECONDS a point may run; a slower one is killed and recorded as 'timed out after N s', the sweep "
+                "goes on, and --resume runs it again (default: no limit)");
+  timeout->each([sa](const std::string&) { sa->point_timeout_given = true; });
   s->add_flag("--dry-run", sa->dry_run, "list the points and their commands without running them");
   s->add_flag("-q,--quiet", sa->quiet, "no progress bar and no summary line");
   s->add_flag("--spawn", sa->spawn, "start `nnasim run` per point instead of forking a worker that loaded each model "

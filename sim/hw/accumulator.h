@@ -12,6 +12,9 @@
 // spilled to OCM between row folds: for each of the f - 1 read-modify-writes, each excess entry
 // is written to OCM and read back (spill_bytes each way), on the OCM port and priced as OCM
 // traffic. Output-stationary arrays accumulate in the processing elements: no accumulator traffic.
+// Partial sums may also stay in the accumulator from one command to the next (a streamed tiling's
+// reduction blocks, sched/stream.h `ps_acc`): each command's reads and writes are counted here as
+// usual, and the mapper offers that only when the core's share of partial sums fits the capacity.
 // TPU v1 (Jouppi et al., ISCA 2017): 4 MiB of 32-bit accumulators, 4096 per column of its
 // 256 x 256 array.
 #pragma once

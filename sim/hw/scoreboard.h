@@ -28,7 +28,9 @@ class Scoreboard {
   bool all_done() const { return done_ == timing_.size(); }
 
  private:
-  std::vector<std::vector<uint32_t>> dependents_;
+  // Reverse edges in compressed rows: the dependents of command i are
+  // dependents_[first_[i] .. first_[i + 1]), in the order the program lists them.
+  std::vector<uint32_t> first_, dependents_;
   std::vector<uint32_t> pending_;
   std::vector<sc_core::sc_event*> stream_;
   std::vector<CommandTiming> timing_;

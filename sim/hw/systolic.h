@@ -121,6 +121,43 @@ inline int64_t systolic_cycles(int rows, int cols, Dataflow df, const Gemm& g) {
   return systolic_cycles(mac, g);
 }
 
+// What the array reads from OCM for one command: its operands as they stream into it. There is no
+// input buffer below the OCM in the hardware description, so every fold reads its own stream.
+//   weight stationary: each fold streams its T = M pixels into the r rows it uses: M x (sum of r
+//     over folds) activations, i.e. M x K x (column folds) per group, M x K x groups when groups
+//     are packed block-diagonally (one input row broadcast to every column), M x K x groups x
+//     ceil(N / C) under group_per_column (each column its own group's inputs). The stationary
+//     weights are read once, by the command that fills the array (Gemm::fill; a command of
+//     several folds fills every fold).
+//   output stationary: both operands stream: each row fold's pixels read their K inputs per
+//     column fold (M x K x column folds per group) and each column fold's filters read their K
+//     weights per row fold (the weights read ceil(M / R) times).
+// A streamed fold split into chunks (Gemm::fill/drain) reads, over its chunks, what one command
+// of the whole fold reads. Counted in elements; the emitter prices them at the operand's width.
+inline int64_t array_input_elements(const MacArraySpec& mac, const Gemm& gemm) {
+  if (gemm.m <= 0 || gemm.k <= 0 || gemm.n <= 0 || gemm.groups <= 0) return 0;
+  const auto folds_of = [](int64_t x, int64_t s) { return (x + s - 1) / s; };
+  const int64_t R = mac.rows, C = mac.cols;
+  if (mac.dataflow == Dataflow::OutputStationary) return gemm.groups * gemm.m * gemm.k * folds_of(gemm.n, C);
+  if (mac.grouped == GroupMapping::GroupPerColumn && gemm.groups > 1)
+    return gemm.groups * gemm.m * gemm.k * folds_of(gemm.n, C);
+  if (gemm.groups > 1 && gemm.k <= R && gemm.n <= C) return gemm.groups * gemm.m * gemm.k;  // packed
+  return gemm.groups * gemm.m * gemm.k * folds_of(gemm.n, C);
+}
+
+// How many times the command reads its weights (or stationary second operand) from OCM.
+inline int64_t array_weight_passes(const MacArraySpec& mac, const Gemm& gemm) {
+  if (gemm.m <= 0 || gemm.k <= 0 || gemm.n <= 0 || gemm.groups <= 0) return 0;
+  if (mac.dataflow == Dataflow::OutputStationary) return (gemm.m + mac.rows - 1) / mac.rows;
+  return gemm.fill || !single_fold(mac, gemm) ? 1 : 0;
+}
+
+// OCM bytes a command's operands take into the array: its activation stream at `act_bits` and
+// `weight_bytes` (the tile's weights as stored) once per pass.
+inline int64_t array_read_bytes(const MacArraySpec& mac, const Gemm& g, int act_bits, int64_t weight_bytes) {
+  return (array_input_elements(mac, g) * act_bits + 7) / 8 + array_weight_passes(mac, g) * weight_bytes;
+}
+
 // Array cycles stretched by rows*cols / macs_per_cycle when the operands are wider than the
 // array's native width.
 inline int64_t stretched_cycles(const HardwareSpec& hw, int64_t systolic, NumFormat f, int weight_bits, int act_bits) {

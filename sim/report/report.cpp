@@ -2,6 +2,7 @@
 
 #include "sim/hw/accumulator.h"
 #include "sim/sched/bound.h"
+#include "sim/sched/fuse.h"
 
 #include <fmt/format.h>
 
@@ -82,6 +83,8 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
   const sched::Bounds bnd = sched::bounds(g, hw, s.plan.mode);
   rep.bound_seconds = bnd.seconds();
   rep.efficiency = rep.seconds > 0 ? rep.bound_seconds / rep.seconds : 1.0;
+  for (size_t k = 0; k < s.plan.groups.size(); ++k)
+    rep.fusion_groups.push_back(sched::describe(s.plan.groups[k], static_cast<int>(k), g));
   double prev_end = 0;
   for (int i = 1; i < L; ++i) {
     const auto& l = g.layers[i];
@@ -130,10 +133,13 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     lr.efficiency = lr.seconds > 0 ? lr.bound_seconds / lr.seconds : 1.0;
     lr.split = lp.split == sched::Split::Channels ? "channels" : "rows";
     lr.mapping = sched::describe(lp, hw.mac.dataflow);
+    lr.fusion_group = lp.fusion_group;
+    if (lp.fusion_group >= 0) lr.mapping = sched::describe(s.plan.groups[size_t(lp.fusion_group)], lp.fusion_group, g);
     lr.planned_seconds = lp.tiling.est_seconds;
     lr.cores = lp.active_cores;
     lr.tiles = tiles[i];
-    lr.output_on_chip = lp.output_on_chip;
+    // A fused group's intermediates stay in OCM (in its band buffers).
+    lr.output_on_chip = lp.output_on_chip || (lp.fusion_group >= 0 && i < s.plan.groups[size_t(lp.fusion_group)].last);
     lr.resident_weight_bytes = lp.pinned_weight_bytes;
     lr.weight_bits = l.quant.weight_bits;
     lr.act_bits = l.quant.act_bits;
@@ -152,6 +158,20 @@ Report build_report(const graph::Graph& g, const HardwareSpec& hw, const sched::
     rep.accumulator_spill_bytes += lr.accumulator_spill_bytes;
     rep.energy += lr.energy;
     rep.layers.push_back(std::move(lr));
+  }
+  // A fused group's layers run together band by band, so each layer's window is nearly the
+  // group's: their efficiency is the group's, the sum of their bounds over the group's window.
+  for (size_t k = 0; k < s.plan.groups.size(); ++k) {
+    double b = 0, t0 = 1e300, t1 = 0;
+    std::vector<LayerReport*> members;
+    for (auto& lr : rep.layers)
+      if (lr.fusion_group == static_cast<int>(k)) members.push_back(&lr);
+    for (auto* lr : members) {
+      b += lr->bound_seconds;
+      t0 = std::min(t0, lr->start_seconds);
+      t1 = std::max(t1, lr->start_seconds + lr->seconds);
+    }
+    for (auto* lr : members) lr->efficiency = t1 > t0 ? b / (t1 - t0) : 1.0;
   }
   // Conservation: what the layers were charged is what the modules counted.
   int64_t ocm_r = 0, ocm_w = 0, acc_r = 0, acc_w = 0, acc_s = 0;

@@ -43,6 +43,7 @@ struct LayerReport {
   int cores = 1;
   int64_t tiles = 0;
   bool output_on_chip = false;
+  int fusion_group = -1;  // the fused group (sched/fuse.h) the layer runs in, or -1
   int64_t resident_weight_bytes = 0;
   int weight_bits = 8, act_bits = 8;
   std::string format;
@@ -74,6 +75,7 @@ struct Report {
   double seconds_per_inference() const { return seconds / double(batch); }
   double joules_per_inference() const { return energy.total() / double(batch); }
   std::vector<std::string> unsupported;  // layers of operators nnasim does not know (zero MACs)
+  std::vector<std::string> fusion_groups;  // each fused group in words (sched::describe), by group id
   double mac_utilization = 0;
   double bound_seconds = 0, efficiency = 1;  // whole inference (sim/sched/bound.h)
   int64_t macs = 0, params = 0, weight_bytes = 0;

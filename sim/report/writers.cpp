@@ -44,6 +44,7 @@ ordered_json to_json(const Report& r) {
                         {"dram_write_bytes", double(r.dram_write_bytes) / double(r.batch)},
                         {"dram_weight_read_bytes", double(r.dram_weight_bytes) / double(r.batch)}};
   if (!r.unsupported.empty()) j["unsupported"] = r.unsupported;
+  j["fusion_groups"] = r.fusion_groups;
   j["totals"] = {{"macs", r.macs}, {"params", r.params}, {"weight_bytes", r.weight_bytes}};
   j["dram"] = {{"read_bytes", r.dram_read_bytes},
                {"write_bytes", r.dram_write_bytes},
@@ -108,6 +109,7 @@ ordered_json to_json(const Report& r) {
                       {"cores", l.cores},
                       {"tiles", l.tiles},
                       {"output_on_chip", l.output_on_chip},
+                      {"fusion_group", l.fusion_group >= 0 ? ordered_json(l.fusion_group) : ordered_json()},
                       {"resident_weight_bytes", l.resident_weight_bytes},
                       {"weight_bits", l.weight_bits},
                       {"act_bits", l.act_bits},
@@ -220,6 +222,8 @@ void write_table(std::ostream& os, const Report& r) {
     fmt::print(os, "  area efficiency   {:.3g} TOPS/mm^2 achieved, {:.3g} at peak ({:.3g} TOPS)\n",
                mm2 > 0 ? r.tops() / mm2 : 0.0, mm2 > 0 ? r.peak_tops / mm2 : 0.0, r.peak_tops);
   }
+  for (size_t k = 0; k < r.fusion_groups.size(); ++k)
+    fmt::print(os, "  {:<18}{}\n", k == 0 ? "fused" : "", r.fusion_groups[k]);
   if (!r.unsupported.empty()) {
     std::string names;
     for (const auto& n : r.unsupported) names += (names.empty() ? "" : ", ") + n;
@@ -248,7 +252,7 @@ void write_table(std::ostream& os, const Report& r) {
 void write_csv(std::ostream& os, const Report& r) {
   os << "layer,op,macs,params,weight_bytes,seconds,cycles,dram_read_bytes,dram_write_bytes,ocm_read_bytes,"
         "ocm_write_bytes,energy_joules,bound,bound_seconds,efficiency,accumulator_reads,accumulator_writes,"
-        "accumulator_joules,measured_seconds,error_pct,measured_energy_joules,energy_error_pct\n";
+        "accumulator_joules,fusion_group,measured_seconds,error_pct,measured_energy_joules,energy_error_pct\n";
   // Empty cells where the trace carried no measurement.
   auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.9g}", *v) : std::string(); };
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
@@ -261,8 +265,8 @@ void write_csv(std::ostream& os, const Report& r) {
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
         l.ocm_read_bytes, l.ocm_write_bytes, l.energy.total(), l.bound, l.bound_seconds, l.efficiency,
         l.accumulator_reads, l.accumulator_writes, l.energy.accumulator);
-    os << "," << opt(l.measured_seconds) << "," << opt(l.error_pct()) << "," << opt(l.measured_energy_joules) << ","
-       << opt(l.energy_error_pct()) << "\n";
+    os << "," << (l.fusion_group >= 0 ? std::to_string(l.fusion_group) : "") << "," << opt(l.measured_seconds) << ","
+       << opt(l.error_pct()) << "," << opt(l.measured_energy_joules) << "," << opt(l.energy_error_pct()) << "\n";
   }
   row("TOTAL", "", r.macs, r.params, r.weight_bytes, r.seconds, r.cycles, r.dram_read_bytes, r.dram_write_bytes,
       r.ocm_read_bytes, r.ocm_write_bytes, r.energy.total(), "", r.bound_seconds, r.efficiency, r.accumulator_reads,
@@ -270,7 +274,7 @@ void write_csv(std::ostream& os, const Report& r) {
   // The total row: sums over the measured layers and their signed total error.
   const auto c = compare_measured(r);
   const bool mt = c && c->time.layers > 0, me = c && c->energy.layers > 0;
-  os << "," << (mt ? fmt::format("{:.9g}", c->time.measured) : "") << ","
+  os << ",," << (mt ? fmt::format("{:.9g}", c->time.measured) : "") << ","
      << (mt ? fmt::format("{:.9g}", c->time.error_pct) : "") << ","
      << (me ? fmt::format("{:.9g}", c->energy.measured) : "") << ","
      << (me ? fmt::format("{:.9g}", c->energy.error_pct) : "") << "\n";

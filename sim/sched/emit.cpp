@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <optional>
 
+#include "sim/sched/fuse.h"
 #include "sim/sched/layer_cost.h"
+#include "sim/sched/prefetch.h"
 #include "sim/sched/scheduler.h"
 #include "sim/sched/stream.h"
 
@@ -82,11 +84,13 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     const LayerPlan& lp = plan.layers[li];
     const LayerGeo geo = layer_geo(g, li);
     const int64_t streamed_w = layer.cost.weight_bytes - lp.pinned_weight_bytes;
+    if (lp.fusion_group >= 0 && li > plan.groups[size_t(lp.fusion_group)].first) continue;  // inside a fused group
     for (size_t k = 0; k < layer.inputs.size(); ++k) {
       int p = layer.inputs[k];
       bool dup = std::find(layer.inputs.begin(), layer.inputs.begin() + k, p) != layer.inputs.begin() + k;
       if (!dup && lp.input_on_chip[k] && last_use[p] == li) freed_of[li] += ceil_div(g.layers[p].cost.output_bytes, n);
     }
+    if (lp.fusion_group >= 0) continue;  // a fused group's first layer: its weights are not prefetched
     if (lp.tiling.stream) {
       const StreamTiling& st = lp.tiling.st;
       const int64_t ws = stream_cost(hw, geo, st, streamed_w, lp.input_on_chip[0], lp.output_on_chip).ws;
@@ -137,6 +141,32 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
         if (!ends_of[p].empty()) start_deps.insert(start_deps.end(), ends_of[p].begin(), ends_of[p].end());
     std::sort(start_deps.begin(), start_deps.end());
     start_deps.erase(std::unique(start_deps.begin(), start_deps.end()), start_deps.end());
+    if (lp.fusion_group >= 0) {  // a fused group (fuse.h): all its layers, band by band
+      const FusedGroup& fg = plan.groups[size_t(lp.fusion_group)];
+      const int64_t out_alloc =
+          plan.layers[size_t(fg.last)].output_on_chip ? ceil_div(g.layers[size_t(fg.last)].cost.output_bytes, n) : 0;
+      auto ends = emit_fused_group(prog, g, hw, plan, fg, start_deps, out_alloc, freed_inputs);
+      for (int j = fg.first; j <= fg.last; ++j) ends_of[size_t(j)] = std::move(ends[size_t(j - fg.first)]);
+      prev_end = ends_of[size_t(fg.last)];
+      prev_freed = freed_inputs > 0;
+      prefetched.assign(size_t(n), kNone);
+      // The next layer's first weight block, prefetched after the group's loads where the group
+      // leaves room for it.
+      const int nx = next_layer[size_t(fg.last)];
+      int64_t resident = 0;
+      for (int j = fg.first; j <= fg.last; ++j) resident = std::max(resident, plan.layers[size_t(j)].resident_bytes);
+      for (int core = 0; plan.overlap && nx >= 0 && core < n; ++core) {
+        const int64_t bytes = first_w[size_t(nx)][size_t(core)];
+        if (bytes <= 0 || plan.pinned_per_core + resident + fg.working_set + bytes > cap) continue;
+        Command ld;
+        ld.kind = Kind::Load, ld.core = core, ld.layer = nx, ld.weights = true;
+        ld.dram_bytes = ld.ocm_write = ld.ocm_alloc = bytes;
+        ld.deps = {ends_of[size_t(fg.first)][size_t(core)]};
+        prefetched[size_t(core)] = prog.add(ld);
+      }
+      li = fg.last;
+      continue;
+    }
     // Prefetch of the next layer's first weight block, issued on each core after this layer's
     // last load, before its last store (the DMA engine would otherwise idle during the last
     // compute), where this layer leaves room for it in OCM.
@@ -238,7 +268,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                 cur_w = w_tile_id;
               }
               // Input band: rows of every input this tile reads (this chunk's channels when dense).
-              int64_t band_elems = 0, band_dram_elems = 0;
+              int64_t band_elems = 0, band_dram_elems = 0, whole_elems = 0;
               for (size_t k = 0; k < geo.in.size(); ++k) {
                 const auto& in = geo.in[k];
                 const bool band_rows = geo.spatial && !in.whole;  // `whole`: attention's 2nd operand
@@ -246,6 +276,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                 int64_t r1 = band_rows ? std::min(in.h, (rows.end - 1) * geo.sh + geo.kh_eff) : in.h;
                 int64_t ch = geo.dense ? kch.size() : share(in.c, co.begin, co.end, geo.co);
                 band_elems += (r1 - r0) * in.w * ch;
+                if (in.whole) whole_elems += (r1 - r0) * in.w * ch;
                 if (!lp.input_on_chip[k]) band_dram_elems += (r1 - r0) * in.w * ch;
               }
               const int64_t band = bytes_of(band_elems, geo.act_bits);
@@ -280,6 +311,11 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                   cmp.gemm.n = co.size();
                 }
                 cmp.ops = cmp.gemm.m * cmp.gemm.k * co.size();
+                // The array's own stream of operands (sim/hw/systolic.h), not the band once; a
+                // `whole` operand (attention's K^T or V) is read as the weights are.
+                cmp.ocm_read = hw::array_read_bytes(hw.mac, cmp.gemm, geo.act_bits,
+                                                    w_all + bytes_of(whole_elems, geo.act_bits)) +
+                               (kk > 0 ? acc : 0);
               } else {
                 cmp.kind = Kind::Vector;
                 cmp.ops = ops_per_row_channel * rows.size() * co.size();
@@ -338,6 +374,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     prev_freed = freed_inputs > 0;
     prefetched = next_prefetched;
   }
+  if (plan.overlap && plan.prefetch) prefetch_weights(prog, g, hw, plan);
   return prog;
 }
 

@@ -28,8 +28,11 @@ struct SchedOptions {
   Mode mode = Mode::Steady;
   Objective objective = Objective::Latency;
   // Plans whose estimated DRAM traffic exceeds the least traffic of any plan by more than this
-  // factor are not chosen (latency objective): a little traffic for a lot of speed, not more.
-  double traffic_slack = 1.05;
+  // factor are not chosen (latency objective). Default 1000: off in practice, the fastest estimate
+  // wins (the estimate prices DRAM time at the shared bandwidth). It was 1.05, which made steady
+  // state pin every weight that fits even when that forced channel-only core splits: HarDNet85 on
+  // series4-8core ran 2x slower at 8-bit weights than at 4-bit (a residency cliff).
+  double traffic_slack = 1000;
   // The OCM a layer reserves next to resident activations: its smallest working set that still
   // runs within this factor of its best estimated time.
   double efficient_slack = 1.10;
@@ -47,10 +50,17 @@ struct SchedOptions {
   // Layers may overlap: a layer waits only for the layers it reads and for OCM, not for every core
   // to finish the layer before it; the next layer's weights are prefetched.
   bool overlap = true;
+  // Deep weight prefetch (prefetch.h): weight loads of coming layers move into the DMA streams of
+  // earlier layers with channel time to spare, as far ahead as OCM allows (needs overlap).
+  bool prefetch = true;
+  // Layer fusion (fuse.h): chains of layers may run band by band with their intermediates in OCM.
+  bool fusion = true;
+  // Layers in one fused group at most.
+  int max_fuse_depth = 8;
 };
 
 // Sets one option by name from text ("traffic_slack", "efficient_slack", "steps",
-// "max_tiles_per_core", "max_chunks", "k_tile_ocm_fraction", "streaming", "overlap"); throws
+// "max_tiles_per_core", "max_chunks", "k_tile_ocm_fraction", "streaming", "overlap", "prefetch"); throws
 // InputError at `where` for an unknown name or a bad value.
 void set_option(SchedOptions& o, const std::string& key, const std::string& value, const std::string& where);
 
@@ -66,6 +76,7 @@ struct StreamTiling {
   bool hold_in = false;  // the core's inputs are loaded once and kept for all its channel blocks
   bool hold_w = false;   // OS: a channel block's weights are loaded once and kept for its pixel blocks
   bool hold_ps = true;   // WS: partial sums stay in OCM between reduction blocks (else DRAM and back)
+  bool ps_acc = false;   // WS: ... or stay in the accumulator memory, which holds all of them (hw/accumulator.h)
 };
 
 // How one layer runs on one core (all active cores get the same shape of work; the last may get
@@ -93,6 +104,23 @@ struct LayerPlan {
   std::vector<bool> input_on_chip;  // per input
   int64_t pinned_weight_bytes = 0;  // weights resident across inferences (steady mode)
   int64_t resident_bytes = 0;       // per core: activations on chip while this layer runs (incl. its own)
+  int fusion_group = -1;            // index into Plan::groups when the layer runs fused (fuse.h), else -1
+};
+
+// A fused group (fuse.h): graph layers first..last, a chain, run band by band over the last
+// layer's output rows; intermediates stay in OCM and their halo rows are kept (cached), never
+// recomputed on one core. With several cores each core takes a contiguous share of the rows and
+// recomputes the halo rows at the start of its share.
+struct FusedGroup {
+  int first = 0, last = 0;
+  int64_t band_rows = 0;       // output rows of the last layer per band
+  bool hold_weights = false;   // every streamed weight of the group loaded once and kept for all bands
+  int64_t weight_block = 0;    // streamed weights: bytes per block at most (each band re-loads every block)
+  int active_cores = 1;        // cores sharing the rows
+  int64_t working_set = 0;     // per core: OCM of the group's buffers (input, intermediates, output, weights)
+  int64_t dram_bytes = 0;      // estimated DRAM traffic (all cores)
+  double est_seconds = 0, est_joules = 0;
+  double unfused_seconds = 0, unfused_joules = 0;  // the same layers' estimates without fusion
 };
 
 struct Plan {
@@ -102,6 +130,8 @@ struct Plan {
   int64_t pinned_per_core = 0;
   int64_t est_dram_bytes = 0;
   bool overlap = true;   // layers wait for their producers, not for the layer before; weights prefetched
+  bool prefetch = true;  // weights of coming layers loaded during earlier layers (prefetch.h)
+  std::vector<FusedGroup> groups;  // fused groups, in layer order (fuse.h)
   bool feasible = true;  // internal to the planner: false for a weight budget that leaves a layer no tiling
 };
 

@@ -24,7 +24,10 @@ std::string describe(const LayerPlan& lp, Dataflow df) {
       s += fmt::format("blocks {}ch x {}px, chunks {}k", st.nb, st.mb, st.kb);
     if (st.hold_in) s += ", inputs held";
     if (st.hold_w) s += ", weights held";
-    if (ws && !st.hold_ps) s += ", partial sums via DRAM";
+    if (ws && st.ps_acc)
+      s += ", partial sums in the accumulator";
+    else if (ws && !st.hold_ps)
+      s += ", partial sums via DRAM";
     return s;
   }
   return fmt::format("tiles {} cores by {}, {}ch x {}rows x {}k, {} outer", lp.active_cores,
@@ -83,10 +86,13 @@ void set_option(SchedOptions& o, const std::string& key, const std::string& valu
       throw InputError({where, 0}, fmt::format("mapper option {}: '{}' is not a fraction from 0 to 1", key, value));
   } else if (key == "streaming") o.streaming = boolean();
   else if (key == "overlap") o.overlap = boolean();
+  else if (key == "prefetch") o.prefetch = boolean();
+  else if (key == "fusion") o.fusion = boolean();
+  else if (key == "max_fuse_depth") o.max_fuse_depth = integer(1);
   else
     throw InputError({where, 0}, fmt::format("unknown mapper option '{}': expected traffic_slack, efficient_slack, "
                                              "steps, max_tiles_per_core, max_chunks, k_tile_ocm_fraction, "
-                                             "streaming or overlap", key));
+                                             "streaming, overlap, prefetch, fusion or max_fuse_depth", key));
 }
 
 }  // namespace nnasim::sched

@@ -64,12 +64,24 @@ void for_each_class(const Blocks& bl, Fn fn) {
 bool weight_stationary(const HardwareSpec& hw) { return hw.mac.dataflow == Dataflow::WeightStationary; }
 
 // Cycles of one stationary block (WS: a x n = k x n; OS: a x n = m x n) with its streamed extent
-// `e` in chunks of `s`; ocm(x, first) gives the OCM bytes of a chunk of x.
-template <typename Ocm>
-int64_t chain_cycles(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int64_t n, int64_t e, int64_t s,
-                     Ocm ocm) {
+// `e` in chunks of `s`, and the OCM bytes its commands read into the array (systolic.h's law);
+// ocm(g) gives the other OCM bytes of a command (results, partial sums), weights(x) the weights a
+// chunk of x reads.
+struct Chain {
+  int64_t cycles = 0, reads = 0;
+  int64_t spill = 0;             // partial sums spilled from the accumulator to OCM and back (both ways)
+  int64_t acc_r = 0, acc_w = 0;  // accumulator entries read and written (hw/accumulator.h)
+  Chain& add(const Chain& o, int64_t times) {
+    cycles += times * o.cycles, reads += times * o.reads, spill += times * o.spill;
+    acc_r += times * o.acc_r, acc_w += times * o.acc_w;
+    return *this;
+  }
+};
+template <typename Ocm, typename Weights>
+Chain chain_cost(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int64_t n, int64_t e, int64_t s, Ocm ocm,
+                 Weights weights) {
   const bool ws = weight_stationary(hw);
-  const bool single = a <= (ws ? hw.mac.rows : hw.mac.rows) && n <= hw.mac.cols;
+  const bool single = a <= hw.mac.rows && n <= hw.mac.cols;
   auto law = [&](int64_t x, bool fill, bool drain) {
     program::Gemm g;
     g.m = ws ? x : a;
@@ -77,14 +89,19 @@ int64_t chain_cycles(const HardwareSpec& hw, const LayerGeo& geo, int64_t a, int
     g.n = n;
     g.fill = fill || !single;
     g.drain = drain || !single;
-    return hw::mac_tile_cycles(hw, g, geo.format, geo.weight_bits, geo.act_bits, ocm(x, g.fill));
+    const int64_t reads = hw::array_read_bytes(hw.mac, g, geo.act_bits, weights(x));
+    const hw::AccumulatorUse u = hw::accumulator_use(hw.mac, g);
+    return Chain{hw::mac_tile_cycles(hw, g, geo.format, geo.weight_bits, geo.act_bits, reads + ocm(g)), reads,
+                 2 * u.spill_bytes, u.reads, u.writes};
   };
   const Blocks c = blocks(e, s);
   const int64_t count = c.count();
   if (count == 1) return law(e, true, true);
   const int64_t last = c.edge ? c.edge : c.b;
   const int64_t middle = count - 2;
-  return law(c.b, true, false) + (middle ? middle * law(c.b, false, false) : 0) + law(last, false, true);
+  Chain sum = law(c.b, true, false);
+  if (middle) sum.add(law(c.b, false, false), middle);
+  return sum.add(law(last, false, true), 1);
 }
 
 }  // namespace
@@ -113,15 +130,21 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   int64_t pass_in = 0;
   for_each_class(mB, [&](int64_t s, int64_t mult) { pass_in += mult * band(s); });
 
-  int64_t cycles = 0, ocm = 0, dram = 0, transfers = 0, ws_bytes = 0;
+  int64_t ocm = 0, dram = 0, transfers = 0, ws_bytes = 0;
+  Chain all;  // the MAC array's commands of the busiest core
+  const int64_t& cycles = all.cycles;
+  const int64_t& reads = all.reads;
   if (ws) {
-    const bool ps = KB > 1;
+    // Partial sums between reduction blocks: in the accumulator (ps_acc: no OCM traffic; its
+    // reads and writes are the commands' own, hw/accumulator.h), else in OCM or DRAM.
+    const bool ps = KB > 1 && !t.ps_acc;
     for_each_class(nB, [&](int64_t n, int64_t nm) {
       for_each_class(kB, [&](int64_t k, int64_t km) {
-        cycles += nm * km * chain_cycles(hw, geo, k, n, M_c, mb, [&](int64_t x, bool first) {
-                    return band(x) * k / K + (first ? wall(k, n) : 0) + (ps ? 2 * x * n * kPsumBytes : 0) +
-                           bytes_of(x * n, bits);
-                  });
+        const Chain ch = chain_cost(
+            hw, geo, k, n, M_c, mb,
+            [&](const program::Gemm& g) { return (ps ? 2 * g.m * n * kPsumBytes : 0) + bytes_of(g.m * n, bits); },
+            [&](int64_t) { return wall(k, n); });
+        all.add(ch, nm * km);
       });
     });
     const int64_t psum_total = ps ? (KB - 1) * M_c * co_c * kPsumBytes : 0;
@@ -129,7 +152,7 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
     if (streamed_w > 0) dram += wbytes(K, co_c), transfers += NB * KB, r.weight_dram = wbytes(K, co_c);
     if (ps && !t.hold_ps) dram += 2 * psum_total, transfers += 2 * (KB - 1) * NB * MB, r.write_dram += psum_total;
     if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
-    ocm = dram + NB * pass_in + wall(K, co_c) + 2 * psum_total + bytes_of(M_c * co_c, bits);
+    ocm = dram + reads + 2 * psum_total + bytes_of(M_c * co_c, bits);
     if (in_dram) ws_bytes += t.hold_in ? pass_in : (passes * KB * MB > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
     if (streamed_w > 0) ws_bytes += (NB * KB > 1 ? 2 : 1) * wbytes(kb, nb);
     if (ps) ws_bytes += t.hold_ps ? M_c * nb * kPsumBytes : 4 * mb * nb * kPsumBytes;
@@ -139,16 +162,17 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   } else {
     for_each_class(nB, [&](int64_t n, int64_t nm) {
       for_each_class(mB, [&](int64_t m, int64_t mm) {
-        cycles += nm * mm * chain_cycles(hw, geo, m, n, K, kb, [&](int64_t x, bool) {
-                    return band(m) * x / K + wall(x, n);
-                  });
+        const Chain ch = chain_cost(
+            hw, geo, m, n, K, kb, [&](const program::Gemm& g) { return g.drain ? bytes_of(m * n, bits) : 0; },
+            [&](int64_t x) { return wall(x, n); });
+        all.add(ch, nm * mm);
       });
     });
     if (in_dram) dram += passes * pass_in, transfers += passes * MB * KB;
     if (streamed_w > 0)
       r.weight_dram = (t.hold_w ? 1 : MB) * wbytes(K, co_c), dram += r.weight_dram, transfers += (t.hold_w ? NB : NB * MB) * KB;
     if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
-    ocm = dram + NB * pass_in + MB * wall(K, co_c) + bytes_of(M_c * co_c, bits);
+    ocm = dram + reads + bytes_of(M_c * co_c, bits);
     const int64_t loads = NB * MB * KB;
     if (in_dram) ws_bytes += t.hold_in ? pass_in : (loads > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
     if (streamed_w > 0) ws_bytes += t.hold_w ? wbytes(K, nb) : (loads > 1 ? 2 : 1) * wbytes(kb, nb);
@@ -169,7 +193,11 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   r.dram = dram * r.active_cores;
   r.weight_dram *= r.active_cores;
   r.write_dram *= r.active_cores;
+  ocm += all.spill;
   r.ocm = ocm * r.active_cores;
+  r.acc_reads = all.acc_r * r.active_cores;
+  r.acc_writes = all.acc_w * r.active_cores;
+  r.array_reads = reads * r.active_cores;
   return r;
 }
 
@@ -238,12 +266,33 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
         if (ws) {
           for (int64_t kb : sizes(K, R, 64)) {
             const bool single = kb <= R && nb <= C;
-            for (int64_t mb : chunk_sizes(M_c)) {
-              if (mb < M_c && !single) continue;  // chunks of several folds would re-fill the array per chunk
+            std::vector<int64_t> mbs = chunk_sizes(M_c);
+            // Chunks of several folds re-fill the array per chunk: only worth it when the block's
+            // partial sums would otherwise spill from the accumulator (hw/accumulator.h). Then
+            // chunks whose partial sums fit are a candidate against the spill: the largest even
+            // split that fits, and the same in whole output rows.
+            if (!single) mbs = {M_c};
+            const int64_t cap = hw::accumulator_capacity(hw.mac);
+            if (!single && kb > R && cap > 0) {
+              const int64_t fit = cap / std::min(nb, C);
+              if (fit >= 1 && fit < M_c) {
+                mbs.push_back(cdiv(M_c, cdiv(M_c, fit)));
+                const int64_t row_fit = geo.spatial ? fit / geo.wo : 0, rows = cdiv(M_c, geo.wo);
+                if (row_fit >= 1 && row_fit < rows) {
+                  const int64_t mr = cdiv(rows, cdiv(rows, row_fit)) * geo.wo;
+                  if (std::find(mbs.begin(), mbs.end(), mr) == mbs.end()) mbs.push_back(mr);
+                }
+              }
+            }
+            for (int64_t mb : mbs) {
               for (bool hold_ps : {true, false}) {
                 if (!hold_ps && kb >= K) continue;
                 out.push_back({gc, gp, nb, kb, mb, hold_in, false, hold_ps});
               }
+              // The core's partial sums of a channel block fit the accumulator: they stay there
+              // between reduction blocks, as a TPU's accumulators do.
+              if (kb < K && (cap == 0 || M_c * std::min(nb, co_c) <= cap))
+                out.push_back({gc, gp, nb, kb, mb, hold_in, false, true, true});
             }
           }
         } else {
@@ -337,7 +386,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
     return share(share(total, n0, n1, co), k0, k1, K);
   };
   auto compute = [&](int64_t p0, int64_t p1, int64_t k0, int64_t k1, int64_t n0, int64_t n1, bool fill, bool drain,
-                     int64_t ocm_read, int64_t ocm_write, std::vector<uint32_t> deps, bool last_k) {
+                     int64_t weights, int64_t psum_read, int64_t ocm_write, std::vector<uint32_t> deps, bool last_k) {
     Command c;
     c.kind = Kind::Compute, c.core = core, c.layer = layer;
     c.weight_bits = geo.weight_bits, c.act_bits = bits, c.format = geo.format;
@@ -346,7 +395,8 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
     c.gemm.fill = fill || !single;
     c.gemm.drain = drain || !single;
     c.ops = c.gemm.m * c.gemm.k * c.gemm.n;
-    c.ocm_read = ocm_read;
+    // The array's stream of operands (sim/hw/systolic.h) and the partial sums read back.
+    c.ocm_read = hw::array_read_bytes(hw.mac, c.gemm, bits, weights) + psum_read;
     c.ocm_write = ocm_write;
     c.deps = std::move(deps);
     c.deps.push_back(start_id);
@@ -386,20 +436,21 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
           const int64_t out_e = (p1 - p0) * (n1 - n0);
           const int64_t psb = out_e * kPsumBytes, outb = bytes_of(out_e, bits);
           uint32_t ps_load = start_id;
-          if (ps && ki > 0 && !t.hold_ps) {
+          if (ps && ki > 0 && !t.hold_ps && !t.ps_acc) {
             // With one chunk, the store of these partial sums is still pending: it must precede
             // their load on the in-order DMA stream.
             if (MB == 1) flush();
             ps_load = load(psb, false, ps_slots.take());
             ps_slots.current() = {};
           }
-          const bool stored = (last_k && out_dram) || (!last_k && !t.hold_ps);
+          const bool stored = (last_k && out_dram) || (!last_k && !t.hold_ps && !t.ps_acc);
           std::vector<uint32_t>* slot = stored ? &out_slots.take() : nullptr;
           std::vector<uint32_t> deps = {w_load, in_load, ps_load};
           if (slot) deps.insert(deps.end(), slot->begin(), slot->end());
           const bool fill = mi == 0, drain = mi + 1 == MB;
-          auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain,
-                               in_b + (fill ? wa : 0) + (ps && ki > 0 ? psb : 0), last_k ? outb : psb, deps, last_k);
+          // Partial sums kept in the accumulator (ps_acc) move through no OCM.
+          auto users = compute(p0, p1, k0, k1, n0, n1, fill, drain, wa, ps && ki > 0 && !t.ps_acc ? psb : 0,
+                               last_k ? outb : t.ps_acc ? 0 : psb, deps, last_k);
           if (in_dram && !t.hold_in) in_slots.current() = users;
           if (wb > 0) w_slots.current() = users;
           if (ps_load != start_id) ps_slots.current() = users;
@@ -438,7 +489,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
           }
           std::vector<uint32_t> deps = {w_load, in_load};
           if (slot && ki == 0) deps.insert(deps.end(), slot->begin(), slot->end());
-          auto users = compute(p0, p1, k0, k1, n0, n1, ki == 0, last_k, in_b + wa, last_k ? outb : 0, deps, last_k);
+          auto users = compute(p0, p1, k0, k1, n0, n1, ki == 0, last_k, wa, 0, last_k ? outb : 0, deps, last_k);
           if (in_dram && !t.hold_in) in_slots.current() = users;
           if (wb > 0 && !t.hold_w) w_slots.current() = users;
           flush();

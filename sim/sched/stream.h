@@ -6,8 +6,11 @@
 // through it in chunks staged in double-buffered OCM blocks, as real arrays (and SCALE-Sim) do:
 //   weight stationary  for each block of nb channels x kb of the reduction (its weights, loaded once)
 //                        stream the core's pixels in chunks of mb (inputs of those kb, in DRAM or OCM);
-//                      partial sums of the nb channels stay in OCM between reduction blocks
-//                      (hold_ps) or go to DRAM and back.
+//                      partial sums of the nb channels stay in the accumulator memory between
+//                      reduction blocks when all of them fit it (ps_acc), else in OCM (hold_ps) or
+//                      go to DRAM and back. A block of several row folds whose pixels' partial
+//                      sums would spill from the accumulator may instead stream its pixels in
+//                      chunks that fit, each chunk re-filling the array (chunking vs spill).
 //   output stationary  for each block of mb pixels x nb channels (its outputs, in the array)
 //                        stream the reduction in chunks of kb (inputs and weights of that chunk).
 // When the block is one fold of the array, its chunks continue the fold (Gemm::fill/drain): the
@@ -42,6 +45,9 @@ struct StreamCost {
   int64_t weight_dram = 0;      // of which weights
   int64_t write_dram = 0;       // of which writes (outputs, spilled partial sums)
   int64_t ocm = 0;              // OCM bytes read and written, all cores
+  int64_t array_reads = 0;      // of which the operands streamed into the MAC arrays (hw/systolic.h)
+                                // (the rest: loads, results, partial sums, accumulator spills)
+  int64_t acc_reads = 0, acc_writes = 0;  // accumulator entries, all cores (hw/accumulator.h)
   int64_t transfers = 0;        // DMA transfers of the busiest core
   int64_t commands = 0;         // compute commands of the busiest core
   int64_t compute_cycles = 0;   // MAC array cycles of the busiest core

@@ -83,7 +83,7 @@ void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std
   const std::vector<size_t> pending = c.pending();
   size_t next = 0;
   int workers = size - 1;
-  ChildPool pool(exe);
+  ChildPool pool(exe, ro.point_timeout);
   ModelCache cache;
   while (next < pending.size() || pool.running() || workers > 0) {
     while (pool.running() < jobs && next < pending.size()) {
@@ -125,7 +125,7 @@ void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std
 
 // Other ranks: ask rank 0 for a point whenever a worker slot is free; send each row back.
 void worker(const SweepSpec& spec, const RunOptions& ro, const std::string& exe, size_t jobs) {
-  ChildPool pool(exe);
+  ChildPool pool(exe, ro.point_timeout);
   ModelCache cache;
   bool more = true;
   while (true) {

@@ -7,6 +7,7 @@
 #include "sim/config/hw_config.h"
 #include "sim/report/writers.h"
 #include "sim/run/run.h"
+#include "sim/sweep/results.h"
 
 namespace nnasim::sweep {
 namespace {
@@ -55,14 +56,19 @@ void ModelCache::prepare(const Point& p) {
   entries_.emplace(k, std::move(e));
 }
 
-int ModelCache::run(const Point& p) const {
+int ModelCache::run(const Point& p, bool figures_only) const {
   std::string error;
   int status = guarded(
       [&] {
         // `nnasim run` reads the hardware first; --set overrides name the option as their source.
-        std::vector<config::Override> sets;
-        for (const auto& o : p.overrides) sets.push_back({o.key, o.value, {fmt::format("--set {}", o.key), 0}});
-        HardwareSpec hw = config::load_hardware(p.hw_path, sets);
+        // load_sweep has read it already (any error in it stopped the sweep before a point ran).
+        HardwareSpec loaded;
+        if (!p.hw) {
+          std::vector<config::Override> sets;
+          for (const auto& o : p.overrides) sets.push_back({o.key, o.value, {fmt::format("--set {}", o.key), 0}});
+          loaded = config::load_hardware(p.hw_path, sets);
+        }
+        const HardwareSpec& hw = p.hw ? *p.hw : loaded;
         auto it = entries_.find(key(p));
         std::shared_ptr<const graph::Graph> g;
         if (it == entries_.end()) {
@@ -76,6 +82,19 @@ int ModelCache::run(const Point& p) const {
         sched::SchedOptions so;
         so.mode = p.mode == "cold" ? sched::Mode::Cold : sched::Mode::Steady;
         run::RunOutput out = run::simulate_inference(*g, hw, so);
+        if (figures_only) {
+          // The report's top level is the JSON `nnasim run` writes without the layers; when every
+          // number in it is finite, writing and reading it back would give the same values.
+          auto layers = std::move(out.report.layers);
+          out.report.layers = {};
+          const auto top = report::to_json(out.report);
+          if (figures_exact(top)) {
+            std::cout << figures_line(figures_of(top));
+            std::cout.flush();
+            return;
+          }
+          out.report.layers = std::move(layers);
+        }
         report::write_json(std::cout, out.report);
         std::cout.flush();
       },

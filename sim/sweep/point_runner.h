@@ -20,8 +20,10 @@ class ModelCache {
   // Loads and prepares the point's model on first use (call it in the worker, before forking).
   void prepare(const Point& p);
   // In the child: runs the point, writes its JSON report on stdout or its error line on stderr,
-  // and returns the exit status `nnasim run` would have.
-  int run(const Point& p) const;
+  // and returns the exit status `nnasim run` would have. With `figures_only` (a CSV results file
+  // needs no more), it writes the row's figures instead (figures_line in results.h), computed
+  // from the same JSON as `nnasim run` writes, without its per-layer part.
+  int run(const Point& p, bool figures_only = false) const;
 
  private:
   struct Entry {

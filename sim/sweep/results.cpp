@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -95,6 +96,16 @@ std::vector<std::string> figures_of(const nlohmann::ordered_json& report) {
           num(br.at("accumulator").get<double>())};
 }
 
+std::string figures_line(const std::vector<std::string>& figures) { return kFiguresMark + csv_line(figures); }
+
+bool figures_exact(const nlohmann::ordered_json& report) {
+  if (report.is_number_float()) return std::isfinite(report.get<double>());
+  if (report.is_structured())
+    for (const auto& v : report)
+      if (!figures_exact(v)) return false;
+  return true;
+}
+
 bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
 
 OutputFormat output_format_of(const std::string& path) {
@@ -170,7 +181,20 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
   row.index = r.index;
   nlohmann::ordered_json report;
   std::string status;
-  if (r.exit_code == 0) {
+  std::vector<std::string> figures(kFigureColumns.size());
+  bool have_figures = false;
+  if (r.exit_code == 0 && !r.out.empty() && r.out[0] == kFiguresMark && f == OutputFormat::Csv) {
+    // The figures alone (figures_line), from a forked child of a CSV sweep.
+    const std::string line = r.out.substr(1, r.out.find('\n') == std::string::npos ? std::string::npos : r.out.find('\n') - 1);
+    std::vector<std::string> fields;
+    if (parse_csv_line(line, &fields) && fields.size() == kFigureColumns.size()) {
+      figures = std::move(fields);
+      have_figures = true;
+      status = "ok";
+    } else {
+      status = "error: unreadable figures from the child process";
+    }
+  } else if (r.exit_code == 0) {
     try {
       report = nlohmann::ordered_json::parse(r.out);
       status = "ok";
@@ -183,8 +207,7 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
   // A point that did not finish (killed, crashed, internal error, no readable report) is marked
   // so that --resume runs it again; an input error (exit 2) is a finished, deterministic answer.
   if (status != "ok" && r.exit_code != 2) status = unfinished(status);
-  std::vector<std::string> figures(kFigureColumns.size());
-  if (status == "ok") {
+  if (status == "ok" && !have_figures) {
     try {
       figures = figures_of(report);
     } catch (const std::exception& e) {

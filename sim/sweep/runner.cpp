@@ -56,7 +56,40 @@ void ChildPool::adopt(size_t index, pid_t pid, int out_fd, int err_fd) {
   c.index = index;
   c.out_fd = out_fd;
   c.err_fd = err_fd;
+  if (timeout_s_ > 0)
+    c.deadline = std::chrono::steady_clock::now() +
+                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s_));
   kids_.push_back(std::move(c));
+}
+
+int ChildPool::wait_ms(int timeout_ms) const {
+  if (timeout_s_ <= 0 || kids_.empty()) return timeout_ms;
+  auto next = kids_.front().deadline;
+  for (const auto& k : kids_) next = std::min(next, k.deadline);
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now()).count() + 1;
+  const int ms = int(std::clamp<long long>(left, 0, INT_MAX));
+  return timeout_ms < 0 ? ms : std::min(ms, timeout_ms);
+}
+
+// Children past their deadline: killed, reaped and reported as timed out (whatever they wrote).
+void ChildPool::kill_late(std::vector<RawResult>& done) {
+  if (timeout_s_ <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < kids_.size();) {
+    Child& k = kids_[i];
+    if (now < k.deadline) {
+      ++i;
+      continue;
+    }
+    ::kill(k.pid, SIGKILL);
+    if (k.out_fd >= 0) ::close(k.out_fd);
+    if (k.err_fd >= 0) ::close(k.err_fd);
+    int st = 0;
+    while (::waitpid(k.pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    done.push_back({k.index, -SIGKILL, "", fmt::format("error: timed out after {:g} s\n", timeout_s_)});
+    kids_.erase(kids_.begin() + long(i));
+  }
 }
 
 void ChildPool::start(size_t index, const std::vector<std::string>& argv) {
@@ -143,7 +176,7 @@ std::vector<RawResult> ChildPool::poll(int timeout_ms) {
           fds.push_back({*fd, POLLIN, 0});
           owner.push_back({i, fd});
         }
-    int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    int n = ::poll(fds.data(), fds.size(), wait_ms(timeout_ms));
     if (n < 0 && errno != EINTR) throw InternalError(fmt::format("poll: {}", std::strerror(errno)));
     for (size_t f = 0; n > 0 && f < fds.size(); ++f) {
       if (!fds[f].revents) continue;
@@ -176,6 +209,7 @@ std::vector<RawResult> ChildPool::poll(int timeout_ms) {
       done.push_back({k.index, code, std::move(k.out), std::move(k.err)});
       kids_.erase(kids_.begin() + long(i));
     }
+    kill_late(done);
     if (!done.empty() || timeout_ms >= 0) break;
   }
   return done;
@@ -255,7 +289,9 @@ void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size
     return;
   }
   cache.prepare(p);
-  pool.start_fork(index, [&cache, &p] { return cache.run(p); });
+  // A CSV needs only the figures of each point's report (a JSON Lines file keeps the whole report).
+  const bool figures_only = output_format_of(ro.output) == OutputFormat::Csv;
+  pool.start_fork(index, [&cache, &p, figures_only] { return cache.run(p, figures_only); });
 }
 
 void run_local(const SweepSpec& spec, const RunOptions& ro) {
@@ -263,7 +299,7 @@ void run_local(const SweepSpec& spec, const RunOptions& ro) {
   const size_t jobs = size_t(ro.jobs > 0 ? ro.jobs : default_jobs());
   Collector c(spec, ro);
   const std::vector<size_t> pending = c.pending();
-  ChildPool pool(exe);
+  ChildPool pool(exe, ro.point_timeout);
   ModelCache cache;
   size_t next = 0;
   while (next < pending.size() || pool.running()) {
@@ -278,6 +314,9 @@ void run_local(const SweepSpec& spec, const RunOptions& ro) {
 
 int sweep_main(const std::string& spec_path, const SpecOptions& so, RunOptions ro) {
   if (ro.jobs < 0) throw InputError({"-j", 0}, fmt::format("{} workers: expected a positive number", ro.jobs));
+  if (!(ro.point_timeout >= 0) || ro.point_timeout > 1e6)
+    throw InputError({"--point-timeout", 0},
+                     fmt::format("{:g} s: expected a number of seconds above 0 and at most 1e6", ro.point_timeout));
   if (mpi_launched()) return run_mpi(spec_path, so, ro);
   SweepSpec spec = load_sweep(spec_path, so);
   run_local(spec, ro);

@@ -21,6 +21,8 @@ struct RunOptions {
   std::string exe;     // the nnasim executable; "": this process's own (/proc/self/exe)
   bool quiet = false;  // no summary line on stderr
   bool spawn = false;  // start `exe run ...` per point instead of forking the worker (point_runner.h)
+  double point_timeout = 0;  // seconds a point may take (0: no limit); then it is killed and recorded
+                             // as "timed out after N s", an unfinished point that --resume runs again
 };
 
 // Parses the spec and runs it: under mpirun with more than one rank, distributed; else locally.
@@ -28,9 +30,11 @@ struct RunOptions {
 int sweep_main(const std::string& spec_path, const SpecOptions& so, RunOptions ro);
 
 // Child processes, started with posix_spawn; each one's stdout and stderr are read through pipes.
+// A child that runs longer than `timeout_s` (when > 0) is killed; its result is the error line
+// "error: timed out after N s".
 class ChildPool {
  public:
-  explicit ChildPool(std::string exe) : exe_(std::move(exe)) {}
+  explicit ChildPool(std::string exe, double timeout_s = 0) : exe_(std::move(exe)), timeout_s_(timeout_s) {}
   ~ChildPool();
   ChildPool(const ChildPool&) = delete;
   ChildPool& operator=(const ChildPool&) = delete;
@@ -48,9 +52,13 @@ class ChildPool {
     size_t index = 0;
     int out_fd = -1, err_fd = -1;
     std::string out, err;
+    std::chrono::steady_clock::time_point deadline;
   };
   void adopt(size_t index, pid_t pid, int out_fd, int err_fd);
+  int wait_ms(int timeout_ms) const;  // the poll wait, shortened to the next child's deadline
+  void kill_late(std::vector<RawResult>& done);
   std::string exe_;
+  double timeout_s_ = 0;
   std::vector<Child> kids_;
   std::vector<RawResult> failed_to_start_;
 };

@@ -475,7 +475,7 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
     }
   for (const char* c : {"model", "hardware", "weight_bits"}) spec.identity_columns.push_back(c);
 
-  std::map<std::string, std::string> hw_name_cache;
+  std::map<std::string, std::shared_ptr<const HardwareSpec>> hw_cache;
   std::map<std::vector<std::string>, size_t> seen_rows;
   std::vector<size_t> idx(dims, 0);
   for (size_t n = 0; n < size_t(total); ++n) {
@@ -513,10 +513,11 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
     // Each distinct hardware is loaded once, with the overrides pointing at the sweep file's lines.
     std::string cache_key = p.hw_path;
     for (const auto& o : p.overrides) cache_key += "\n" + o.key + "=" + o.value;
-    auto c = hw_name_cache.find(cache_key);
-    if (c == hw_name_cache.end())
-      c = hw_name_cache.emplace(cache_key, config::load_hardware(p.hw_path, p.overrides).name).first;
-    p.hw_name = c->second;
+    auto c = hw_cache.find(cache_key);
+    if (c == hw_cache.end())
+      c = hw_cache.emplace(cache_key, std::make_shared<const HardwareSpec>(config::load_hardware(p.hw_path, p.overrides))).first;
+    p.hw = c->second;
+    p.hw_name = p.hw->name;
     auto [prev, fresh] = seen_rows.emplace(p.identity(), n);
     if (!fresh)
       throw InputError(hw_axis ? hw_axis->where : SourceLoc{path, 0},

@@ -17,6 +17,7 @@
 #pragma once
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ struct Point {
   std::string objective;  // the mapper's objective (latency, energy, edp); empty: the default
   std::optional<int64_t> batch;  // --batch (the `batch` axis)
   std::vector<config::Override> overrides;  // hardware keys (set + axes)
+  // The point's hardware as load_sweep read it (the file with the overrides): what `nnasim run`
+  // with the same --set options reads, so a forked point does not parse the file again.
+  std::shared_ptr<const HardwareSpec> hw;
   // Accuracy from models/zoo.yaml: top-1 at this point's weight bits (8 when the point does not set
   // them; int format only) and its source, or "unknown" when no published figure gives it; and the
   // network's FP32 top-1 ("unknown" when the model is not in the zoo). Never the one for the other.

@@ -1,0 +1,62 @@
+// Candidate lists kept across plans. The planner builds each layer's candidates in two stages
+// (plan.cpp): stage 1 (splits, tilings, working sets, DRAM traffic, cycles, transfers) reads the
+// hardware only through its geometry view; stage 2 adds the time and energy estimates from the
+// full hardware. A sweep's points that differ only in what the geometry view leaves out (DRAM
+// bandwidth, latency and efficiency, the clock, the DMA engine's rate and transfers in flight, the
+// energy table) share stage 1: a PlanCache given to make_plan keeps it, keyed by the layer and the
+// view's fingerprint, which covers every field of the view and of the planner's options. Plans made
+// with or without a cache are the same (tests/test_plan_cache.cpp).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/config/hw_spec.h"
+#include "sim/sched/plan.h"
+
+namespace nnasim::sched {
+
+// The hardware as stage 1 may read it: a copy whose left-out fields are NaN (numbers) or zero, so
+// that stage 1 reading one of them shows as NaN estimates and changed plans, never as a silently
+// wrong cache hit.
+HardwareSpec geometry_view(const HardwareSpec& hw);
+
+// Every field of a geometry view and of the options, as text: equal fingerprints give equal
+// stage-1 candidates.
+std::string geometry_fingerprint(const HardwareSpec& view, const SchedOptions& opt);
+
+// Stage 1 of one candidate (plan.cpp): all but the time and energy estimates.
+struct RawCandidate {
+  Split split = Split::Channels;
+  Tiling t;
+  int64_t ws = 0, dram = 0, ocm = 0, write_dram = 0;
+  int active = 1;
+  int64_t commands = 0;
+  // layer_seconds' arguments: the compute time is cycles / clock x computes (computes is 1 for a
+  // streaming tiling, whose cycles are the whole layer's on its busiest core).
+  int64_t first_bytes = 0, cycles = 0, computes = 1, core_dram = 0, transfers = 0, last_bytes = 0;
+  // Accumulator entries read and written (hw/accumulator.h), for the energy estimate.
+  int64_t acc_reads = 0, acc_writes = 0;
+};
+using CandidateKey = std::vector<int64_t>;  // the layer's shape, bits, placement and core count
+using RawLists = std::map<CandidateKey, std::vector<RawCandidate>>;
+
+class PlanCache {
+ public:
+  // Keeps the lists of the `views` fingerprints used last (a sweep visits one at a time).
+  explicit PlanCache(size_t views = 2) : max_views_(views) {}
+  RawLists& lists(const std::string& fingerprint);
+  size_t views() const { return by_print_.size(); }
+
+ private:
+  size_t max_views_;
+  std::list<std::pair<std::string, RawLists>> by_print_;  // most recently used first
+};
+
+// make_plan (plan.h) keeping stage 1 in `cache` (null: none).
+Plan make_plan(const graph::Graph& g, const HardwareSpec& hw, const SchedOptions& opt, PlanCache* cache);
+
+}  // namespace nnasim::sched
