@@ -87,6 +87,7 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
     if (lb[l] < 0) lb[l] = size_t(l) < g.layers.size() ? layer_bound(g, hw, l, plan.mode).compute_seconds : 0;
     return lb[l];
   };
+  auto fused = [&](int l) { return size_t(l) < plan.layers.size() && plan.layers[size_t(l)].fusion_group >= 0; };
   for (int core = 0; core < n; ++core) {
     auto& R = regions[core];
     const auto& q = candidates[core];
@@ -108,8 +109,11 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
         if (R[t].end == kNone) break;
         const int64_t b = prog.cmds[id].dram_bytes;
         if (double(b) > budget) break;
+        // Fused groups (fuse.h) interleave their layers band by band, so their regions overlap
+        // in stream order and their peaks do not add up: no load moves into, out of or across one.
         bool fits = true;
-        for (int r = static_cast<int>(e); r <= t && fits; ++r) fits = R[r].peak + R[r].spill + extra[r] + b <= cap;
+        for (int r = static_cast<int>(e); r <= t && fits; ++r)
+          fits = !fused(R[r].layer) && R[r].peak + R[r].spill + extra[r] + b <= cap;
         if (!fits) break;
         for (int r = static_cast<int>(e); r <= t; ++r) extra[r] += b;
         budget -= double(b);
