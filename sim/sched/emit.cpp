@@ -84,13 +84,12 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     const LayerPlan& lp = plan.layers[li];
     const LayerGeo geo = layer_geo(g, li);
     const int64_t streamed_w = layer.cost.weight_bytes - lp.pinned_weight_bytes;
-    if (lp.fusion_group >= 0 && li > plan.groups[size_t(lp.fusion_group)].first) continue;  // inside a fused group
     for (size_t k = 0; k < layer.inputs.size(); ++k) {
       int p = layer.inputs[k];
       bool dup = std::find(layer.inputs.begin(), layer.inputs.begin() + k, p) != layer.inputs.begin() + k;
       if (!dup && lp.input_on_chip[k] && last_use[p] == li) freed_of[li] += ceil_div(g.layers[p].cost.output_bytes, n);
     }
-    if (lp.fusion_group >= 0) continue;  // a fused group's first layer: its weights are not prefetched
+    if (lp.fusion_group >= 0) continue;  // a fused group's layer: its weights are not prefetched
     if (lp.tiling.stream) {
       const StreamTiling& st = lp.tiling.st;
       const int64_t ws = stream_cost(hw, geo, st, streamed_w, lp.input_on_chip[0], lp.output_on_chip).ws;
@@ -145,25 +144,33 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       const FusedGroup& fg = plan.groups[size_t(lp.fusion_group)];
       const int64_t out_alloc =
           plan.layers[size_t(fg.last)].output_on_chip ? ceil_div(g.layers[size_t(fg.last)].cost.output_bytes, n) : 0;
-      auto ends = emit_fused_group(prog, g, hw, plan, fg, start_deps, out_alloc, freed_inputs);
-      for (int j = fg.first; j <= fg.last; ++j) ends_of[size_t(j)] = std::move(ends[size_t(j - fg.first)]);
-      prev_end = ends_of[size_t(fg.last)];
-      prev_freed = freed_inputs > 0;
-      prefetched.assign(size_t(n), kNone);
-      // The next layer's first weight block, prefetched after the group's loads where the group
-      // leaves room for it.
+      // A join inside the group reads a tensor from outside it: the group waits for it too, and
+      // frees it at its end when that was its last use.
+      int64_t freed = 0;
+      for (int j = fg.first; j <= fg.last; ++j) {
+        freed += freed_of[size_t(j)];
+        for (int p : g.layers[size_t(j)].inputs)
+          if (plan.overlap && (p < fg.first || p > fg.last))
+            start_deps.insert(start_deps.end(), ends_of[size_t(p)].begin(), ends_of[size_t(p)].end());
+      }
+      std::sort(start_deps.begin(), start_deps.end());
+      start_deps.erase(std::unique(start_deps.begin(), start_deps.end()), start_deps.end());
+      // The next layer's first weight block, prefetched once the group has ended on a core, before
+      // the next layer starts, where OCM has room for it.
       const int nx = next_layer[size_t(fg.last)];
       int64_t resident = 0;
       for (int j = fg.first; j <= fg.last; ++j) resident = std::max(resident, plan.layers[size_t(j)].resident_bytes);
+      std::vector<int64_t> tail(size_t(n), 0);
       for (int core = 0; plan.overlap && nx >= 0 && core < n; ++core) {
         const int64_t bytes = first_w[size_t(nx)][size_t(core)];
-        if (bytes <= 0 || plan.pinned_per_core + resident + fg.working_set + bytes > cap) continue;
-        Command ld;
-        ld.kind = Kind::Load, ld.core = core, ld.layer = nx, ld.weights = true;
-        ld.dram_bytes = ld.ocm_write = ld.ocm_alloc = bytes;
-        ld.deps = {ends_of[size_t(fg.first)][size_t(core)]};
-        prefetched[size_t(core)] = prog.add(ld);
+        if (bytes > 0 && plan.pinned_per_core + resident + fg.working_set + bytes <= cap) tail[size_t(core)] = bytes;
       }
+      std::vector<uint32_t> tail_ids;
+      auto ends = emit_fused_group(prog, g, hw, plan, fg, start_deps, out_alloc, freed, nx, tail, &tail_ids);
+      for (int j = fg.first; j <= fg.last; ++j) ends_of[size_t(j)] = std::move(ends[size_t(j - fg.first)]);
+      prev_end = ends_of[size_t(fg.last)];
+      prev_freed = freed > 0;
+      prefetched = tail_ids;
       li = fg.last;
       continue;
     }

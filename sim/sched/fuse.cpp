@@ -24,6 +24,12 @@ GroupGeo group_geo(const graph::Graph& g, const Plan& plan, int first, int last)
   gg.first = first, gg.last = last;
   gg.maps = row_maps(g, first, last);
   for (int i = first; i <= last; ++i) {
+    // A join's operand from outside the group (the one that is not the layer before).
+    const graph::Layer& l = g.layers[size_t(i)];
+    int extra = -1;
+    if (i > first && l.inputs.size() == 2) extra = l.inputs[0] == i - 1 ? 1 : 0;
+    gg.extra.push_back(extra);
+    gg.extra_dram.push_back(extra >= 0 && !plan.layers[size_t(i)].input_on_chip[size_t(extra)]);
     gg.geo.push_back(layer_geo(g, i));
     gg.weight_bytes.push_back(g.layers[size_t(i)].cost.weight_bytes);
     gg.streamed_w.push_back(g.layers[size_t(i)].cost.weight_bytes - plan.layers[size_t(i)].pinned_weight_bytes);
@@ -100,9 +106,14 @@ bool fusable(const graph::Graph& g, const HardwareSpec& hw, int i) {
   using graph::Op;
   const graph::Layer& l = g.layers[size_t(i)];
   if (hw.mac.arithmetic == NumFormat::Lns || l.quant.format == NumFormat::Lns) return false;
-  if (g.replicas() != 1 || l.out.n != 1 || l.out.d != 1 || l.inputs.size() != 1) return false;
+  if (g.replicas() != 1 || l.out.n != 1 || l.out.d != 1 || l.inputs.empty()) return false;
   const graph::Shape& x = graph::input_shape(g, l, 0);
   if (x.n != 1 || x.d != 1) return false;
+  // Residual joins: an element-wise Add or Mul of two tensors of the output's shape (no broadcast);
+  // inside a group, one operand is the layer before, the other is read band by band.
+  const bool join = (l.op == Op::Add || l.op == Op::Mul) && l.inputs.size() == 2 &&
+                    graph::input_shape(g, l, 0) == l.out && graph::input_shape(g, l, 1) == l.out;
+  if (!join && l.inputs.size() != 1) return false;
   switch (l.op) {
     case Op::Conv:
       if (l.spatial_dims != 2 || l.dh != 1 || l.kd != 1) return false;
@@ -112,16 +123,24 @@ bool fusable(const graph::Graph& g, const HardwareSpec& hw, int i) {
       if (l.dh != 1 || l.kd != 1) return false;
       break;
     case Op::Activation: break;
+    case Op::Add:
+    case Op::Mul:
+      if (!join) return false;
+      break;
     default: return false;
   }
   const LayerGeo q = layer_geo(g, i);
-  return q.spatial && q.in.size() == 1 && !q.in[0].whole && q.ho == l.out.h && q.in[0].h == x.h && q.ho > 0;
+  for (const auto& in : q.in)
+    if (in.whole || in.h != x.h) return false;
+  return q.spatial && q.in.size() == l.inputs.size() && q.ho == l.out.h && q.ho > 0;
 }
 
 bool chains(const graph::Graph& g, const std::vector<std::vector<int>>& consumers, int i, int next) {
   if (next != i + 1 || size_t(next) >= g.layers.size()) return false;
   const graph::Layer& n = g.layers[size_t(next)];
-  return n.inputs.size() == 1 && n.inputs[0] == i && consumers[size_t(i)].size() == 1 && consumers[size_t(i)][0] == next;
+  // `next` reads i (once; a join also reads one tensor from outside the group), and only it reads i.
+  const int reads = static_cast<int>(std::count(n.inputs.begin(), n.inputs.end(), i));
+  return reads == 1 && n.inputs.size() <= 2 && consumers[size_t(i)].size() == 1 && consumers[size_t(i)][0] == next;
 }
 
 namespace {
@@ -159,9 +178,9 @@ int64_t resident_around(const graph::Graph& g, const Plan& plan, const std::vect
   return b;
 }
 
-// A group must beat its layers' estimate by 0.5 %; where every intermediate fits on chip anyway
-// (the group gains only the overlap of its layers), by 5 %.
-constexpr double kMinGain = 0.005, kMinGainOnChip = 0.05;
+// A group must beat its layers' estimate by 0.5 % (5 % on several cores).
+constexpr double kMinGain = 0.005, kMinGainMultiCore = 0.05;
+constexpr int kShorterBands = 3;
 constexpr double kMinWholeGain = 1e-4;  // ... and save 0.01 % of the whole inference's estimate
 
 struct Best {
@@ -188,7 +207,14 @@ Best best_group(const graph::Graph& g, const HardwareSpec& hw, const SchedOption
     for (int64_t blk : {wmax, cap / 4, cap / 8, cap / 16, cap / 32})
       if (blk > 0 && blk <= wmax) policies.push_back({false, blk});
   double best_v = 0;
-  for (int64_t band : band_candidates(ceil_div(lastg.ho, active))) {
+  // Tallest bands first (fewest commands, least fill and drain per row); once some fit, the next
+  // kShorterBands shorter ones are tried and no more: shorter bands only add per-band costs.
+  std::vector<int64_t> bands = band_candidates(ceil_div(lastg.ho, active));
+  std::reverse(bands.begin(), bands.end());
+  int fitted = 0;
+  for (int64_t band : bands) {
+    if (fitted > kShorterBands) break;
+    if (best.ok) ++fitted;
     bool held_fits = false;
     for (auto [hold, blk] : policies) {
       // Where every weight fits for the group, streaming them (re-loaded every band) is not tried.
@@ -285,7 +311,8 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
           sum_s += plan.layers[size_t(i)].tiling.est_seconds, sum_j += plan.layers[size_t(i)].tiling.est_joules;
           sum_v += unfused(i);
         }
-        if (!any_mac) continue;
+        if (!any_mac || g.layers[size_t(f)].inputs.size() != 1) continue;  // a join does not start a group
+        if (!through_dram) continue;  // (see below)
         const int64_t avail = cap - plan.pinned_per_core - resident_around(g, plan, last_use, f, l, n);
         if (avail <= 0) continue;
         // Networks repeat blocks: a group of the same shapes, placement and room is the same group.
@@ -308,7 +335,13 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
         // Fusion only where it wins by more than the estimate's noise.
         // ... and by a part of the whole inference that the simulation's noise does not hide.
         const double whole = value(opt.objective, s_tot, j_tot, s_tot, j_tot);
-        if (v >= sum_v * (1 - (through_dram ? kMinGain : kMinGainOnChip)) || sum_v - v < kMinWholeGain * whole) continue;
+        // A group must keep an intermediate out of DRAM: where all fit on chip, the layer-by-layer
+        // schedule overlaps its layers (deep weight prefetch, prefetch.h) in ways the estimates
+        // leave out. On several cores layers also overlap across cores: a group must win by
+        // kMinGainMultiCore there.
+        if (!through_dram) continue;
+        const double need = n == 1 ? kMinGain : kMinGainMultiCore;
+        if (v >= sum_v * (1 - need) || sum_v - v < kMinWholeGain * whole) continue;
         if (best[size_t(s)] + v < best[size_t(e)]) {
           best[size_t(e)] = best[size_t(s)] + v;
           from[size_t(e)] = s;
@@ -331,7 +364,9 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
       LayerPlan& lp = plan.layers[size_t(i)];
       lp.fusion_group = id;
       if (i < fg.last) lp.output_on_chip = false;  // in the group's band buffers instead
-      if (i > fg.first) lp.input_on_chip.assign(lp.input_on_chip.size(), false);
+      if (i > fg.first)  // the layer before is in the band buffers; a join's other operand stays where it is
+        for (size_t k = 0; k < lp.input_on_chip.size(); ++k)
+          if (g.layers[size_t(i)].inputs[k] == i - 1) lp.input_on_chip[k] = false;
       lp.active_cores = fg.active_cores;
     }
     // The layers' estimates: the group's, split in proportion to their layer-by-layer estimates.

@@ -3,10 +3,12 @@
 // "Tensor Tiling", a DeFiNES-style depth-first schedule).
 //
 // Which layers: a group is a chain of 2-D convolutions (dense, grouped or depthwise, undilated),
-// max/average pooling and stand-alone activations, at batch 1 on a linear (int/fp8) array; each
-// layer after the first reads only the layer before, and each layer before the last is read only
-// by the next. A residual branch (Add, Concat, Mul) ends a group: its second operand would need a
-// band buffer of its own (not built).
+// max/average pooling, stand-alone activations and residual joins (element-wise Add or Mul of two
+// tensors of the same shape), at batch 1 on a linear (int/fp8) array; each layer after the first
+// reads the layer before, and each layer before the last is read only by the next. A join inside a
+// group reads its other operand (the shortcut) band by band, from DRAM (double-buffered) or where
+// it lies in OCM; a join does not start a group. A layer whose output has several readers (a
+// residual branch point) ends its group; Concat and broadcasting Mul are not fused.
 //
 // Halo rows are kept (cached), not recomputed: each intermediate has a circular row buffer as
 // tall as the rows its consumer's window spans in one band, so every row of every layer is
@@ -70,12 +72,15 @@ void fuse_layers(const graph::Graph& g, const HardwareSpec& hw, const SchedOptio
 
 // The fused group's commands on every core. `start_deps`: what its first layer waits for;
 // `out_alloc`: per-core OCM of the last layer's on-chip output (allocated at the group's start);
-// `freed_inputs`: on-chip inputs the group frees at its end. Returns, per layer of the group, the
-// end syncs (one per core).
+// `freed_inputs`: on-chip inputs the group frees at its end; `tail_bytes` (per core, 0: none): the
+// first weight block of layer `next` to prefetch once the group has ended on the core, its load's id
+// in `tail_ids` (kNone = UINT32_MAX where none). Returns, per layer of the group, the end syncs
+// (one per core).
 std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, const graph::Graph& g, const HardwareSpec& hw,
                                                     const Plan& plan, const FusedGroup& fg,
                                                     const std::vector<uint32_t>& start_deps, int64_t out_alloc,
-                                                    int64_t freed_inputs);
+                                                    int64_t freed_inputs, int next, const std::vector<int64_t>& tail_bytes,
+                                                    std::vector<uint32_t>* tail_ids);
 
 // "fused group 3 (layers a..b): bands of 8 rows, halo rows cached, weights held" for reports.
 std::string describe(const FusedGroup& fg, int id, const graph::Graph& g);

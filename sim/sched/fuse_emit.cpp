@@ -10,6 +10,7 @@
 // the last compute). An end sync per layer marks where its work ends; the last one frees the
 // buffers.
 #include <algorithm>
+#include <array>
 
 #include "sim/sched/fuse.h"
 #include "sim/sched/fuse_walk.h"
@@ -31,7 +32,9 @@ void add_dep(Command& c, uint32_t id) {
 std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, const graph::Graph& g, const HardwareSpec& hw,
                                                     const Plan& plan, const FusedGroup& fg,
                                                     const std::vector<uint32_t>& start_deps, int64_t out_alloc,
-                                                    int64_t freed_inputs) {
+                                                    int64_t freed_inputs, int next, const std::vector<int64_t>& tail_bytes,
+                                                    std::vector<uint32_t>* tail_ids) {
+  tail_ids->assign(size_t(hw.cores), kNone);
   const GroupGeo gg = group_geo(g, plan, fg.first, fg.last);
   const int G = gg.G();
   std::vector<std::vector<uint32_t>> ends(static_cast<size_t>(G));
@@ -50,6 +53,10 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
     std::vector<uint32_t> in_slot[2], w_slot[2], out_slot[2];
     int in_next = 0, w_next = 0, out_next = 0;
     uint32_t in_load = kNone, w_load = kNone, last_load = kNone;
+    // A join's other operand: per layer, its latest band load and double-buffered slots.
+    std::vector<uint32_t> x_load(size_t(G), kNone);
+    std::vector<std::array<std::vector<uint32_t>, 2>> x_slot(static_cast<size_t>(G));
+    std::vector<int> x_next(size_t(G), 0);
     int out_cur = 0;
     bool pending = false;
     Command pending_store;
@@ -75,6 +82,18 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
             in_load = last_load = prog.add(c);
             in_slot[in_next] = {};
             in_next ^= 1;
+            flush();
+            break;
+          }
+          case StepKind::XLoad: {
+            c.kind = Kind::Load;
+            c.dram_bytes = c.ocm_write = st.bytes;
+            int& k = x_next[size_t(st.j)];
+            c.deps = x_slot[size_t(st.j)][size_t(k)];
+            c.deps.push_back(start_id);
+            x_load[size_t(st.j)] = last_load = prog.add(c);
+            x_slot[size_t(st.j)][size_t(k)] = {};
+            k ^= 1;
             flush();
             break;
           }
@@ -106,6 +125,7 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
             c.deps.push_back(start_id);
             if (q.mac && gg.streamed_w[size_t(st.j)] > 0) add_dep(c, fg.hold_weights ? held[size_t(st.j)] : w_load);
             if (st.j == 0 && gg.in_dram) add_dep(c, in_load);
+            if (gg.extra_dram[size_t(st.j)]) add_dep(c, x_load[size_t(st.j)]);
             if (st.j > 0) add_dep(c, last_cmp[size_t(st.j) - 1]);           // reads the rows it computed
             if (st.first_block && st.j + 1 < G) add_dep(c, last_cmp[size_t(st.j) + 1]);  // overwrites rows it read
             if (st.j + 1 == G && gg.out_dram && st.first_block) {
@@ -119,6 +139,7 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
             const uint32_t id = prog.add(c);
             last_cmp[size_t(st.j)] = layer_last[size_t(st.j)] = id;
             if (st.j == 0) in_slot[in_next ^ 1].push_back(id);
+            if (gg.extra_dram[size_t(st.j)]) x_slot[size_t(st.j)][size_t(x_next[size_t(st.j)] ^ 1)].push_back(id);
             if (!fg.hold_weights && q.mac && gg.streamed_w[size_t(st.j)] > 0) w_slot[w_next ^ 1].push_back(id);
             break;
           }
@@ -145,11 +166,21 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
         for (int k = 0; k < G; ++k) add_dep(end, layer_last[size_t(k)]);
         add_dep(end, in_load);
         add_dep(end, w_load);
+        for (uint32_t x : x_load) add_dep(end, x);
         end.ocm_free = sum.buffers + freed_inputs;
         std::sort(end.deps.begin(), end.deps.end());
         end.deps.erase(std::unique(end.deps.begin(), end.deps.end()), end.deps.end());
       }
       ends[size_t(j)].push_back(prog.add(end));
+    }
+    if (core < static_cast<int>(tail_bytes.size()) && tail_bytes[size_t(core)] > 0) {
+      // The next layer's first weights (its buffers, freed with them): after the group's end on
+      // this core has freed the group's buffers, ahead of the next layer's start.
+      Command ld;
+      ld.kind = Kind::Load, ld.core = core, ld.layer = next, ld.weights = true;
+      ld.dram_bytes = ld.ocm_write = ld.ocm_alloc = tail_bytes[size_t(core)];
+      ld.deps = {ends[size_t(G) - 1].back()};
+      (*tail_ids)[size_t(core)] = prog.add(ld);
     }
   }
   return ends;

@@ -24,13 +24,15 @@ struct GroupGeo {
   std::vector<LayerGeo> geo;
   std::vector<RowMap> maps;
   std::vector<int64_t> streamed_w, weight_bytes;  // per layer
+  std::vector<int> extra;         // per layer: a join's input index read from outside the group, or -1
+  std::vector<bool> extra_dram;   // ... and whether it comes from DRAM (else it lies in OCM)
   bool in_dram = true;   // the group's input comes from DRAM (else it lies in OCM)
   bool out_dram = true;  // the group's output goes to DRAM (else it stays in OCM)
   int G() const { return static_cast<int>(geo.size()); }
 };
 GroupGeo group_geo(const graph::Graph& g, const Plan& plan, int first, int last);
 
-enum class StepKind { InLoad, WLoad, Compute, Store };
+enum class StepKind { InLoad, XLoad, WLoad, Compute, Store };  // XLoad: a join's other operand
 struct Step {
   StepKind kind = StepKind::Compute;
   int j = 0;              // layer of the group

@@ -61,6 +61,17 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
     s.buffers += bytes_of(mid_live[size_t(j)] * q.wo * q.co, q.act_bits);
   }
   if (gg.out_dram) s.buffers += 2 * bytes_of(out_new * lastg.wo * lastg.co, lastg.act_bits);
+  // A join's other operand from DRAM: double-buffered bands of its new rows.
+  std::vector<Meter> x_meter;
+  for (int j = 0; j < G; ++j) {
+    const LayerGeo& q = gg.geo[size_t(j)];
+    x_meter.push_back(Meter{q.act_bits});
+    if (!gg.extra_dram[size_t(j)]) continue;
+    int64_t rows = 0;
+    for (const FuseBand& b : bands) rows = std::max(rows, b.end[size_t(j)] - b.begin[size_t(j)]);
+    const auto& x = q.in[size_t(gg.extra[size_t(j)])];
+    s.buffers += 2 * bytes_of(rows * x.c * x.w, q.act_bits);
+  }
   int64_t wmax = 0, whold = 0;
   for (int j = 0; j < G; ++j) {
     const int64_t nb = blocks_of(gg, fg, j);
@@ -84,6 +95,9 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
   std::vector<double> layer_end(size_t(G), 0), held_ready(size_t(G), 0);
   double in_used[2] = {0, 0}, w_used[2] = {0, 0}, out_used[2] = {0, 0};
   int in_k = 0, w_k = 0, out_k = 0;
+  std::vector<double> x_ready(size_t(G), 0);
+  std::vector<std::array<double, 2>> x_used(size_t(G), {0, 0});
+  std::vector<int> x_k(size_t(G), 0);
   double pending_store = -1;
   int64_t pending_bytes = 0;
   // The first transfer and the last store pay the whole latency: nothing else is in flight.
@@ -116,6 +130,7 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
         if (st.j == 0) ready = std::max(ready, layer_end[0]);
         if (st.j + 1 < G && st.first_block) ready = std::max(ready, layer_end[size_t(st.j) + 1]);
         if (q.mac && gg.streamed_w[size_t(st.j)] > 0) ready = std::max(ready, fg.hold_weights ? held_ready[size_t(st.j)] : w_ready);
+        if (gg.extra_dram[size_t(st.j)]) ready = std::max(ready, x_ready[size_t(st.j)]);
         if (st.j + 1 == G && gg.out_dram && st.first_block) {
           out_k ^= 1;
           ready = std::max(ready, out_used[out_k]);
@@ -124,6 +139,10 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
         unit = std::max(unit, ready) + double(cyc) / hw.clock_hz;
         layer_end[size_t(st.j)] = unit;
         if (st.j == 0) in_used[in_k ^ 1] = std::max(in_used[in_k ^ 1], unit);
+        if (gg.extra_dram[size_t(st.j)]) {
+          double& u = x_used[size_t(st.j)][size_t(x_k[size_t(st.j)] ^ 1)];
+          u = std::max(u, unit);
+        }
         if (q.mac && !fg.hold_weights) w_used[w_k ^ 1] = std::max(w_used[w_k ^ 1], unit);
         s.ocm_read += st.ocm_read, s.ocm_write += st.ocm_write;
         if (q.mac) {
@@ -141,6 +160,12 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
           flush_store();
           pending_store = layer_end[size_t(G) - 1];
           pending_bytes = st.bytes;
+        } else if (st.kind == StepKind::XLoad) {
+          int& k = x_k[size_t(st.j)];
+          x_ready[size_t(st.j)] = dma(x_used[size_t(st.j)][size_t(k)], st.bytes);
+          x_used[size_t(st.j)][size_t(k)] = 0;
+          k ^= 1;
+          flush_store();
         } else if (st.kind == StepKind::InLoad) {
           in_ready = dma(in_used[in_k], st.bytes);
           in_used[in_k] = 0;
@@ -177,6 +202,18 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
       const RowMap& m = gg.maps[size_t(j)];
       const int64_t in_rows = m.hi(b.end[size_t(j)]) - m.lo(b.begin[size_t(j)]);
       const int64_t nb = blocks_of(gg, fg, j);
+      int64_t x_bytes = 0;  // a join's other operand: the same rows of its own tensor
+      if (gg.extra[size_t(j)] >= 0) {
+        const auto& x = q.in[size_t(gg.extra[size_t(j)])];
+        x_bytes = bytes_of(rows * x.c * x.w, q.act_bits);
+        if (gg.extra_dram[size_t(j)]) {
+          Step st;
+          st.kind = StepKind::XLoad;
+          st.j = j;
+          st.bytes = x_meter[size_t(j)].take(rows * x.c * x.w);
+          emit(st);
+        }
+      }
       for (int64_t k = 0; k < nb; ++k) {
         const int64_t c0 = q.co * k / nb, c1 = q.co * (k + 1) / nb, cs = c1 - c0;
         if (cs <= 0) continue;
@@ -195,7 +232,7 @@ WalkSum walk(const HardwareSpec& hw, const GroupGeo& gg, const FusedGroup& fg, i
         st.first_block = k == 0;
         const int64_t in_c = q.dense || !q.mac ? (q.mac ? q.in[0].c : cs) : share(q.in[0].c, c0, c1, q.co);
         st.ocm_read = bytes_of(in_rows * q.in[0].w * in_c, q.act_bits) +
-                      (q.mac ? share(gg.weight_bytes[size_t(j)], c0, c1, q.co) : 0);
+                      (q.mac ? share(gg.weight_bytes[size_t(j)], c0, c1, q.co) : 0) + x_bytes;
         st.ocm_write = bytes_of(rows * q.wo * cs, q.act_bits);
         if (q.mac) {
           st.gemm.m = rows * q.wo;

@@ -50,9 +50,9 @@ std::string geometry_fingerprint(const HardwareSpec& v, const SchedOptions& o) {
   s += fmt::format("|ocm {:a} {:a}|vector {:a}|lns {:a} {} {} {} {}", v.ocm.size_bytes, v.ocm.bytes_per_cycle,
                    v.vector.elements_per_cycle, v.lns.conversions_per_cycle, v.lns.latency_cycles, v.lns.int_bits,
                    v.lns.frac_bits, int(v.lns.convert));
-  s += fmt::format("|opt {} {} {:a} {:a} {} {} {} {:a} {} {}", int(o.mode), int(o.objective), o.traffic_slack,
+  s += fmt::format("|opt {} {} {:a} {:a} {} {} {} {:a} {} {} {} {}", int(o.mode), int(o.objective), o.traffic_slack,
                    o.efficient_slack, o.steps, o.max_tiles_per_core, o.max_chunks, o.k_tile_ocm_fraction, o.streaming,
-                   o.overlap);
+                   o.overlap, o.fusion, o.max_fuse_depth);
   return s;
 }
 
