@@ -7,6 +7,7 @@
 # for the study, with --spawn (a new `nnasim run` process per point) for comparison. Prints wall
 # time and the CPU time of the sweep and its children (the machine may be shared: CPU time per point
 # is the figure that does not depend on other load). Builds nnasim first when it is missing.
+# Where a point's CPU goes, stage by stage: build/bench_sweep_stages SPEC [STRIDE] (see its header).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 nnasim="${NNASIM_BUILD_DIR:-$root/build}/nnasim"

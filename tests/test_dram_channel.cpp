@@ -20,6 +20,7 @@ namespace {
 struct Req {
   int64_t bytes;
   double cap, start;
+  bool background = false;
 };
 
 struct Bench : sc_core::sc_module {
@@ -29,7 +30,7 @@ struct Bench : sc_core::sc_module {
     for (size_t i = 0; i < this->reqs.size(); ++i)
       sc_core::sc_spawn([this, i] {
         sc_core::wait(sc_core::sc_time(this->reqs[i].start, sc_core::SC_SEC));
-        dram.transfer(this->reqs[i].bytes, false, int(i), this->reqs[i].cap);
+        dram.transfer(this->reqs[i].bytes, false, int(i), this->reqs[i].cap, this->reqs[i].background);
         done[i] = sc_core::sc_time_stamp().to_seconds();
       });
   }
@@ -100,4 +101,19 @@ TEST_CASE("dram channel: equal requesters finish together; the sum never beats t
   t = completions(1000, {{100, 1e12, 0}, {300, 1e12, 0}});
   CHECK(t[0] == Approx(0.2).epsilon(1e-9));
   CHECK(t[1] == Approx(0.4).epsilon(1e-9));
+}
+
+TEST_CASE("dram channel: a background transfer gets only what the others leave", "[hw][dram][prefetch]") {
+  // Peak 1000 B/s. A: 600 B foreground, capped at 600 B/s, from 0 s. P: 600 B background
+  // (a prefetch), uncapped, from 0 s. Q: 300 B foreground, uncapped, from 0.5 s.
+  //   0 .. 0.5 s: A 600 (its cap), P the 400 left.          A has 300 B left, P 400 B.
+  //   0.5 .. 1.1: A and Q share the peak max-min, 500 each;  both end at 0.5 + 300/500 = 1.1 s;
+  //               P gets nothing.
+  //   1.1 .. 1.5: P alone at 1000 B/s: its 400 B end at 1.5 s = 1500 B / peak (the channel never idled).
+  // As a foreground transfer P would have taken 500 B/s from A from the start.
+  const double inf = 1e12;
+  auto t = completions(1000, {{600, 600, 0, false}, {600, inf, 0, true}, {300, inf, 0.5, false}});
+  CHECK(t[0] == Approx(1.1).epsilon(1e-9));
+  CHECK(t[2] == Approx(1.1).epsilon(1e-9));
+  CHECK(t[1] == Approx(1.5).epsilon(1e-9));
 }

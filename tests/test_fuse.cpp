@@ -227,12 +227,15 @@ TEST_CASE("fusion: more OCM never makes a fused network slower", "[fusion][sim][
 TEST_CASE("fusion: the planner's estimate of a group agrees with the simulation", "[fusion][sim]") {
   // The group's estimate (its layers' planned_seconds add up to it) against the simulated window
   // from its first layer's start to its last command, within 10 % (measured: 0-3 % on these).
+  // Without the cross-layer weight prefetch (sched/prefetch.h), which the group's estimate does not
+  // know: with it, a group whose weights arrived during earlier layers runs faster than planned
+  // (MobileNet-V2's features.17-18 group: 71 us against 81 us).
   const std::vector<std::string> cases = {"--model " + chain_model() + " " + small_hw(),
                                           "--model vgg16 --hw " + test::hw_path("series4-1core"),
                                           "--model mobilenet_v2 --hw " + test::hw_path("series4-1core"),
                                           "--model efficientnet_lite4 --hw " + test::hw_path("series4-1core")};
   for (const auto& c : cases) {
-    const auto j = run(c);
+    const auto j = run(c + " --mapper prefetch=false");
     std::map<int, std::vector<nlohmann::json>> groups;
     for (const auto& l : j["layers"])
       if (!l["fusion_group"].is_null()) groups[l["fusion_group"].get<int>()].push_back(l);

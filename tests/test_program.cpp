@@ -27,6 +27,8 @@ TEST_CASE("program: write, read back, write again gives the same text", "[progra
   for (size_t i = 0; i < back.cmds.size(); ++i) {
     CHECK(back.cmds[i].deps == s.program.cmds[i].deps);
     CHECK(back.cmds[i].ops == s.program.cmds[i].ops);
+    CHECK(back.cmds[i].weights == s.program.cmds[i].weights);
+    CHECK(back.cmds[i].background == s.program.cmds[i].background);
   }
 }
 

@@ -363,6 +363,22 @@ TEST_CASE("sweep: --point-timeout records a slow point as timed out, goes on, an
   }
 }
 
+TEST_CASE("sweep: forked points honour the objective and batch axes as nnasim run does", "[sweep][batch]") {
+  // They were ignored by forked points once (every row the default objective and batch 1).
+  std::string spec = temp_file("objbatch.yaml", fmt::format("hardware: {}\nmodels: [mobilenet_v2]\naxes:\n"
+                                                            "  objective: [latency, energy]\n  batch: [1, 4]\n",
+                                                            hw1()));
+  std::string a = temp_file("objbatch_fork.csv", ""), b = temp_file("objbatch_spawn.csv", "");
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 2 -q", q(spec), q(a))).status == 0);
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 2 -q --spawn", q(spec), q(b))).status == 0);
+  CHECK(read(a) == read(b));
+  auto t = sweep::read_table(a);
+  REQUIRE(t.rows.size() == 4);
+  const int s = t.column("seconds");
+  REQUIRE(s >= 0);
+  CHECK(t.rows[0][size_t(s)] != t.rows[1][size_t(s)]);  // batch 4 takes longer than batch 1
+}
+
 TEST_CASE("sweep: mpirun -n 2 writes the local run's file byte for byte", "[sweep][mpi]") {
   if (sh("command -v mpirun").status != 0) {
     WARN("mpirun not found: skipping the MPI comparison");

@@ -6,7 +6,7 @@ Core::Core(sc_core::sc_module_name name, const HardwareSpec& hw, const program::
            DramChannel& dram, int64_t ocm_preload, int index)
     : sc_module(name),
       ocm_(std::string(this->name()) + ".ocm", hw.ocm, ocm_preload),
-      mac_("mac_array", hw, prog, sb, ocm_),
+      mac_("mac_array", hw, prog, sb, ocm_, &dram, index),
       dma_("dma", hw, prog, sb, ocm_, dram, index),
       lns_("lns_unit", hw, prog, sb, ocm_),
       vec_("vector_unit", hw, prog, sb, ocm_) {}

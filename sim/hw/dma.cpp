@@ -10,7 +10,7 @@ Dma::Dma(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Pr
 
 void Dma::execute(const program::Command& c) {
   stats_.ops += c.dram_bytes;
-  dram_.transfer(c.dram_bytes, c.kind == program::Kind::Store, core_, rate_);
+  dram_.transfer(c.dram_bytes, c.kind == program::Kind::Store, core_, rate_, c.background, c.layer);
 }
 
 }  // namespace nnasim::hw

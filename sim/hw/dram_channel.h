@@ -31,7 +31,12 @@ class DramChannel {
   // Moves `bytes` (a read from DRAM, or a write to it) for `requester` (a core's DMA engine);
   // `max_rate` caps that requester (bytes/s), shared by its transfers in flight. Must be called
   // from an SC_THREAD; several threads of one requester may call it at once.
-  virtual void transfer(int64_t bytes, bool write, int requester, double max_rate) = 0;
+  // A `background` transfer gets only the bandwidth the others leave (a low-priority prefetch of
+  // the weights of `layer`), until its requester reaches that layer (layer_reached): then it is
+  // demanded and shares like any other.
+  virtual void transfer(int64_t bytes, bool write, int requester, double max_rate, bool background = false,
+                        int layer = 0) = 0;
+  virtual void layer_reached(int requester, int layer) = 0;
   virtual const DramStats& stats() const = 0;
 };
 
@@ -41,7 +46,9 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
   SharedBandwidthDram(sc_core::sc_module_name name, const DramSpec& spec);
   ~SharedBandwidthDram() override;
 
-  void transfer(int64_t bytes, bool write, int requester, double max_rate) override;
+  void transfer(int64_t bytes, bool write, int requester, double max_rate, bool background = false,
+                int layer = 0) override;
+  void layer_reached(int requester, int layer) override;
   const DramStats& stats() const override { return stats_; }
 
  private:
@@ -50,6 +57,8 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
     double cap = 0;        // bytes/s
     double rate = 0;       // bytes/s, current allocation
     int requester = 0;
+    bool background = false;
+    int layer = 0;
     sc_core::sc_event done;
   };
   void advance();     // move every active flow forward to the current time
@@ -62,6 +71,11 @@ class SharedBandwidthDram : public sc_core::sc_module, public DramChannel {
   std::vector<int> req_;        // scratch for reallocate(): requesters with flows in flight,
   std::vector<double> caps_;    // their caps
   std::vector<int> counts_;     // and their number of flows
+  std::vector<double> rates_;   // their rates
+  std::vector<int> reached_;    // per requester: the latest layer it reached
+  bool is_background(const Flow* f) const {
+    return f->background && !(size_t(f->requester) < reached_.size() && reached_[size_t(f->requester)] >= f->layer);
+  }
   sc_core::sc_time last_;
   sc_core::sc_event wake_;
   DramStats stats_;

@@ -5,6 +5,7 @@
 // through the OCM port. Sync commands (layer boundaries) also run on this stream and take no time.
 #pragma once
 #include "sim/config/hw_spec.h"
+#include "sim/hw/dram_channel.h"
 #include "sim/hw/unit.h"
 
 namespace nnasim::hw {
@@ -17,7 +18,10 @@ struct AccumulatorStats {
 
 class MacArray : public UnitBase {
  public:
-  MacArray(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb, Ocm& ocm);
+  // `dram`, `core`: a Sync tells the channel that this core reached its layer, so that the
+  // layer's weight prefetches still in flight stop being background transfers.
+  MacArray(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog, Scoreboard& sb, Ocm& ocm,
+           DramChannel* dram = nullptr, int core = 0);
   int64_t cycles(const program::Command& c) const;
   const AccumulatorStats& accumulator() const { return acc_; }
 
@@ -27,6 +31,8 @@ class MacArray : public UnitBase {
  private:
   const HardwareSpec& hw_;
   AccumulatorStats acc_;
+  DramChannel* dram_ = nullptr;
+  int core_ = 0;
 };
 
 }  // namespace nnasim::hw

@@ -4,7 +4,9 @@
 // unit waits once per command for the computed duration.
 // A unit with several lanes (a DMA engine with dma.outstanding transfers in flight) still starts
 // its commands in stream order, but starts the next one as soon as its dependencies are met and a
-// lane is free, without waiting for the one before it to finish.
+// lane is free, without waiting for the one before it to finish. Its background commands
+// (prefetches of later layers' weights) form a stream of their own, in order, on lanes of their
+// own (half as many), so that they never hold up the others.
 #pragma once
 #include <systemc>
 
@@ -39,6 +41,11 @@ class UnitBase : public sc_core::sc_module {
   SC_HAS_PROCESS(UnitBase);
   UnitBase(sc_core::sc_module_name name, const program::Program& prog, Scoreboard& sb, Ocm& ocm, int lanes = 1);
   void enqueue(uint32_t id) {
+    if (lanes_ > 1 && prog_.cmds[id].background) {
+      bg_queue_.push_back(id);
+      sb_.bind(id, &bg_ready_);
+      return;
+    }
     queue_.push_back(id);
     sb_.bind(id, &ready_);
   }
@@ -52,15 +59,19 @@ class UnitBase : public sc_core::sc_module {
 
  private:
   void run();
+  void run_background();  // lanes > 1: the background stream
+  void start_on_lane(uint32_t id);
   void lane();  // lanes > 1: performs the commands run() hands over
   void begin(const program::Command& c);
   void end(uint32_t id, const program::Command& c);
   const program::Program& prog_;
   Scoreboard& sb_;
-  std::vector<uint32_t> queue_;
-  sc_core::sc_event ready_;  // fires when the head command's last dependency finishes
+  std::vector<uint32_t> queue_, bg_queue_;
+  sc_core::sc_event ready_, bg_ready_;  // fire when the head command's last dependency finishes
   int lanes_ = 1;
-  int in_flight_ = 0;
+  int bg_lanes() const { return lanes_ / 2 > 1 ? lanes_ / 2 : 1; }
+  int in_flight_ = 0;  // all commands in flight, background ones included
+  int bg_in_flight_ = 0;
   double busy_since_ = 0;
   std::deque<uint32_t> handed_;  // started, waiting for a lane
   sc_core::sc_event work_, lane_free_;

@@ -56,7 +56,7 @@ void Program::write(std::ostream& os) const {
   for (const auto& l : layers) os << fmt::format("layer {} {}\n", l.name, l.op);
   for (const auto& c : cmds) {
     os << fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", to_string(c.kind), c.core, c.layer,
-                      int(c.weights), c.dram_bytes, c.gemm.m, c.gemm.k, c.gemm.n, c.gemm.groups, int(c.gemm.fill) + 2 * int(c.gemm.drain), c.weight_bits,
+                      int(c.weights) + 2 * int(c.background), c.dram_bytes, c.gemm.m, c.gemm.k, c.gemm.n, c.gemm.groups, int(c.gemm.fill) + 2 * int(c.gemm.drain), c.weight_bits,
                       c.act_bits, int(c.format), c.ops, c.ocm_read, c.ocm_write, c.ocm_alloc, c.ocm_free,
                       c.deps.size(), "");
     for (size_t i = 0; i < c.deps.size(); ++i) os << (i ? " " : "") << c.deps[i];
@@ -106,7 +106,8 @@ Program Program::read(std::istream& is, const std::string& file) {
     if (!known) fail(fmt::format("unknown command '{}'", kind));
     if (c.core < 0 || c.core >= p.cores || c.layer < 0 || c.layer >= static_cast<int>(p.layers.size()))
       fail("command names a core or layer out of range");
-    c.weights = w != 0;
+    c.weights = (w & 1) != 0;  // bit 1: a background transfer (older files have 0 or 1)
+    c.background = (w & 2) != 0;
     c.gemm.fill = fd & 1;
     c.gemm.drain = fd & 2;
     c.format = static_cast<NumFormat>(f);

@@ -27,6 +27,8 @@ struct Command {
   int core = 0;
   int layer = 0;
   bool weights = false;          // Load: these bytes are weights (for statistics)
+  bool background = false;       // Load: a prefetch of a later layer's weights; the DRAM channel
+                                 // serves it with the bandwidth the other transfers leave
   int64_t dram_bytes = 0;        // Load: DRAM -> OCM; Store: OCM -> DRAM
   Gemm gemm;                     // Compute: the tile on the MAC array
   int weight_bits = 8, act_bits = 8;

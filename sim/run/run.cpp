@@ -32,10 +32,17 @@ graph::Graph load_prepared(const ModelSpec& m, StepTimes* times) {
 }
 
 RunOutput simulate_inference(const graph::Graph& g, const HardwareSpec& hw, const sched::SchedOptions& opt) {
-  RunOutput out;
   auto t0 = Clock::now();
-  out.schedule = sched::schedule(g, hw, opt);
-  out.times.schedule_ms = ms_since(t0);
+  sched::Schedule s = sched::schedule(g, hw, opt);
+  const double schedule_ms = ms_since(t0);
+  RunOutput out = simulate_schedule(g, hw, std::move(s));
+  out.times.schedule_ms = schedule_ms;
+  return out;
+}
+
+RunOutput simulate_schedule(const graph::Graph& g, const HardwareSpec& hw, sched::Schedule schedule) {
+  RunOutput out;
+  out.schedule = std::move(schedule);
   auto t1 = Clock::now();
   out.sim = hw::simulate(hw, out.schedule.program);
   out.report = report::build_report(g, hw, out.schedule, out.sim);

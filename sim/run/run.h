@@ -45,4 +45,8 @@ struct RunOutput {
 // process: call it once per process (a sweep forks a child per point).
 RunOutput simulate_inference(const graph::Graph& g, const HardwareSpec& hw, const sched::SchedOptions& opt);
 
+// The second half of simulate_inference, for a schedule made already (a sweep worker plans before
+// it forks the point's child): simulates it and builds the report.
+RunOutput simulate_schedule(const graph::Graph& g, const HardwareSpec& hw, sched::Schedule schedule);
+
 }  // namespace nnasim::run

@@ -381,7 +381,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
     prev_freed = freed_inputs > 0;
     prefetched = next_prefetched;
   }
-  if (plan.overlap && plan.prefetch) prefetch_weights(prog, g, hw, plan);
+  if (plan.overlap && plan.prefetch) prefetch_weights(prog, hw, plan);
   return prog;
 }
 

@@ -1,12 +1,9 @@
 #include "sim/sched/prefetch.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "sim/common/error.h"
 #include "sim/hw/accumulator.h"
-#include "sim/hw/dram_share.h"
-#include "sim/sched/bound.h"
 
 namespace nnasim::sched {
 namespace {
@@ -29,7 +26,7 @@ struct Region {
 
 }  // namespace
 
-PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, const HardwareSpec& hw, const Plan& plan) {
+PrefetchStats prefetch_weights(program::Program& prog, const HardwareSpec& hw, const Plan& plan) {
   PrefetchStats stats;
   const int n = prog.cores;
   const size_t N = prog.cmds.size();
@@ -43,7 +40,12 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
   std::vector<std::vector<std::pair<int, uint32_t>>> candidates(n);  // (region, command)
   std::vector<int64_t> occ(n, prog.ocm_preload);
   std::vector<int> cur(n, -1);
-  std::vector<double> layer_bytes(L, 0);
+  std::vector<int> reg(N, -1);  // each command's region on its core
+  struct Early {
+    int core, r0, r1;
+    int64_t bytes;
+  };
+  std::vector<Early> early;
   for (uint32_t i = 0; i < N; ++i) {
     const Command& c = prog.cmds[i];
     const int core = c.core;
@@ -59,6 +61,15 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
       }
     }
     const int r = cur[core];
+    reg[i] = r;
+    // An allocation that may start before commands issued ahead of it on this core (a load that
+    // waits only for an earlier sync) counts on every region from its dependency's to its own.
+    if (c.ocm_alloc > 0 && c.kind != Kind::Sync && r >= 0) {
+      int r0 = r;
+      for (uint32_t d : c.deps)
+        if (prog.cmds[d].core == core && reg[d] >= 0) r0 = std::min(r0, reg[d]);
+      if (r0 < r) early.push_back({core, r0, r, c.ocm_alloc});
+    }
     occ[core] += c.ocm_alloc;
     if (r >= 0) {
       Region& R = regions[core][r];
@@ -68,7 +79,6 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
       R.peak = std::max(R.peak, occ[core]);
       if (unit_of(c.kind) == Unit::Dma) {
         R.dma.push_back(i);
-        layer_bytes[R.layer] += double(c.dram_bytes);
         if (c.kind == Kind::Load && c.weights && c.dram_bytes > 0 && c.layer == R.layer && i > R.start)
           candidates[core].push_back({r, i});
       }
@@ -76,17 +86,13 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
     occ[core] -= c.ocm_free;
   }
 
-  // Give each core's weight loads, in order, to the earliest region with channel time to spare
-  // and room in OCM up to the consumer.
-  const double rate = hw::dram_peak(hw) / std::max(1, n);  // the channel per core, all streaming
-  std::vector<int> moved_to(N, -1);                        // region (on the load's core) it moves to
-  std::vector<std::vector<uint32_t>> after(N);             // moved loads to issue after a command
-  // Each layer's compute lower bound, once (cores share it).
-  std::vector<double> lb(L, -1);
-  auto compute_bound = [&](int l) {
-    if (lb[l] < 0) lb[l] = size_t(l) < g.layers.size() ? layer_bound(g, hw, l, plan.mode).compute_seconds : 0;
-    return lb[l];
-  };
+  for (const Early& x : early)
+    for (int r = x.r0; r <= x.r1; ++r) regions[x.core][r].peak += x.bytes;
+
+  // Give each core's weight loads, in order, to the earliest region with room in OCM on every
+  // region up to the consumer.
+  std::vector<int> moved_to(N, -1);             // region (on the load's core) it moves to
+  std::vector<std::vector<uint32_t>> after(N);  // moved loads to issue after a command
   auto fused = [&](int l) { return size_t(l) < plan.layers.size() && plan.layers[size_t(l)].fusion_group >= 0; };
   for (int core = 0; core < n; ++core) {
     auto& R = regions[core];
@@ -94,13 +100,11 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
     std::vector<int64_t> extra(R.size(), 0);
     size_t qi = 0;
     for (size_t e = 0; e < R.size() && qi < q.size(); ++e) {
-      const int le = R[e].layer;
       std::vector<uint32_t> own;  // the region's own transfers, among which moved loads are spread
       for (uint32_t d : R[e].dma)
         if (moved_to[d] < 0) own.push_back(d);
-      double budget = compute_bound(le) * rate - layer_bytes[le] / std::max(1, n);
       std::vector<uint32_t> mine;
-      while (qi < q.size() && budget > 0) {
+      while (qi < q.size()) {
         const auto [t, id] = q[qi];
         if (size_t(t) <= e) {
           ++qi;
@@ -108,7 +112,6 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
         }
         if (R[t].end == kNone) break;
         const int64_t b = prog.cmds[id].dram_bytes;
-        if (double(b) > budget) break;
         // Fused groups (fuse.h) interleave their layers band by band, so their regions overlap
         // in stream order and their peaks do not add up: no load moves into, out of or across one.
         bool fits = true;
@@ -116,7 +119,6 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
           fits = !fused(R[r].layer) && R[r].peak + R[r].spill + extra[r] + b <= cap;
         if (!fits) break;
         for (int r = static_cast<int>(e); r <= t; ++r) extra[r] += b;
-        budget -= double(b);
         moved_to[id] = static_cast<int>(e);
         mine.push_back(id);
         ++qi;
@@ -126,6 +128,7 @@ PrefetchStats prefetch_weights(program::Program& prog, const graph::Graph& g, co
         after[at].push_back(mine[k]);
         Command& ld = prog.cmds[mine[k]];
         ld.deps = {R[e].start};
+        ld.background = true;
         ld.ocm_alloc += ld.dram_bytes;
         prog.cmds[R[region_of[core][ld.layer]].end].ocm_free += ld.dram_bytes;
         ++stats.loads;

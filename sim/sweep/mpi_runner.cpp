@@ -2,7 +2,7 @@
 // all of them before a point runs). Rank 0 owns the results file: it hands out point indices on
 // request, runs points of its own in between, and records the rows the other ranks send back —
 // through the same Collector as the local runner, so the file is the local run's byte for byte.
-// Each rank runs its points in children forked from it (point_runner.h); a child never calls MPI and
+// Each rank runs its points in workers forked from it (point_pool.h); a worker never calls MPI and
 // leaves with _exit, so none of MPI's state is touched twice.
 //
 // MPI is optional at build time (CMake defines NNASIM_HAVE_MPI when Open MPI is found); this file
@@ -17,7 +17,7 @@
 #include <iostream>
 #include <optional>
 
-#include "sim/sweep/point_runner.h"
+#include "sim/sweep/point_pool.h"
 #include "sim/sweep/runner.h"
 
 #if NNASIM_HAVE_MPI
@@ -83,11 +83,10 @@ void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std
   const std::vector<size_t> pending = c.pending();
   size_t next = 0;
   int workers = size - 1;
-  ChildPool pool(exe, ro.point_timeout);
-  ModelCache cache;
+  PointPool pool(spec, ro, exe, jobs);
   while (next < pending.size() || pool.running() || workers > 0) {
     while (pool.running() < jobs && next < pending.size()) {
-      start_point(pool, cache, spec, pending[next], ro, exe);
+      pool.start(pending[next]);
       ++next;
     }
     // Wait a little for our own children; then answer every rank that has written to us.
@@ -125,8 +124,7 @@ void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std
 
 // Other ranks: ask rank 0 for a point whenever a worker slot is free; send each row back.
 void worker(const SweepSpec& spec, const RunOptions& ro, const std::string& exe, size_t jobs) {
-  ChildPool pool(exe, ro.point_timeout);
-  ModelCache cache;
+  PointPool pool(spec, ro, exe, jobs);
   bool more = true;
   while (true) {
     while (more && pool.running() < jobs) {
@@ -137,7 +135,7 @@ void worker(const SweepSpec& spec, const RunOptions& ro, const std::string& exe,
       if (idx < 0 || size_t(idx) >= spec.points.size()) {
         more = false;
       } else {
-        start_point(pool, cache, spec, size_t(idx), ro, exe);
+        pool.start(size_t(idx));
       }
     }
     if (!pool.running()) break;

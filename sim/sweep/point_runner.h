@@ -1,29 +1,33 @@
 // Running a sweep point without starting a new program: the worker (the sweep process, or an MPI
-// rank) loads and prepares each model once, then forks a child per point; the child loads the
-// point's hardware, schedules, simulates (its one SystemC elaboration) and writes exactly what
-// `nnasim run ... --format json` would write, through the same functions. Only the process start
-// and the model loading are saved, so the results stay byte-identical to running each point with
-// `nnasim run` (a test checks it).
+// rank) loads and prepares each model once and plans each point itself, keeping the planner's
+// candidate lists across points (sched/plan_cache.h); it then forks a child per point, which
+// simulates (its one SystemC elaboration) and writes exactly what `nnasim run ... --format json`
+// would write, through the same functions (or, for a CSV, that report's figures). The results stay
+// byte-identical to running each point with `nnasim run` (a test checks it).
 #pragma once
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/graph/graph.h"
+#include "sim/sched/plan_cache.h"
+#include "sim/sched/scheduler.h"
 #include "sim/sweep/spec.h"
 
 namespace nnasim::sweep {
 
 class ModelCache {
  public:
-  // Loads and prepares the point's model on first use (call it in the worker, before forking).
+  // In the worker, before forking: loads and prepares the point's model on first use, then reads
+  // the point's hardware and plans it (or keeps the error `nnasim run` would stop with).
   void prepare(const Point& p);
-  // In the child: runs the point, writes its JSON report on stdout or its error line on stderr,
-  // and returns the exit status `nnasim run` would have. With `figures_only` (a CSV results file
-  // needs no more), it writes the row's figures instead (figures_line in results.h), computed
-  // from the same JSON as `nnasim run` writes, without its per-layer part.
-  int run(const Point& p, bool figures_only = false) const;
+  // In the child: runs the point prepared last, writes its JSON report on stdout or its error line
+  // on stderr, and returns the exit status `nnasim run` would have. With `figures_only` (a CSV
+  // results file needs no more), it writes the row's figures instead (figures_line in
+  // results.h), computed from the same JSON as `nnasim run` writes, without its per-layer part.
+  int run(const Point& p, bool figures_only = false);
 
  private:
   struct Entry {
@@ -31,8 +35,19 @@ class ModelCache {
     std::string error;  // the error line, when loading failed
     int status = 0;
   };
+  struct Planned {
+    size_t index = 0;
+    const Entry* model = nullptr;
+    std::shared_ptr<const HardwareSpec> hw;
+    std::optional<sched::Schedule> schedule;
+    std::string error;  // the error line, when reading the hardware or planning failed
+    int status = 0;
+  };
   static std::string key(const Point& p);
   std::map<std::string, Entry> entries_;
+  sched::PlanCache plans_{1};
+  std::string plans_model_;  // the model key whose lists plans_ holds
+  std::optional<Planned> planned_;
 };
 
 }  // namespace nnasim::sweep

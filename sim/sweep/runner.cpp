@@ -1,9 +1,11 @@
 #include "sim/sweep/runner.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -14,8 +16,9 @@
 #include <climits>
 #include <cstring>
 #include <iostream>
+#include <map>
 
-#include "sim/sweep/point_runner.h"
+#include "sim/sweep/point_pool.h"
 
 extern char** environ;
 
@@ -129,6 +132,7 @@ void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
   }
   std::cout.flush();  // nothing buffered may be written twice
   std::cerr.flush();
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
@@ -136,6 +140,9 @@ void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
     return;
   }
   if (pid == 0) {
+    // A point's child dies with its worker (killed when the point ran out of time).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
     // The child: stdin from /dev/null, stdout and stderr into the pipes; the other children's pipe
     // ends are close-on-exec only, so close every descriptor above 2 that is not ours.
     int devnull = ::open("/dev/null", O_RDONLY);
@@ -255,10 +262,40 @@ Collector::Collector(const SweepSpec& spec, const RunOptions& ro)
   progress_.update(0, 0);
 }
 
+namespace {
+
+// Hardware keys the planner's geometry view leaves out (sched/plan_cache.h): points that differ
+// only in these share their candidate lists.
+bool estimate_only_key(const std::string& key) {
+  for (const char* prefix : {"dram.", "energy.", "dma.", "clock", "technology.", "area."})
+    if (key.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+// What a point's candidate lists depend on, as text (a point's other keys: the run options, the
+// hardware file, the overrides of the geometry view's keys).
+std::string geometry_group(const Point& p) {
+  std::string g = fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}", p.model_path, p.weight_bits ? *p.weight_bits : -1,
+                              p.act_bits ? *p.act_bits : -1, p.number_format, p.compress, p.batch ? *p.batch : -1,
+                              p.mode, p.objective, p.hw_path);
+  for (const auto& o : p.overrides)
+    if (!estimate_only_key(o.key)) g += "\n" + o.key + "=" + o.value;
+  return g;
+}
+
+}  // namespace
+
 std::vector<size_t> Collector::pending() const {
   std::vector<size_t> p;
   for (size_t i = 0; i < spec_.points.size(); ++i)
     if (!file_.done()[i]) p.push_back(i);
+  // Run order (the file is in point order whatever the order points finish in): points that share
+  // their candidate lists one after another, groups in the order of their first point, so that a
+  // worker's PlanCache serves them; e.g. a DRAM bandwidth axis becomes the innermost.
+  std::map<std::string, size_t> first;
+  std::vector<size_t> group(spec_.points.size(), 0);
+  for (size_t i : p) group[i] = first.emplace(geometry_group(spec_.points[i]), i).first->second;
+  std::stable_sort(p.begin(), p.end(), [&](size_t a, size_t b) { return group[a] < group[b]; });
   return p;
 }
 
@@ -281,30 +318,20 @@ void Collector::finish() {
 
 // --- runners -----------------------------------------------------------------------------------
 
-void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size_t index, const RunOptions& ro,
-                 const std::string& exe) {
-  const Point& p = spec.points[index];
-  if (ro.spawn) {
-    pool.start(index, p.argv(exe));
-    return;
-  }
-  cache.prepare(p);
-  // A CSV needs only the figures of each point's report (a JSON Lines file keeps the whole report).
-  const bool figures_only = output_format_of(ro.output) == OutputFormat::Csv;
-  pool.start_fork(index, [&cache, &p, figures_only] { return cache.run(p, figures_only); });
-}
+// The worker's heap: without fastbins, a forked child's first large allocation does not
+// consolidate the worker's freed chunks (writing, hence copying, pages it shares with the worker).
+void tune_worker_heap() { mallopt(M_MXFAST, 0); }
 
 void run_local(const SweepSpec& spec, const RunOptions& ro) {
   const std::string exe = ro.exe.empty() ? self_exe() : ro.exe;
   const size_t jobs = size_t(ro.jobs > 0 ? ro.jobs : default_jobs());
   Collector c(spec, ro);
   const std::vector<size_t> pending = c.pending();
-  ChildPool pool(exe, ro.point_timeout);
-  ModelCache cache;
+  PointPool pool(spec, ro, exe, jobs);
   size_t next = 0;
   while (next < pending.size() || pool.running()) {
     while (pool.running() < jobs && next < pending.size()) {
-      start_point(pool, cache, spec, pending[next], ro, exe);
+      pool.start(pending[next]);
       ++next;
     }
     for (const auto& r : pool.poll(-1)) c.record(r);

@@ -81,7 +81,7 @@ class Progress {
 class Collector {
  public:
   Collector(const SweepSpec& spec, const RunOptions& ro);
-  std::vector<size_t> pending() const;  // points still to run, in point order
+  std::vector<size_t> pending() const;  // points still to run, in run order (pending() in runner.cpp)
   void record(const RawResult& r);
   // Writes the final file and the summary line.
   void finish();
@@ -97,13 +97,10 @@ class Collector {
 std::string self_exe();
 int default_jobs();
 
-// Starts point `index` in `pool`: forked from this worker (loading its model here first, once) or,
-// with RunOptions::spawn, as `exe run ...`.
-class ModelCache;
-void start_point(ChildPool& pool, ModelCache& cache, const SweepSpec& spec, size_t index, const RunOptions& ro,
-                 const std::string& exe);
+// Called by a sweep worker (point_pool.h) before it forks points: malloc settings.
+void tune_worker_heap();
 
-// The local runner: `jobs` children at a time.
+// The local runner: `jobs` points at a time (point_pool.h).
 void run_local(const SweepSpec& spec, const RunOptions& ro);
 
 // MPI (mpi_runner.cpp): true when this process was started by mpirun; runs the sweep over the
