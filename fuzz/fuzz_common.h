@@ -27,7 +27,12 @@ inline std::string scratch(const char* ext) {
 }
 
 inline std::string write_scratch(const uint8_t* data, size_t size, const char* ext) {
-  std::string path = scratch(ext);
+  static const std::string path = [&] {
+    static std::string p;  // removed at exit: one file per fuzzer process, not left in TMPDIR
+    p = scratch(ext);
+    std::atexit([] { std::remove(p.c_str()); });
+    return p;
+  }();
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) std::abort();
   if (size && std::fwrite(data, 1, size, f) != size) std::abort();
