@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,23 +93,12 @@ size_t PointPool::running() const {
 
 void PointPool::launch(Worker& w) {
   int cmd[2], res[2];
-  if (::pipe2(cmd, O_CLOEXEC) != 0) throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
-  if (::pipe2(res, O_CLOEXEC) != 0) {
-    ::close(cmd[0]), ::close(cmd[1]);
-    throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
-  }
-  std::cout.flush();  // nothing buffered may be written twice
-  std::cerr.flush();
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
+  const pid_t pid = fork_with_pipes(cmd, res);
   if (pid < 0) {
-    ::close(cmd[0]), ::close(cmd[1]), ::close(res[0]), ::close(res[1]);
     throw InternalError(fmt::format("cannot fork a sweep worker: {}", std::strerror(errno)));
   }
   if (pid == 0) {
     // The worker: dies with the sweep process; keeps only its own ends of its own pipes.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
     for (const auto& o : workers_) {
       if (o.cmd_fd >= 0) ::close(o.cmd_fd);
       if (o.res_fd >= 0) ::close(o.res_fd);

@@ -123,26 +123,36 @@ void ChildPool::start(size_t index, const std::vector<std::string>& argv) {
   adopt(index, pid, out[0], err[0]);
 }
 
-void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(out[0]), ::close(out[1]);
+pid_t fork_with_pipes(int a[2], int b[2]) {
+  if (::pipe2(a, O_CLOEXEC) != 0) throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
+  if (::pipe2(b, O_CLOEXEC) != 0) {
+    ::close(a[0]), ::close(a[1]);
     throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
   }
   std::cout.flush();  // nothing buffered may be written twice
   std::cerr.flush();
   const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
+  const pid_t pid = ::fork();
   if (pid < 0) {
-    ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
+    const int e = errno;
+    ::close(a[0]), ::close(a[1]), ::close(b[0]), ::close(b[1]);
+    errno = e;
+  } else if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the parent died before the line above
+  }
+  return pid;
+}
+
+void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
+  int out[2], err[2];
+  const pid_t pid = fork_with_pipes(out, err);
+  if (pid < 0) {
     failed_to_start_.push_back({index, 127, "", fmt::format("error: cannot fork: {}", std::strerror(errno))});
     return;
   }
   if (pid == 0) {
     // A point's child dies with its worker (killed when the point ran out of time).
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
     // The child: stdin from /dev/null, stdout and stderr into the pipes; the other children's pipe
     // ends are close-on-exec only, so close every descriptor above 2 that is not ours.
     int devnull = ::open("/dev/null", O_RDONLY);

@@ -32,6 +32,12 @@ int sweep_main(const std::string& spec_path, const SpecOptions& so, RunOptions r
 // Child processes, started with posix_spawn; each one's stdout and stderr are read through pipes.
 // A child that runs longer than `timeout_s` (when > 0) is killed; its result is the error line
 // "error: timed out after N s".
+// Two pipes, then a fork: buffered output is flushed first, so nothing is written twice, and the
+// child dies with its parent (PR_SET_PDEATHSIG). Returns the child's pid, 0 in the child, or -1
+// when the fork fails (every pipe end closed, errno kept). A pipe that cannot be made is an
+// InternalError.
+pid_t fork_with_pipes(int a[2], int b[2]);
+
 class ChildPool {
  public:
   explicit ChildPool(std::string exe, double timeout_s = 0) : exe_(std::move(exe)), timeout_s_(timeout_s) {}
