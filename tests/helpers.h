@@ -39,5 +39,7 @@ std::string hw_path(const std::string& name);
 // it exits 0, and returns the parsed report.
 nlohmann::json run_cli_json(const std::string& args);
 std::string temp_file(const std::string& name, const std::string& content);
+// A path or argument in single quotes, for run_cli's shell line.
+inline std::string q(const std::string& s) { return "'" + s + "'"; }
 
 }  // namespace nnasim::test

@@ -19,13 +19,13 @@
 #include "sim/config/hw_config.h"
 
 using namespace nnasim;
+using test::q;
 using test::run_cli;
 using test::source_dir;
 using test::temp_file;
 
 namespace {
 
-std::string q(const std::string& s) { return "'" + s + "'"; }
 std::string tinynet() { return source_dir() + "/models/tinynet.yaml"; }
 
 // Exit 2, one line, starting "error: WHERE: " and containing `words`.

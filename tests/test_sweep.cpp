@@ -24,6 +24,7 @@
 
 extern char** environ;
 
+using nnasim::test::q;
 using nnasim::test::run_cli;
 using nnasim::test::source_dir;
 using nnasim::test::temp_file;
@@ -62,7 +63,6 @@ std::vector<std::string> values(const sweep::SweepSpec& s, const std::string& ke
 // A shell command with stdout and stderr together.
 nnasim::test::CliResult sh(const std::string& cmd) { return nnasim::test::run_shell(cmd + " 2>&1"); }
 
-std::string q(const std::string& s) { return "'" + s + "'"; }
 
 // A 35-point tinynet sweep (5 OCM sizes x 7 weight widths).
 std::string resume_spec() {

@@ -20,7 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string q(const std::string& s) { return "'" + s + "'"; }
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;

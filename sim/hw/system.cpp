@@ -33,10 +33,39 @@ SimResult System::result() const {
   return r;
 }
 
+namespace {
+bool rerun_allowed = false;
+int runs = 0;
+bool tainted = false;
+
+// The kernel state made when the process started (SystemC's static events, sc_event::none and
+// sc_process_handle's non_event, belong to it and reach it again from their destructors at exit).
+sc_core::sc_simcontext* first_kernel = nullptr;
+
+// The kernel state of the previous run goes; sc_get_curr_simcontext() makes a new one on first use,
+// as it does at the start of a process. The first one is left in place, unused, for the static
+// events' destructors; every later one is deleted.
+void fresh_kernel() {
+  sc_core::sc_simcontext* old = sc_core::sc_curr_simcontext;
+  sc_core::sc_curr_simcontext = nullptr;
+  sc_core::sc_default_global_context = nullptr;
+  if (old != first_kernel) delete old;
+}
+}  // namespace
+
+void allow_resimulation() { rerun_allowed = true; }
+bool kernel_tainted() { return tainted; }
+
 SimResult simulate(const HardwareSpec& hw, const program::Program& prog) {
-  static bool elaborated = false;
-  if (elaborated) throw InternalError("simulate() called twice: SystemC elaborates once per process");
-  elaborated = true;
+  if (runs == 0) first_kernel = sc_core::sc_get_curr_simcontext();
+  if (runs > 0) {
+    if (!rerun_allowed) throw InternalError("simulate() called twice: SystemC elaborates once per process");
+    if (tainted) throw InternalError("simulate() called again after a simulation that failed");
+    fresh_kernel();
+  }
+  ++runs;
+  tainted = true;  // until this run returns normally
+  sim_time_overflow() = false;
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   System sys("nna", hw, prog);
   sc_core::sc_start(sc_core::sc_time(kMaxSimSeconds, sc_core::SC_SEC), sc_core::SC_EXIT_ON_STARVATION);
@@ -47,6 +76,7 @@ SimResult simulate(const HardwareSpec& hw, const program::Program& prog) {
   if (!sys.scoreboard().all_done())
     throw InternalError("the program deadlocked: some commands never became ready (a dependency cycle)");
   SimResult r = sys.result();
+  tainted = false;
   return r;
 }
 

@@ -1,6 +1,8 @@
 // The whole chip: cores and the DRAM channel they share, executing one Program. simulate() is the
-// entry point: it elaborates the SystemC model once, runs it to completion and returns plain data.
-// SystemC allows one elaboration per process, so simulate() may be called once per process.
+// entry point: it elaborates the SystemC model, runs it to completion and returns plain data.
+// SystemC's kernel state (sc_simcontext) elaborates once; simulate() may be called once per process,
+// unless the process calls allow_resimulation() first (a sweep worker, which runs many points):
+// each later call then starts from a fresh kernel state.
 #pragma once
 #include <systemc>
 
@@ -36,5 +38,15 @@ class System : public sc_core::sc_module {
 };
 
 SimResult simulate(const HardwareSpec& hw, const program::Program& prog);
+
+// Lets simulate() run again in this process. Each call after the first deletes the kernel state the
+// previous one left (every module of that run is already destroyed) and lets SystemC make a new one,
+// as at the start of a process: the same program then gives the same result, byte for byte
+// (tests/test_resimulate.cpp).
+void allow_resimulation();
+
+// True when the last simulate() in this process ended with an exception: its kernel state may be
+// in the middle of a run, and the process should not simulate again (a sweep worker then retires).
+bool kernel_tainted();
 
 }  // namespace nnasim::hw

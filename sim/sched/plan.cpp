@@ -72,7 +72,7 @@ struct Candidate {
 // Per plan: the finished candidate lists by key; the geometry view of the hardware; the lists of
 // stage 1 kept across plans (when the caller gives a PlanCache) under this view's fingerprint.
 struct CandidateCache {
-  std::map<CandidateKey, std::vector<Candidate>> lists;
+  CandidateMap<std::vector<Candidate>> lists;
   HardwareSpec geometry;
   RawLists* raw = nullptr;  // in the PlanCache, or null
 };
@@ -119,15 +119,20 @@ int64_t dram_bytes(const LayerCtx& c, const TileShape& s) {
 // and their double-buffered weight loads then wait for computes more than 5 %).
 constexpr bool with_last_store = true;  // the last store is not overlapped
 constexpr double kOverlapP = 6;
+// `lower_bound`: the time with the overlap taken as the larger of compute and DMA alone (a hair
+// below it, to be safe from rounding), which the soft maximum never goes under: a bound the
+// candidate lists use to skip, without its powers, a candidate that cannot be kept.
 double layer_seconds(const HardwareSpec& hw, int active, int64_t first_bytes, double compute_s, int64_t core_dram,
-                     int64_t transfers, int64_t last_bytes) {
+                     int64_t transfers, int64_t last_bytes, bool lower_bound = false) {
   const double bw = core_bandwidth(hw, active);
   // With dma.outstanding transfers in flight, their latencies overlap.
   const double dma_s =
       double(core_dram) / bw + double(transfers) * hw.dram.latency_s / std::max(1, hw.dma.outstanding);
   const double first = double(first_bytes) / bw + hw.dram.latency_s;
   const double hi = std::max(compute_s, dma_s), lo = std::min(compute_s, dma_s);
-  const double overlap = hi > 0 ? hi * std::pow(1 + std::pow(lo / hi, kOverlapP), 1.0 / kOverlapP) : 0;
+  const double overlap = lower_bound ? hi * (1 - 1e-12)
+                         : hi > 0    ? hi * std::pow(1 + std::pow(lo / hi, kOverlapP), 1.0 / kOverlapP)
+                                     : 0;
   // The last store follows the last compute.
   const double last = last_bytes > 0 && with_last_store ? double(last_bytes) / bw + hw.dram.latency_s : 0;
   return first + overlap + last;
@@ -252,9 +257,23 @@ std::vector<RawCandidate> raw_candidates(const LayerCtx& c, const HardwareSpec& 
   std::vector<std::pair<int64_t, uint32_t>> order(out.size());
   for (size_t i = 0; i < out.size(); ++i) order[i] = {out[i].ws, uint32_t(i)};
   std::sort(order.begin(), order.end());
+  // A candidate that an earlier one (no larger working set) matches or beats in every argument of
+  // the estimates, on as many cores, can never be kept by stage 2 (candidates() below): whatever
+  // the hardware's prices, its time, energy, their product and DRAM traffic are no better. It is
+  // dropped here, once per geometry, instead of being priced at every sweep point.
   std::vector<RawCandidate> sorted;
   sorted.reserve(out.size());
-  for (const auto& o : order) sorted.push_back(std::move(out[o.second]));
+  for (const auto& o : order) {
+    const RawCandidate& b = out[o.second];
+    const bool dominated = std::any_of(sorted.begin(), sorted.end(), [&b](const RawCandidate& a) {
+      return a.active == b.active && a.first_bytes <= b.first_bytes && a.cycles <= b.cycles &&
+             a.computes <= b.computes && a.core_dram <= b.core_dram && a.transfers <= b.transfers &&
+             a.last_bytes <= b.last_bytes && a.dram <= b.dram && a.write_dram <= b.write_dram &&
+             a.dram - a.write_dram <= b.dram - b.write_dram && a.ocm <= b.ocm && a.acc_reads <= b.acc_reads &&
+             a.acc_writes <= b.acc_writes;
+    });
+    if (!dominated) sorted.push_back(std::move(out[o.second]));
+  }
   return sorted;
 }
 
@@ -290,8 +309,18 @@ const std::vector<Candidate>& candidates(const LayerCtx& c, int cores) {
   double best_s = 0, best_j = 0, best_e = 0;
   int64_t best_d = 0;
   for (const RawCandidate& r : *raw) {
-    const double secs = layer_seconds(c.hw, r.active, r.first_bytes, double(r.cycles) / c.hw.clock_hz * double(r.computes),
-                                      r.core_dram, r.transfers, r.last_bytes);
+    const double compute_s = double(r.cycles) / c.hw.clock_hz * double(r.computes);
+    if (!out.empty() && r.dram >= best_d) {
+      // Skipped when even its lower bound of time (and the energy at that time: energy grows with
+      // time) improves on nothing kept; what is kept is the same as without this test.
+      const double lo_s =
+          layer_seconds(c.hw, r.active, r.first_bytes, compute_s, r.core_dram, r.transfers, r.last_bytes, true);
+      if (lo_s >= best_s) {
+        const double lo_j = est_joules(c, r.dram, r.write_dram, r.ocm, lo_s, r.acc_reads, r.acc_writes);
+        if (lo_j >= best_j && lo_s * lo_j >= best_e) continue;
+      }
+    }
+    const double secs = layer_seconds(c.hw, r.active, r.first_bytes, compute_s, r.core_dram, r.transfers, r.last_bytes);
     const double joules = est_joules(c, r.dram, r.write_dram, r.ocm, secs, r.acc_reads, r.acc_writes);
     const double e = secs * joules;
     if (out.empty() || secs < best_s || joules < best_j || e < best_e || r.dram < best_d) {

@@ -12,6 +12,7 @@
 #include <list>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/config/hw_spec.h"
@@ -42,7 +43,17 @@ struct RawCandidate {
   int64_t acc_reads = 0, acc_writes = 0;
 };
 using CandidateKey = std::vector<int64_t>;  // the layer's shape, bits, placement and core count
-using RawLists = std::map<CandidateKey, std::vector<RawCandidate>>;
+// A hash of a key's numbers (the lists are only looked up, never walked: their order is not used).
+struct CandidateKeyHash {
+  size_t operator()(const CandidateKey& k) const noexcept {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int64_t v : k) h = (h ^ uint64_t(v)) * 0x100000001b3ull, h ^= h >> 29;
+    return size_t(h);
+  }
+};
+template <typename V>
+using CandidateMap = std::unordered_map<CandidateKey, V, CandidateKeyHash>;
+using RawLists = CandidateMap<std::vector<RawCandidate>>;
 
 class PlanCache {
  public:

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
+#include "sim/hw/system.h"
 #include "sim/sweep/point_runner.h"
 
 namespace nnasim::sweep {
@@ -41,9 +43,10 @@ bool read_full(int fd, void* data, size_t n) {
   return true;
 }
 
-// A result on the wire: index, exit code, the lengths of out and err, then their bytes.
-constexpr size_t kHeader = 8 + 4 + 8 + 8;
-std::string encode(const RawResult& r) {
+// A result on the wire: index, exit code, the lengths of out and err, whether the worker ends after
+// this point (it sends nothing more), then the bytes of out and err.
+constexpr size_t kHeader = 8 + 4 + 8 + 8 + 1;
+std::string encode(const RawResult& r, bool last) {
   std::string b(kHeader, '\0');
   const uint64_t idx = r.index, no = r.out.size(), ne = r.err.size();
   const int32_t code = r.exit_code;
@@ -51,11 +54,12 @@ std::string encode(const RawResult& r) {
   std::memcpy(&b[8], &code, 4);
   std::memcpy(&b[12], &no, 8);
   std::memcpy(&b[20], &ne, 8);
+  b[28] = last ? 1 : 0;
   return b + r.out + r.err;
 }
 
 // One whole result at the front of `buf` (removed from it), or false.
-bool decode(std::string& buf, RawResult* r) {
+bool decode(std::string& buf, RawResult* r, bool* last) {
   if (buf.size() < kHeader) return false;
   uint64_t idx = 0, no = 0, ne = 0;
   int32_t code = 0;
@@ -64,6 +68,7 @@ bool decode(std::string& buf, RawResult* r) {
   std::memcpy(&no, &buf[12], 8);
   std::memcpy(&ne, &buf[20], 8);
   if (buf.size() < kHeader + no + ne) return false;
+  *last = buf[28] != 0;
   r->index = size_t(idx);
   r->exit_code = code;
   r->out = buf.substr(kHeader, size_t(no));
@@ -120,23 +125,44 @@ void PointPool::launch(Worker& w) {
   w.buf.clear();
 }
 
+// Runs a prepared point in this process and keeps what it writes on stdout and stderr, as a forked
+// child's pipes would.
+RawResult run_here(ModelCache& cache, const Point& p, bool figures_only) {
+  std::ostringstream out, err;
+  struct Redirect {
+    std::ostream& s;
+    std::streambuf* saved;
+    Redirect(std::ostream& st, std::streambuf* to) : s(st), saved(st.rdbuf(to)) {}
+    ~Redirect() { s.rdbuf(saved); }
+  } o(std::cout, out.rdbuf()), e(std::cerr, err.rdbuf());
+  int status = 1;
+  try {
+    status = cache.run(p, figures_only);
+  } catch (...) {
+    status = 1;
+  }
+  return {p.index, status, out.str(), err.str()};
+}
+
 void PointPool::worker_main(int cmd_fd, int res_fd) {
   int status = 0;
   try {
-    tune_worker_heap();
+    // The worker simulates its points itself, one SystemC kernel state after another
+    // (hw::allow_resimulation): no fork per point, so no copy-on-write of the worker's heap. A
+    // point whose simulation failed may leave the kernel mid-run: the worker then sends that
+    // point's result, says it is its last, and ends; the pool starts a new worker for the next.
+    hw::allow_resimulation();
     const bool figures_only = output_format_of(ro_.output) == OutputFormat::Csv;
     ModelCache cache;
-    ChildPool pool(exe_);  // the time limit is the sweep process's: it covers planning too
     uint64_t idx = 0;
     while (read_full(cmd_fd, &idx, sizeof idx)) {
       if (idx >= spec_.points.size()) throw InternalError("sweep worker: a point index out of range");
       const Point& p = spec_.points[size_t(idx)];
       cache.prepare(p);
-      pool.start_fork(size_t(idx), [&cache, &p, figures_only] { return cache.run(p, figures_only); });
-      std::vector<RawResult> done;
-      while (done.empty()) done = pool.poll(-1);
-      const std::string frame = encode(done.front());
-      if (!write_full(res_fd, frame.data(), frame.size())) break;
+      const RawResult r = run_here(cache, p, figures_only);
+      const bool last = hw::kernel_tainted();
+      const std::string frame = encode(r, last);
+      if (!write_full(res_fd, frame.data(), frame.size()) || last) break;
     }
   } catch (const std::exception& e) {
     std::cerr << "internal error: sweep worker: " << e.what() << "\n";
@@ -233,9 +259,11 @@ std::vector<RawResult> PointPool::poll(int timeout_ms) {
         break;
       }
       RawResult res;
-      if (decode(w.buf, &res)) {
+      bool last = false;
+      if (decode(w.buf, &res, &last)) {
         w.busy = false;
         done.push_back(std::move(res));
+        if (last) ended = true;  // the worker ends after this point: the next point starts a new one
       }
       if (ended) {
         const bool was_busy = w.busy;

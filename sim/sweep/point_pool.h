@@ -1,10 +1,11 @@
 // The points of a sweep in flight, on one machine (the sweep process, or one MPI rank): `jobs`
 // worker processes, forked from this one, each taking a point at a time. A worker keeps the models
 // it loaded and the planner's candidate lists (point_runner.h) from point to point, plans the
-// point, and forks a child that simulates it (SystemC elaborates once per process). With
-// RunOptions::spawn, each point is `nnasim run ...` started afresh instead.
-// A point that runs longer than RunOptions::point_timeout is stopped (its worker and the worker's
-// child are killed and the worker replaced) and its result is "error: timed out after N s".
+// point and simulates it itself, each point on a fresh SystemC kernel state
+// (hw::allow_resimulation). A point whose simulation failed is the worker's last: the next point
+// goes to a new worker. With RunOptions::spawn, each point is `nnasim run ...` started afresh instead.
+// A point that runs longer than RunOptions::point_timeout is stopped (its worker is killed and
+// replaced) and its result is "error: timed out after N s".
 #pragma once
 #include <sys/types.h>
 

@@ -1,9 +1,9 @@
 // Running a sweep point without starting a new program: the worker (the sweep process, or an MPI
 // rank) loads and prepares each model once and plans each point itself, keeping the planner's
-// candidate lists across points (sched/plan_cache.h); it then forks a child per point, which
-// simulates (its one SystemC elaboration) and writes exactly what `nnasim run ... --format json`
-// would write, through the same functions (or, for a CSV, that report's figures). The results stay
-// byte-identical to running each point with `nnasim run` (a test checks it).
+// candidate lists across points (sched/plan_cache.h); it then simulates the point (on a fresh
+// SystemC kernel state, hw::allow_resimulation) and writes exactly what `nnasim run ... --format
+// json` would write, through the same functions (or, for a CSV, that report's figures). The results
+// stay byte-identical to running each point with `nnasim run` (a test checks it).
 #pragma once
 #include <map>
 #include <memory>
@@ -20,10 +20,10 @@ namespace nnasim::sweep {
 
 class ModelCache {
  public:
-  // In the worker, before forking: loads and prepares the point's model on first use, then reads
+  // Before the simulation: loads and prepares the point's model on first use, then reads
   // the point's hardware and plans it (or keeps the error `nnasim run` would stop with).
   void prepare(const Point& p);
-  // In the child: runs the point prepared last, writes its JSON report on stdout or its error line
+  // Then: runs the point prepared last, writes its JSON report on stdout or its error line
   // on stderr, and returns the exit status `nnasim run` would have. With `figures_only` (a CSV
   // results file needs no more), it writes the row's figures instead (figures_line in
   // results.h), computed from the same JSON as `nnasim run` writes, without its per-layer part.

@@ -35,7 +35,7 @@ extern const std::vector<std::string> kAccuracyColumns;  // top1, top1_fp32, top
 // table). Throws nlohmann's exceptions when a field is missing.
 std::vector<std::string> figures_of(const nlohmann::ordered_json& report);
 
-// What a forked point's child writes instead of its JSON report when the results are a CSV: the
+// What a point's worker writes instead of its JSON report when the results are a CSV: the
 // figure columns as one CSV line after a record-separator byte (a JSON report never starts with it).
 constexpr char kFiguresMark = '\x1e';
 std::string figures_line(const std::vector<std::string>& figures);

@@ -1,7 +1,6 @@
 #include "sim/sweep/runner.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <sched.h>
@@ -142,42 +141,6 @@ pid_t fork_with_pipes(int a[2], int b[2]) {
     if (::getppid() != parent) ::_exit(1);  // the parent died before the line above
   }
   return pid;
-}
-
-void ChildPool::start_fork(size_t index, const std::function<int()>& body) {
-  int out[2], err[2];
-  const pid_t pid = fork_with_pipes(out, err);
-  if (pid < 0) {
-    failed_to_start_.push_back({index, 127, "", fmt::format("error: cannot fork: {}", std::strerror(errno))});
-    return;
-  }
-  if (pid == 0) {
-    // A point's child dies with its worker (killed when the point ran out of time).
-    // The child: stdin from /dev/null, stdout and stderr into the pipes; the other children's pipe
-    // ends are close-on-exec only, so close every descriptor above 2 that is not ours.
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    for (const auto& k : kids_) {
-      if (k.out_fd >= 0) ::close(k.out_fd);
-      if (k.err_fd >= 0) ::close(k.err_fd);
-    }
-    ::close(out[0]), ::close(err[0]), ::close(out[1]), ::close(err[1]);
-    if (devnull > 2) ::close(devnull);
-    int status = 1;
-    try {
-      status = body();
-    } catch (...) {
-      status = 1;
-    }
-    std::cout.flush();
-    std::cerr.flush();
-    ::_exit(status);  // no atexit handlers or static destructors of the worker (nor MPI's)
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  adopt(index, pid, out[0], err[0]);
 }
 
 std::vector<RawResult> ChildPool::poll(int timeout_ms) {
@@ -327,10 +290,6 @@ void Collector::finish() {
 }
 
 // --- runners -----------------------------------------------------------------------------------
-
-// The worker's heap: without fastbins, a forked child's first large allocation does not
-// consolidate the worker's freed chunks (writing, hence copying, pages it shares with the worker).
-void tune_worker_heap() { mallopt(M_MXFAST, 0); }
 
 void run_local(const SweepSpec& spec, const RunOptions& ro) {
   const std::string exe = ro.exe.empty() ? self_exe() : ro.exe;

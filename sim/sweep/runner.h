@@ -20,7 +20,7 @@ struct RunOptions {
   bool resume = false;
   std::string exe;     // the nnasim executable; "": this process's own (/proc/self/exe)
   bool quiet = false;  // no summary line on stderr
-  bool spawn = false;  // start `exe run ...` per point instead of forking the worker (point_runner.h)
+  bool spawn = false;  // start `exe run ...` per point instead of running it in a worker (point_pool.h)
   double point_timeout = 0;  // seconds a point may take (0: no limit); then it is killed and recorded
                              // as "timed out after N s", an unfinished point that --resume runs again
 };
@@ -46,8 +46,6 @@ class ChildPool {
   ChildPool& operator=(const ChildPool&) = delete;
 
   void start(size_t index, const std::vector<std::string>& argv);
-  // Forks a child that runs `body` with its stdout and stderr on pipes and exits with its status.
-  void start_fork(size_t index, const std::function<int()>& body);
   size_t running() const { return kids_.size(); }
   // Waits up to timeout_ms (-1: until one finishes) and returns the children that finished.
   std::vector<RawResult> poll(int timeout_ms);
@@ -103,8 +101,6 @@ class Collector {
 std::string self_exe();
 int default_jobs();
 
-// Called by a sweep worker (point_pool.h) before it forks points: malloc settings.
-void tune_worker_heap();
 
 // The local runner: `jobs` points at a time (point_pool.h).
 void run_local(const SweepSpec& spec, const RunOptions& ro);

@@ -56,7 +56,7 @@ struct Point {
   std::optional<int64_t> batch;  // --batch (the `batch` axis)
   std::vector<config::Override> overrides;  // hardware keys (set + axes)
   // The point's hardware as load_sweep read it (the file with the overrides): what `nnasim run`
-  // with the same --set options reads, so a forked point does not parse the file again.
+  // with the same --set options reads, so a worker does not parse the file again.
   std::shared_ptr<const HardwareSpec> hw;
   // Accuracy from models/zoo.yaml: top-1 at this point's weight bits (8 when the point does not set
   // them; int format only) and its source, or "unknown" when no published figure gives it; and the
