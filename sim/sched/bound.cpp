@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/common/int_math.h"
 #include "sim/hw/dram_share.h"
 #include "sim/hw/systolic.h"
 #include "sim/sched/layer_cost.h"
 
 namespace nnasim::sched {
 namespace {
-int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
 
 // All cores streaming at once, each capped by its DMA engine: the channel's aggregate rate.
 double channel_rate(const HardwareSpec& hw) {

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "sim/sched/fuse.h"
+#include "sim/common/int_math.h"
 #include "sim/sched/layer_cost.h"
 #include "sim/sched/prefetch.h"
 #include "sim/sched/scheduler.h"
@@ -12,13 +13,6 @@
 namespace nnasim::sched {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
-// The share [a, b) of `total` split over `n` parts, exact under summation.
-// (128-bit products: total bytes (up to 2^48) times an index (up to 2^31) leave int64.)
-int64_t share(int64_t total, int64_t a, int64_t b, int64_t n) {
-  return n ? static_cast<int64_t>((__int128)total * b / n - (__int128)total * a / n) : 0;
-}
 
 // Double (or single) buffered slots of one stream: a load into a slot waits for the commands that
 // last read it; a compute writing an output slot waits for the store that drained it.

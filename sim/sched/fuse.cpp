@@ -13,11 +13,6 @@
 namespace nnasim::sched {
 
 namespace fuse_detail {
-int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
-int64_t share(int64_t total, int64_t a, int64_t b, int64_t n) {
-  return n ? static_cast<int64_t>((__int128)total * b / n - (__int128)total * a / n) : 0;
-}
 
 GroupGeo group_geo(const graph::Graph& g, const Plan& plan, int first, int last) {
   GroupGeo gg;

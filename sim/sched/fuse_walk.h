@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/config/hw_spec.h"
+#include "sim/common/int_math.h"
 #include "sim/graph/graph.h"
 #include "sim/program/gemm.h"
 #include "sim/sched/fuse.h"
@@ -14,9 +15,9 @@
 
 namespace nnasim::sched::fuse_detail {
 
-int64_t ceil_div(int64_t a, int64_t b);
-int64_t bytes_of(int64_t elements, int bits);
-int64_t share(int64_t total, int64_t a, int64_t b, int64_t n);
+using nnasim::bytes_of;
+using nnasim::ceil_div;
+using nnasim::share;
 
 // The group's layers as the walk sees them.
 struct GroupGeo {

@@ -1,12 +1,11 @@
 #include "sim/sched/layer_cost.h"
+#include "sim/common/int_math.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace nnasim::sched {
 namespace {
-int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-int64_t bytes_of(int64_t elements, int bits) { return ceil_div(elements * bits, 8); }
 }  // namespace
 
 LayerGeo layer_geo(const graph::Graph& g, int idx) {

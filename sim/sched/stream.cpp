@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "sim/common/int_math.h"
 #include "sim/hw/accumulator.h"
 #include "sim/hw/systolic.h"
 
@@ -13,10 +14,7 @@ using program::Command;
 using program::Kind;
 using program::Program;
 
-int64_t cdiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-int64_t bytes_of(int64_t elements, int bits) { return cdiv(elements * bits, 8); }
 // The share [a, b) of `total` split over `n` parts, exact under summation.
-int64_t share(int64_t total, int64_t a, int64_t b, int64_t n) { return n ? total * b / n - total * a / n : 0; }
 constexpr int64_t kPsumBytes = kAccumulatorBytes;
 
 struct Range {
@@ -40,7 +38,7 @@ int64_t band_elems_of(const LayerGeo& g, int64_t s) {
   const auto& in = g.in[0];
   if (s <= 0) return 0;
   if (!g.spatial) return in.c * in.h * in.w;
-  const int64_t rows = std::min(g.ho, cdiv(s, g.wo) + (s % g.wo ? 1 : 0));
+  const int64_t rows = std::min(g.ho, ceil_div(s, g.wo) + (s % g.wo ? 1 : 0));
   return std::min(in.h, (rows - 1) * g.sh + g.kh_eff) * in.w * in.c;
 }
 
@@ -118,12 +116,12 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
   r.active_cores = t.cores();
   // The busiest core: the last of its reduction group (it also combines the group's partial sums).
   const int gk = ws ? t.gk : 1;
-  const int64_t co_c = cdiv(co, t.gc), M_c = cdiv(M, t.gp), K_c = cdiv(K, gk);
+  const int64_t co_c = ceil_div(co, t.gc), M_c = ceil_div(M, t.gp), K_c = ceil_div(K, gk);
   const int64_t nb = std::min(t.nb, co_c), kb = std::min(t.kb, K_c), mb = std::min(t.mb, M_c);
   const bool in_dram = !in_on_chip, out_dram = !out_on_chip;
   const int bits = geo.act_bits;
-  auto wbytes = [&](int64_t k, int64_t n) { return cdiv(streamed_w * n, co) * k / K; };
-  auto wall = [&](int64_t k, int64_t n) { return cdiv(geo.weight_bytes * n, co) * k / K; };
+  auto wbytes = [&](int64_t k, int64_t n) { return ceil_div(streamed_w * n, co) * k / K; };
+  auto wall = [&](int64_t k, int64_t n) { return ceil_div(geo.weight_bytes * n, co) * k / K; };
   auto band = [&](int64_t s) { return bytes_of(band_elems_of(geo, s), bits); };  // all of K
   const Blocks nB = blocks(co_c, nb), kB = blocks(K_c, kb), mB = blocks(M_c, mb);
   const int64_t NB = nB.count(), KB = kB.count(), MB = mB.count();
@@ -168,12 +166,12 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
     }
     if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
     ocm += dram + reads + 2 * psum_total + bytes_of(M_c * co_c, bits);
-    if (in_dram) ws_bytes += t.hold_in ? core_in : (passes * KB * MB > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
+    if (in_dram) ws_bytes += t.hold_in ? core_in : (passes * KB * MB > 1 ? 2 : 1) * ceil_div(band(mb) * kb, K);
     if (streamed_w > 0) ws_bytes += (NB * KB > 1 ? 2 : 1) * wbytes(kb, nb);
     if (ps) ws_bytes += t.hold_ps ? M_c * nb * kPsumBytes : 4 * mb * nb * kPsumBytes;
     if (out_dram) ws_bytes += (NB * MB > 1 ? 2 : 1) * bytes_of(mb * nb, bits);
     r.commands = NB * KB * MB;
-    r.first_bytes = (in_dram ? cdiv(band(mb) * kb, K) : 0) + wbytes(kb, nb);
+    r.first_bytes = (in_dram ? ceil_div(band(mb) * kb, K) : 0) + wbytes(kb, nb);
     // Totals over the group's other cores (each as this one, storing partial sums for outputs).
     others_dram = (gk - 1) * other_dram;
     others_write = (gk - 1) * other_write;
@@ -193,11 +191,11 @@ StreamCost stream_cost(const HardwareSpec& hw, const LayerGeo& geo, const Stream
     if (out_dram) dram += bytes_of(M_c * co_c, bits), transfers += NB * MB, r.write_dram += bytes_of(M_c * co_c, bits);
     ocm = dram + reads + bytes_of(M_c * co_c, bits);
     const int64_t loads = NB * MB * KB;
-    if (in_dram) ws_bytes += t.hold_in ? pass_in : (loads > 1 ? 2 : 1) * cdiv(band(mb) * kb, K);
+    if (in_dram) ws_bytes += t.hold_in ? pass_in : (loads > 1 ? 2 : 1) * ceil_div(band(mb) * kb, K);
     if (streamed_w > 0) ws_bytes += t.hold_w ? wbytes(K, nb) : (loads > 1 ? 2 : 1) * wbytes(kb, nb);
     if (out_dram) ws_bytes += (NB * MB > 1 ? 2 : 1) * bytes_of(mb * nb, bits);
     r.commands = NB * MB * KB;
-    r.first_bytes = (in_dram ? cdiv(band(mb) * kb, K) : 0) + wbytes(kb, nb);
+    r.first_bytes = (in_dram ? ceil_div(band(mb) * kb, K) : 0) + wbytes(kb, nb);
   }
   // Room for the partial sums the largest command spills from the accumulator: the MacArray
   // allocates it while the command runs (sim/hw/accumulator.h), the emitter does not.
@@ -257,8 +255,8 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
       // Only where each core's share of the outputs is fewer than the array's processing
       // elements (few channels and pixels): elsewhere the channel and pixel splits fill the
       // arrays, and the search stays small.
-      const bool few = cdiv(M * co, total) < R * C;
-      if (total % gk || (gk > 1 && (!opt.reduction_split || !ws || !grid_ok || !few || cdiv(K, gk) < 2 * R))) continue;
+      const bool few = ceil_div(M * co, total) < R * C;
+      if (total % gk || (gk > 1 && (!opt.reduction_split || !ws || !grid_ok || !few || ceil_div(K, gk) < 2 * R))) continue;
       const int rest = total / gk;
       for (int gc = 1; gc <= rest; ++gc) {
         if (rest % gc) continue;
@@ -273,9 +271,9 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
   // into 1, 2, 3, ... blocks (so no block is a sliver), up to `most` blocks, and `a` itself.
   auto sizes = [](int64_t extent, int64_t a, int64_t most) {
     std::vector<int64_t> v;
-    const int64_t folds = cdiv(extent, a);
+    const int64_t folds = ceil_div(extent, a);
     for (int64_t nblk = 1; nblk <= folds && nblk <= most; nblk = nblk < 4 ? nblk + 1 : nblk * 2) {
-      const int64_t b = std::min(extent, cdiv(cdiv(extent, nblk), a) * a);
+      const int64_t b = std::min(extent, ceil_div(ceil_div(extent, nblk), a) * a);
       if (std::find(v.begin(), v.end(), b) == v.end()) v.push_back(b);
     }
     const int64_t one = std::min(extent, a);
@@ -286,15 +284,15 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
   auto chunk_sizes = [&](int64_t extent) {
     std::vector<int64_t> v;
     for (int64_t c = 1; c <= opt.max_chunks && c <= extent; c *= 2) {
-      const int64_t s = cdiv(extent, c);
+      const int64_t s = ceil_div(extent, c);
       if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
     }
     return v;
   };
   for (auto [gc, gp, gk] : grids) {
-    const int64_t co_c = cdiv(co, gc), M_c = cdiv(M, gp), K_c = cdiv(K, gk);
+    const int64_t co_c = ceil_div(co, gc), M_c = ceil_div(M, gp), K_c = ceil_div(K, gk);
     for (int64_t nb : sizes(co_c, C, 16)) {
-      const int64_t NB = cdiv(co_c, nb);
+      const int64_t NB = ceil_div(co_c, nb);
       for (bool hold_in : {false, true}) {
         if (hold_in && (NB == 1 || in_on_chip)) continue;
         if (ws) {
@@ -310,10 +308,10 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
             if (!single && kb > R && cap > 0) {
               const int64_t fit = cap / std::min(nb, C);
               if (fit >= 1 && fit < M_c) {
-                mbs.push_back(cdiv(M_c, cdiv(M_c, fit)));
-                const int64_t row_fit = geo.spatial ? fit / geo.wo : 0, rows = cdiv(M_c, geo.wo);
+                mbs.push_back(ceil_div(M_c, ceil_div(M_c, fit)));
+                const int64_t row_fit = geo.spatial ? fit / geo.wo : 0, rows = ceil_div(M_c, geo.wo);
                 if (row_fit >= 1 && row_fit < rows) {
-                  const int64_t mr = cdiv(rows, cdiv(rows, row_fit)) * geo.wo;
+                  const int64_t mr = ceil_div(rows, ceil_div(rows, row_fit)) * geo.wo;
                   if (std::find(mbs.begin(), mbs.end(), mr) == mbs.end()) mbs.push_back(mr);
                 }
               }
@@ -335,7 +333,7 @@ std::vector<StreamTiling> stream_tilings(const HardwareSpec& hw, const LayerGeo&
             for (int64_t kb : chunk_sizes(K)) {
               if (kb < K && !single) continue;
               for (bool hold_w : {false, true}) {
-                if (hold_w && cdiv(M_c, mb) == 1) continue;
+                if (hold_w && ceil_div(M_c, mb) == 1) continue;
                 out.push_back({gc, gp, 1, nb, kb, mb, hold_in, hold_w, true});
               }
             }
@@ -369,7 +367,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
   const Range cr = part(co, t.gc, group / t.gp), pr = part(M, t.gp, group % t.gp), kr = part(K, gk, core % gk);
   if (cr.size() <= 0 || pr.size() <= 0 || kr.size() <= 0) return;
   const int64_t nb = std::min(t.nb, cr.size()), kb = std::min(t.kb, kr.size()), mb = std::min(t.mb, pr.size());
-  const int64_t NB = cdiv(cr.size(), nb), KB = cdiv(kr.size(), kb), MB = cdiv(pr.size(), mb);
+  const int64_t NB = ceil_div(cr.size(), nb), KB = ceil_div(kr.size(), kb), MB = ceil_div(pr.size(), mb);
   const bool in_dram = !lp.input_on_chip[0], out_dram = !lp.output_on_chip;
   const int bits = geo.act_bits;
   const int64_t R = hw.mac.rows, C = hw.mac.cols;

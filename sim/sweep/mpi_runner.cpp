@@ -80,15 +80,11 @@ RawResult decode(const std::string& b) {
 
 // Rank 0: run points and serve the others until every point is recorded.
 void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std::string& exe, size_t jobs, int size) {
-  const std::vector<size_t> pending = c.pending();
-  size_t next = 0;
+  Dispatcher points = c.dispatcher();
   int workers = size - 1;
   PointPool pool(spec, ro, exe, jobs);
-  while (next < pending.size() || pool.running() || workers > 0) {
-    while (pool.running() < jobs && next < pending.size()) {
-      pool.start(pending[next]);
-      ++next;
-    }
+  while (!points.empty() || pool.running() || workers > 0) {
+    while (pool.running() < jobs && !points.empty()) pool.start(points.next(pool.idle_worker()));
     // Wait a little for our own children; then answer every rank that has written to us.
     std::vector<RawResult> mine = pool.running() ? pool.poll(5) : std::vector<RawResult>{};
     for (const auto& r : mine) c.record(r);
@@ -100,9 +96,10 @@ void master(const SweepSpec& spec, Collector& c, const RunOptions& ro, const std
       if (!flag) break;
       served = true;
       if (st.MPI_TAG == kRequest) {
-        int dummy = 0;
-        MPI_Recv(&dummy, 1, MPI_INT, st.MPI_SOURCE, kRequest, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        int64_t idx = next < pending.size() ? int64_t(pending[next++]) : -1;
+        int slot = 0;  // the asking rank's idle worker: with the rank, who Dispatcher::next serves
+        MPI_Recv(&slot, 1, MPI_INT, st.MPI_SOURCE, kRequest, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        const size_t who = (size_t(st.MPI_SOURCE) << 32) | size_t(std::max(0, slot));
+        int64_t idx = points.empty() ? -1 : int64_t(points.next(who));
         MPI_Send(&idx, 1, MPI_INT64_T, st.MPI_SOURCE, kAssign, MPI_COMM_WORLD);
       } else if (st.MPI_TAG == kRow) {
         int count = 0;
@@ -128,8 +125,8 @@ void worker(const SweepSpec& spec, const RunOptions& ro, const std::string& exe,
   bool more = true;
   while (true) {
     while (more && pool.running() < jobs) {
-      int dummy = 0;
-      MPI_Send(&dummy, 1, MPI_INT, 0, kRequest, MPI_COMM_WORLD);
+      int slot = int(pool.idle_worker());
+      MPI_Send(&slot, 1, MPI_INT, 0, kRequest, MPI_COMM_WORLD);
       int64_t idx = -1;
       MPI_Recv(&idx, 1, MPI_INT64_T, 0, kAssign, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       if (idx < 0 || size_t(idx) >= spec.points.size()) {

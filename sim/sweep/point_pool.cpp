@@ -174,6 +174,11 @@ void PointPool::worker_main(int cmd_fd, int res_fd) {
   ::_exit(status);  // no atexit handlers or static destructors of the sweep process (nor MPI's)
 }
 
+size_t PointPool::idle_worker() const {
+  auto it = std::find_if(workers_.begin(), workers_.end(), [](const Worker& w) { return !w.busy; });
+  return it == workers_.end() ? 0 : size_t(it - workers_.begin());
+}
+
 void PointPool::start(size_t index) {
   if (ro_.spawn) {
     spawned_.start(index, spec_.points.at(index).argv(exe_));

@@ -29,6 +29,8 @@ class PointPool {
 
   size_t jobs() const { return jobs_; }
   size_t running() const;
+  // The worker the next start() gives its point to (a number for Dispatcher::next; 0 with spawn).
+  size_t idle_worker() const;
   void start(size_t index);  // needs running() < jobs()
   // Waits up to timeout_ms (-1: until one finishes) and returns the points that finished.
   std::vector<RawResult> poll(int timeout_ms);

@@ -258,18 +258,56 @@ std::string geometry_group(const Point& p) {
 
 }  // namespace
 
-std::vector<size_t> Collector::pending() const {
+std::vector<size_t> run_order(const SweepSpec& spec, const std::vector<bool>& done, std::vector<size_t>* groups) {
   std::vector<size_t> p;
-  for (size_t i = 0; i < spec_.points.size(); ++i)
-    if (!file_.done()[i]) p.push_back(i);
-  // Run order (the file is in point order whatever the order points finish in): points that share
-  // their candidate lists one after another, groups in the order of their first point, so that a
-  // worker's PlanCache serves them; e.g. a DRAM bandwidth axis becomes the innermost.
+  for (size_t i = 0; i < spec.points.size(); ++i)
+    if (i >= done.size() || !done[i]) p.push_back(i);
+  // Points that share their candidate lists one after another, groups in the order of their first
+  // point, so that a worker's PlanCache serves them; e.g. a DRAM bandwidth axis becomes the innermost.
   std::map<std::string, size_t> first;
-  std::vector<size_t> group(spec_.points.size(), 0);
-  for (size_t i : p) group[i] = first.emplace(geometry_group(spec_.points[i]), i).first->second;
+  std::vector<size_t> group(spec.points.size(), 0);
+  for (size_t i : p) group[i] = first.emplace(geometry_group(spec.points[i]), i).first->second;
   std::stable_sort(p.begin(), p.end(), [&](size_t a, size_t b) { return group[a] < group[b]; });
+  if (groups) {
+    groups->clear();
+    for (size_t i : p) groups->push_back(group[i]);
+  }
   return p;
+}
+
+Dispatcher::Dispatcher(std::vector<size_t> order, const std::vector<size_t>& groups)
+    : order_(std::move(order)), left_(order_.size()) {
+  for (size_t i = 0; i < order_.size(); ++i)
+    if (i == 0 || groups.at(i) != groups.at(i - 1)) runs_.push_back({i, i + 1});
+    else runs_.back().back = i + 1;
+}
+
+size_t Dispatcher::next(size_t who) {
+  if (left_ == 0) throw InternalError("sweep: a point asked for when none is left");
+  --left_;
+  auto it = at_.find(who);
+  if (it != at_.end()) {
+    Run& r = runs_[it->second.run];
+    if (r.front < r.back) return it->second.from_back ? order_[--r.back] : order_[r.front++];
+  }
+  // Skip runs the stealers have emptied.
+  while (fresh_ < runs_.size() && runs_[fresh_].front == runs_[fresh_].back) ++fresh_;
+  if (fresh_ < runs_.size()) {
+    at_[who] = {fresh_, false};
+    return order_[runs_[fresh_++].front++];
+  }
+  size_t best = 0;
+  for (size_t k = 1; k < runs_.size(); ++k)
+    if (runs_[k].back - runs_[k].front > runs_[best].back - runs_[best].front) best = k;
+  at_[who] = {best, true};
+  return order_[--runs_[best].back];
+}
+
+// Run order (the file is in point order whatever the order points finish in).
+Dispatcher Collector::dispatcher() const {
+  std::vector<size_t> groups;
+  std::vector<size_t> order = run_order(spec_, file_.done(), &groups);
+  return Dispatcher(std::move(order), groups);
 }
 
 void Collector::record(const RawResult& r) {
@@ -295,14 +333,10 @@ void run_local(const SweepSpec& spec, const RunOptions& ro) {
   const std::string exe = ro.exe.empty() ? self_exe() : ro.exe;
   const size_t jobs = size_t(ro.jobs > 0 ? ro.jobs : default_jobs());
   Collector c(spec, ro);
-  const std::vector<size_t> pending = c.pending();
+  Dispatcher points = c.dispatcher();
   PointPool pool(spec, ro, exe, jobs);
-  size_t next = 0;
-  while (next < pending.size() || pool.running()) {
-    while (pool.running() < jobs && next < pending.size()) {
-      pool.start(pending[next]);
-      ++next;
-    }
+  while (!points.empty() || pool.running()) {
+    while (pool.running() < jobs && !points.empty()) pool.start(points.next(pool.idle_worker()));
     for (const auto& r : pool.poll(-1)) c.record(r);
   }
   c.finish();

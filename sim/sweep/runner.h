@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -82,10 +83,43 @@ class Progress {
 };
 
 // Shared by the local and the MPI runners: records rows as they arrive and reports progress.
+// The points not `done`, in the order a sweep runs them: points that share their planner's
+// candidate lists (the same model, options and hardware but for the keys the lists do not read,
+// sched/plan_cache.h) one after another. `groups`, when given, receives each one's group (the index
+// of the group's first point).
+std::vector<size_t> run_order(const SweepSpec& spec, const std::vector<bool>& done,
+                              std::vector<size_t>* groups = nullptr);
+
+// Hands out the points of a run order (run_order) so that each worker keeps to one group of points
+// sharing their candidate lists while the group lasts: a worker that asks again continues its
+// group; one whose group is used up starts the next group nobody has started; when every group has
+// been started, it takes from the end of the group with the most points left. A worker (`who`) is
+// any number that names it (a local worker slot, or an MPI rank's slot).
+class Dispatcher {
+ public:
+  Dispatcher(std::vector<size_t> order, const std::vector<size_t>& groups);
+  bool empty() const { return left_ == 0; }
+  size_t next(size_t who);  // needs !empty()
+
+ private:
+  struct Run {
+    size_t front = 0, back = 0;  // the group's points still to hand out: order_[front, back)
+  };
+  struct Place {
+    size_t run = 0;
+    bool from_back = false;
+  };
+  std::vector<size_t> order_;
+  std::vector<Run> runs_;
+  size_t fresh_ = 0;  // the first run no worker has started
+  size_t left_ = 0;
+  std::map<size_t, Place> at_;
+};
+
 class Collector {
  public:
   Collector(const SweepSpec& spec, const RunOptions& ro);
-  std::vector<size_t> pending() const;  // points still to run, in run order (pending() in runner.cpp)
+  Dispatcher dispatcher() const;  // the points still to run, in run order (run_order), by group
   void record(const RawResult& r);
   // Writes the final file and the summary line.
   void finish();
