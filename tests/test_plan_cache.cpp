@@ -135,3 +135,47 @@ TEST_CASE("plan cache: plans made through one cache over a sweep equal plans mad
   CHECK(different == 48);  // every hardware gave its own plan: the cache served real differences
   CHECK(cache.views() <= 2);
 }
+
+TEST_CASE("emit fingerprint: the emitter reads no bandwidth, energy or technology figure; the fingerprint the rest",
+          "[plan_cache][emit]") {
+  // A sweep worker reuses the last point's program when the emit fingerprints are equal
+  // (point_runner.cpp). That is right only if emitting one plan on hardware that differs in the
+  // keys the fingerprint leaves out gives the same program: checked here with fused groups
+  // (MobileNetV2, EfficientNet-Lite0 on one core), prefetch and reduction splits (eight cores).
+  size_t programs = 0;
+  for (const char* model : {"mobilenet_v2", "efficientnet_lite0", "resnet50"})
+    for (int cores : {1, 8}) {
+      run::ModelSpec ms;
+      ms.model = model;
+      const graph::Graph g = run::load_prepared(ms);
+      HardwareSpec a = series4();
+      a.cores = cores;
+      const sched::Plan plan = sched::make_plan(g, a, sched::SchedOptions{});
+      HardwareSpec b = a;
+      b.dram.bandwidth *= 3.7;
+      b.dram.efficiency *= 0.5;
+      b.energy.dram_read_j_per_byte *= 2, b.energy.dram_write_j_per_byte *= 3, b.energy.static_power_w *= 5;
+      b.energy.ocm_read_j_per_byte *= 2, b.energy.ocm_leakage_w *= 2, b.energy.vector_op_j *= 2;
+      b.technology.energy_scale *= 2, b.technology.area_scale *= 3;
+      std::ostringstream pa, pb;
+      sched::emit_program(g, a, plan).write(pa);
+      sched::emit_program(g, b, plan).write(pb);
+      INFO(model << " on " << cores << " cores");
+      REQUIRE(pa.str() == pb.str());
+      CHECK(sched::emit_fingerprint(plan, a) == sched::emit_fingerprint(plan, b));
+      ++programs;
+      // What the emitter does read changes the fingerprint: the OCM, the clock, the DRAM latency,
+      // the DMA engine, and any decision of the plan.
+      for (int k = 0; k < 5; ++k) {
+        HardwareSpec c = a;
+        sched::Plan p = plan;
+        if (k == 0) c.ocm.size_bytes *= 2;
+        if (k == 1) c.clock_hz *= 2;
+        if (k == 2) c.dram.latency_s *= 2;
+        if (k == 3) c.dma.outstanding += 1;
+        if (k == 4) p.layers.back().tiling.row_tiles += 1;
+        CHECK(sched::emit_fingerprint(p, c) != sched::emit_fingerprint(plan, a));
+      }
+    }
+  CHECK(programs == 6);
+}

@@ -280,9 +280,10 @@ TEST_CASE("compare: a run against itself has ratios of exactly 1", "[toolkit][co
   CHECK(e.err.rfind(fmt::format("error: {}:1: not a run report", junk), 0) == 0);
 }
 
-TEST_CASE("fast sweep: forked points equal nnasim run byte for byte", "[toolkit][sweep]") {
+TEST_CASE("fast sweep: every point equals nnasim run byte for byte", "[toolkit][sweep]") {
   std::string spec = temp_file("fast.yaml", fmt::format("hardware: {}\nmodels: [tinynet, mobilenet_v2]\naxes:\n"
-                                                        "  ocm.size: [1 kB, 512 KiB]\n  cores.count: [1, 2]\n  weight_bits: [8, 4]\n",
+                                                        "  ocm.size: [1 kB, 512 KiB]\n  cores.count: [1, 2]\n  weight_bits: [8, 4]\n"
+                                                        "  dram.bandwidth: [8 GB/s, 24 GB/s]\n",
                                                         hw_path("series4-1core")));
   std::string jl = temp_file("fast.jsonl", "");
   REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 2 -q", q(spec), q(jl))).status == 0);

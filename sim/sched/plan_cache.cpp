@@ -56,6 +56,33 @@ std::string geometry_fingerprint(const HardwareSpec& v, const SchedOptions& o) {
   return s;
 }
 
+static_assert(sizeof(Plan) == 96 && sizeof(LayerPlan) == 208 && sizeof(Tiling) == 120 && sizeof(StreamTiling) == 48 &&
+                  sizeof(FusedGroup) == 88,
+              "a plan struct changed: update emit_fingerprint");
+
+std::string emit_fingerprint(const Plan& p, const HardwareSpec& hw) {
+  fmt::memory_buffer b;
+  auto out = std::back_inserter(b);
+  fmt::format_to(out, "{}|{:a} {:a} {} {:a}|plan {} {} {} {} {} {}", geometry_fingerprint(geometry_view(hw), SchedOptions{}),
+                 hw.clock_hz, hw.dram.latency_s, hw.dma.outstanding, hw.dma.bytes_per_cycle, int(p.mode),
+                 p.pinned_weight_bytes, p.pinned_per_core, p.est_dram_bytes, p.overlap, p.prefetch);
+  for (const auto& l : p.layers) {
+    const Tiling& t = l.tiling;
+    const StreamTiling& st = t.st;
+    fmt::format_to(out, "|{} {} {} {} {} {} {} {}", l.layer, int(l.split), l.active_cores, l.output_on_chip,
+                   l.pinned_weight_bytes, l.resident_bytes, l.fusion_group, l.input_on_chip.size());
+    for (bool in : l.input_on_chip) fmt::format_to(out, "{}", in ? 1 : 0);
+    fmt::format_to(out, " t {} {} {} {} {} {} {}", t.stream, t.channel_tiles, t.row_tiles, t.k_tiles, int(t.order),
+                   t.working_set, t.dram_bytes);
+    fmt::format_to(out, " s {} {} {} {} {} {} {} {} {} {}", st.gc, st.gp, st.gk, st.nb, st.kb, st.mb, st.hold_in,
+                     st.hold_w, st.hold_ps, st.ps_acc);
+  }
+  for (const auto& g : p.groups)
+    fmt::format_to(out, "|g {} {} {} {} {} {} {} {}", g.first, g.last, g.band_rows, g.hold_weights, g.weight_block,
+                   g.active_cores, g.working_set, g.dram_bytes);
+  return fmt::to_string(b);
+}
+
 RawLists& PlanCache::lists(const std::string& fingerprint) {
   for (auto it = by_print_.begin(); it != by_print_.end(); ++it)
     if (it->first == fingerprint) {

@@ -29,6 +29,13 @@ HardwareSpec geometry_view(const HardwareSpec& hw);
 // stage-1 candidates.
 std::string geometry_fingerprint(const HardwareSpec& view, const SchedOptions& opt);
 
+// What emit_program (scheduler.h) reads, as text: every field of the plan but its estimates (times
+// and energies, which differ between points whose mappings are the same), and the hardware but for
+// the DRAM bandwidth, the energy and technology figures (the emitter does not read them: a test
+// emits the same plan at other values of each and compares). Equal fingerprints give equal
+// programs, so a sweep worker emits a program once for the points that share it.
+std::string emit_fingerprint(const Plan& plan, const HardwareSpec& hw);
+
 // Stage 1 of one candidate (plan.cpp): all but the time and energy estimates.
 struct RawCandidate {
   Split split = Split::Channels;

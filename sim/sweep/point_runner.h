@@ -42,12 +42,16 @@ class ModelCache {
     std::optional<sched::Schedule> schedule;
     std::string error;  // the error line, when reading the hardware or planning failed
     int status = 0;
+    std::string emit_key;  // sched::emit_fingerprint of its plan and hardware
   };
   static std::string key(const Point& p);
   std::map<std::string, Entry> entries_;
   sched::PlanCache plans_{1};
   std::string plans_model_;  // the model key whose lists plans_ holds
   std::optional<Planned> planned_;
+  // The program the last point ran, by its emit fingerprint: the next point takes it when its own
+  // fingerprint is the same, instead of emitting it again.
+  std::optional<std::pair<std::string, program::Program>> last_program_;
 };
 
 }  // namespace nnasim::sweep
