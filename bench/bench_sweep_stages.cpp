@@ -1,7 +1,7 @@
 // Benchmark: where a sweep's CPU time goes, per stage, over the points of a sweep spec (every
 // STRIDE-th point, in the order a sweep runs them). Each point is run the way a sweep worker runs it, in this one process: the
 // hardware is loaded, the network planned (keeping the candidate lists of one model at a time) and
-// its program emitted, then simulated on a fresh SystemC kernel state (hw::allow_resimulation);
+// its program emitted (or the point before's reused, sched::emit_fingerprint), then simulated on a fresh SystemC kernel state (hw::allow_resimulation);
 // the report is built and its JSON written (to /dev/null). Prints the CPU milliseconds per point of
 // each stage, and per model and core count.
 //   bench_sweep_stages SPEC.yaml [STRIDE] [plan]
@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sim/config/hw_config.h"
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
                                 "build report", "write JSON"};
   double total[kStages] = {};
   std::map<std::string, std::pair<double, size_t>> by_group;  // model and cores: CPU ms, points
-  size_t n = 0, failed = 0;
+  size_t n = 0, failed = 0, reused = 0;
+  std::optional<std::pair<std::string, program::Program>> last;
   // In the order a sweep runs them (sweep::run_order), every STRIDE-th.
   const std::vector<size_t> order = sweep::run_order(spec, {});
   for (size_t o = 0; o < order.size(); o += stride) {
@@ -93,7 +95,13 @@ int main(int argc, char** argv) {
       s.plan = sched::make_plan(*g, hw, opt, &plans);
       st[kPlan] = cpu_ms() - t;
       t = cpu_ms();
-      s.program = sched::emit_program(*g, hw, s.plan);
+      // As a worker does: the last point's program when the emit fingerprints are equal.
+      const std::string ekey = sched::emit_fingerprint(s.plan, hw);
+      if (last && last->first == ekey)
+        s.program = std::move(last->second), ++reused;
+      else
+        s.program = sched::emit_program(*g, hw, s.plan);
+      last.reset();
       st[kEmit] = cpu_ms() - t;
       if (!plan_only) {
         t = cpu_ms();
@@ -108,6 +116,7 @@ int main(int argc, char** argv) {
         null.flush();
         st[kJson] = cpu_ms() - t;
       }
+      last.emplace(ekey, std::move(s.program));
       double sum = 0;
       for (int k = 0; k < kStages; ++k) total[k] += st[k], sum += st[k];
       auto& grp = by_group[fmt::format("{} on {} core{}", std::filesystem::path(p.model_path).stem().string(),
@@ -121,6 +130,7 @@ int main(int argc, char** argv) {
   const double per = n ? 1.0 / double(n) : 0;
   fmt::print("bench_sweep_stages: {} of {} points (every {}), {} failed; spec parsed in {:.0f} ms CPU\n", n,
              spec.points.size(), stride, failed, spec_ms);
+  fmt::print("programs reused from the point before (same emit fingerprint): {} of {}\n", reused, n);
   fmt::print("CPU ms per point:\n");
   double sum = 0;
   for (int k = 0; k < kStages; ++k) {
