@@ -30,6 +30,22 @@ const char* to_string(Unit u) {
   }
   return "?";
 }
+Command load(int core, int layer, int64_t bytes, bool weights, std::vector<uint32_t> deps) {
+  Command c;
+  c.kind = Kind::Load, c.core = core, c.layer = layer, c.weights = weights;
+  c.dram_bytes = c.ocm_write = bytes;
+  c.deps = std::move(deps);
+  return c;
+}
+
+Command store(int core, int layer, int64_t bytes, std::vector<uint32_t> deps) {
+  Command c;
+  c.kind = Kind::Store, c.core = core, c.layer = layer;
+  c.dram_bytes = c.ocm_read = bytes;
+  c.deps = std::move(deps);
+  return c;
+}
+
 Unit unit_of(Kind k) {
   switch (k) {
     case Kind::Load:

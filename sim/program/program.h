@@ -41,6 +41,11 @@ struct Command {
   std::vector<uint32_t> deps;    // indices of commands that must finish first
 };
 
+// The DMA commands, built in one place: a load moves `bytes` from DRAM into OCM (written there); a
+// store moves them from OCM (read there) to DRAM. `weights` marks weight bytes for statistics.
+Command load(int core, int layer, int64_t bytes, bool weights, std::vector<uint32_t> deps);
+Command store(int core, int layer, int64_t bytes, std::vector<uint32_t> deps);
+
 struct LayerInfo {
   std::string name;
   std::string op;

@@ -177,12 +177,8 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
       // The planner's working set also counts the partial sums the MacArray may spill.
       const int64_t ws = std::max(ws_of[li][core], lp.tiling.working_set);
       if (bytes <= 0 || plan.pinned_per_core + lp.resident_bytes + ws + bytes > cap) return;
-      Command ld;
-      ld.kind = Kind::Load, ld.core = core, ld.layer = nx, ld.weights = true;
-      ld.dram_bytes = bytes;
-      ld.ocm_write = bytes;
+      Command ld = program::load(core, nx, bytes, true, {after});
       ld.ocm_alloc = bytes;  // part of the next layer's buffers, freed with them
-      ld.deps = {after};
       next_prefetched[core] = prog.add(ld);
     };
     const int64_t ops_per_row_channel = geo.mac || geo.co * geo.ho == 0 ? 0 : geo.vector_ops / (geo.co * geo.ho);
@@ -257,11 +253,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
                 w_slots.current() = {};
                 cur_w = w_tile_id;
               } else if (streamed_w > 0 && w_tile_id != cur_w) {
-                Command ld;
-                ld.kind = Kind::Load, ld.core = core, ld.layer = li, ld.weights = true;
-                ld.dram_bytes = w_bytes;
-                ld.ocm_write = w_bytes;
-                ld.deps = w_slots.take();
+                Command ld = program::load(core, li, w_bytes, true, w_slots.take());
                 ld.deps.push_back(start_id);
                 w_load = prog.add(ld);
                 w_slots.current() = {};
@@ -282,11 +274,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
               const int64_t band = bytes_of(band_elems, geo.act_bits);
               const int64_t in_tile_id = geo.dense ? hi * t.k_tiles + kk : ci * t.row_tiles + hi;
               if (band_dram_elems > 0 && in_tile_id != cur_in) {
-                Command ld;
-                ld.kind = Kind::Load, ld.core = core, ld.layer = li;
-                ld.dram_bytes = in_meter.take(band_dram_elems);
-                ld.ocm_write = ld.dram_bytes;
-                ld.deps = in_slots.take();
+                Command ld = program::load(core, li, in_meter.take(band_dram_elems), false, in_slots.take());
                 ld.deps.push_back(start_id);
                 in_load = prog.add(ld);
                 in_slots.current() = {};
@@ -338,12 +326,7 @@ Program emit_program(const graph::Graph& g, const HardwareSpec& hw, const Plan& 
               if (kk == 0) flush_store();
             }
             if (!lp.output_on_chip) {
-              Command st;
-              st.kind = Kind::Store, st.core = core, st.layer = li;
-              st.dram_bytes = out_bytes;
-              st.ocm_read = out_bytes;
-              st.deps = users;
-              pending_store = std::move(st);
+              pending_store = program::store(core, li, out_bytes, users);
               pending_slot = &out_slot;
             } else {
               out_slot = {};

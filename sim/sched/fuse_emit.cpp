@@ -75,9 +75,7 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
         c.core = core, c.layer = li;
         switch (st.kind) {
           case StepKind::InLoad: {
-            c.kind = Kind::Load, c.layer = fg.first;
-            c.dram_bytes = c.ocm_write = st.bytes;
-            c.deps = in_slot[in_next];
+            c = program::load(core, fg.first, st.bytes, false, in_slot[in_next]);
             c.deps.push_back(start_id);
             in_load = last_load = prog.add(c);
             in_slot[in_next] = {};
@@ -86,10 +84,8 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
             break;
           }
           case StepKind::XLoad: {
-            c.kind = Kind::Load;
-            c.dram_bytes = c.ocm_write = st.bytes;
             int& k = x_next[size_t(st.j)];
-            c.deps = x_slot[size_t(st.j)][size_t(k)];
+            c = program::load(core, li, st.bytes, false, x_slot[size_t(st.j)][size_t(k)]);
             c.deps.push_back(start_id);
             x_load[size_t(st.j)] = last_load = prog.add(c);
             x_slot[size_t(st.j)][size_t(k)] = {};
@@ -98,9 +94,7 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
             break;
           }
           case StepKind::WLoad: {
-            c.kind = Kind::Load, c.weights = true;
-            c.dram_bytes = c.ocm_write = st.bytes;
-            c.deps.push_back(start_id);
+            c = program::load(core, li, st.bytes, true, {start_id});
             if (fg.hold_weights) {
               // Held weights load once, during the first band: after the load before them, so
               // that the band's first input rows and first weights do not share the channel with
@@ -145,8 +139,7 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
           }
           case StepKind::Store: {
             flush();
-            c.kind = Kind::Store;
-            c.dram_bytes = c.ocm_read = st.bytes;
+            c = program::store(core, li, st.bytes, {});
             add_dep(c, last_cmp[size_t(G) - 1]);
             pending_store = c;
             pending = true;
@@ -176,10 +169,8 @@ std::vector<std::vector<uint32_t>> emit_fused_group(program::Program& prog, cons
     if (core < static_cast<int>(tail_bytes.size()) && tail_bytes[size_t(core)] > 0) {
       // The next layer's first weights (its buffers, freed with them): after the group's end on
       // this core has freed the group's buffers, ahead of the next layer's start.
-      Command ld;
-      ld.kind = Kind::Load, ld.core = core, ld.layer = next, ld.weights = true;
-      ld.dram_bytes = ld.ocm_write = ld.ocm_alloc = tail_bytes[size_t(core)];
-      ld.deps = {ends[size_t(G) - 1].back()};
+      Command ld = program::load(core, next, tail_bytes[size_t(core)], true, {ends[size_t(G) - 1].back()});
+      ld.ocm_alloc = ld.dram_bytes;
       (*tail_ids)[size_t(core)] = prog.add(ld);
     }
   }

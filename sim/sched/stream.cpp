@@ -394,11 +394,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
     pending.reset();
   };
   auto load = [&](int64_t bytes, bool weights, std::vector<uint32_t> deps) {
-    Command ld;
-    ld.kind = Kind::Load, ld.core = core, ld.layer = layer, ld.weights = weights;
-    ld.dram_bytes = bytes;
-    ld.ocm_write = bytes;
-    ld.deps = std::move(deps);
+    Command ld = program::load(core, layer, bytes, weights, std::move(deps));
     ld.deps.push_back(start_id);
     return prog.add(std::move(ld));
   };
@@ -417,12 +413,7 @@ void emit_stream_core(Program& prog, const HardwareSpec& hw, const LayerGeo& geo
   };
   auto store = [&](int64_t bytes, const std::vector<uint32_t>& users, std::vector<uint32_t>* slot) {
     flush();
-    Command st;
-    st.kind = Kind::Store, st.core = core, st.layer = layer;
-    st.dram_bytes = bytes;
-    st.ocm_read = bytes;
-    st.deps = users;
-    pending = std::move(st);
+    pending = program::store(core, layer, bytes, users);
     pending_slot = slot;
   };
   auto wblock = [&](int64_t total, int64_t n0, int64_t n1, int64_t k0, int64_t k1) {
