@@ -92,7 +92,7 @@ TEST_CASE("dram channel: max-min sharing gives the hand-worked completion times"
   CHECK(t[2] == Approx(5.0 / 3).epsilon(1e-9));
 }
 
-TEST_CASE("dram channel: equal requesters finish together; the sum never beats the peak", "[hw][dram]") {
+TEST_CASE("dram channel: equal requesters finish together, and the sum never beats the peak", "[hw][dram]") {
   // Four requesters of 250 B on 1000 B/s: each gets 250 B/s, all end at 1 s (= 1000 B / peak).
   auto t = completions(1000, {{250, 1e12, 0}, {250, 1e12, 0}, {250, 1e12, 0}, {250, 1e12, 0}});
   for (double x : t) CHECK(x == Approx(1.0).epsilon(1e-9));

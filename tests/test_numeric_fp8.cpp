@@ -116,7 +116,7 @@ TEST_CASE("fp8 rounds to nearest, ties to even", "[numeric][fp8]") {
   CHECK(e5.encode(std::ldexp(3.0f, -17)) == 0x02);  // 1.5 quanta -> 2 (even)
 }
 
-TEST_CASE("fp8 saturates finite overflow; specials as documented", "[numeric][fp8]") {
+TEST_CASE("fp8 saturates finite overflow, and specials are as documented", "[numeric][fp8]") {
   const Fp8Format e4(Fp8Kind::E4M3, Fp8Format::Scaling::Raw);
   const Fp8Format e5(Fp8Kind::E5M2, Fp8Format::Scaling::Raw);
   const float inf = std::numeric_limits<float>::infinity();

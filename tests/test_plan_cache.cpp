@@ -136,7 +136,7 @@ TEST_CASE("plan cache: plans made through one cache over a sweep equal plans mad
   CHECK(cache.views() <= 2);
 }
 
-TEST_CASE("emit fingerprint: the emitter reads no bandwidth, energy or technology figure; the fingerprint the rest",
+TEST_CASE("emit fingerprint: the emitter reads no bandwidth, energy or technology figure, and the fingerprint covers the rest",
           "[plan_cache][emit]") {
   // A sweep worker reuses the last point's program when the emit fingerprints are equal
   // (point_runner.cpp). That is right only if emitting one plan on hardware that differs in the

@@ -116,7 +116,7 @@ TEST_CASE("sweep: grid and zip expand in point order, models outermost, the last
   CHECK(argv.back() == "json");
 }
 
-TEST_CASE("sweep: the hardware axis names files; the study spec has 66 points", "[sweep]") {
+TEST_CASE("sweep: the hardware axis names files, and the study spec has 66 points", "[sweep]") {
   auto s = load("hwaxis.yaml", "models: [tinynet]\n"
                                "axes:\n"
                                "  weight_bits: [8, 6, 4]\n"
@@ -363,7 +363,7 @@ TEST_CASE("sweep: --point-timeout records a slow point as timed out, goes on, an
   }
 }
 
-TEST_CASE("sweep: forked points honour the objective and batch axes as nnasim run does", "[sweep][batch]") {
+TEST_CASE("sweep: worker points honour the objective and batch axes as nnasim run does", "[sweep][batch]") {
   // They were ignored by forked points once (every row the default objective and batch 1).
   std::string spec = temp_file("objbatch.yaml", fmt::format("hardware: {}\nmodels: [mobilenet_v2]\naxes:\n"
                                                             "  objective: [latency, energy]\n  batch: [1, 4]\n",
@@ -377,6 +377,34 @@ TEST_CASE("sweep: forked points honour the objective and batch axes as nnasim ru
   const int s = t.column("seconds");
   REQUIRE(s >= 0);
   CHECK(t.rows[0][size_t(s)] != t.rows[1][size_t(s)]);  // batch 4 takes longer than batch 1
+}
+
+TEST_CASE("sweep: a point whose simulation fails ends its worker, and the next points run in a new one",
+          "[sweep][resimulate]") {
+  // A worker simulates point after point on fresh SystemC kernel states (hw::allow_resimulation);
+  // a simulation that stops with an error may leave the kernel mid-run, so that worker sends its
+  // row and ends. Here the first point's inference would take more than the simulated-time limit
+  // (2.4e12 MACs at one MAC per cycle and 1 MHz); the rows after it must be what `nnasim run` gives.
+  const std::string big = temp_file("bigconv.yaml",
+                                    "name: bigconv\ndefaults: {weight_bits: 8, act_bits: 8, format: int}\n"
+                                    "input: {name: x, shape: [1, 512, 1024, 1024]}\n"
+                                    "layers:\n  - {name: conv1, op: conv, out_channels: 512, kernel: 3, pad: 1, bias: false}\n");
+  std::string spec = temp_file(
+      "simfail.yaml",
+      fmt::format("hardware: {}\nmodels: [{}, tinynet]\nset:\n  ocm.size: 4 MiB\n"
+                  "  mac_array.throughput: '[{{format: int, weight_bits: 8, act_bits: 8, macs_per_cycle: 1}}]'\n"
+                  "axes:\n  clock: [1 MHz, 1 GHz]\n",
+                  hw1(), big));
+  std::string a = temp_file("simfail_workers.csv", ""), b = temp_file("simfail_spawn.csv", "");
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q", q(spec), q(a))).status == 0);
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q --spawn", q(spec), q(b))).status == 0);
+  CHECK(read(a) == read(b));
+  auto t = sweep::read_table(a);
+  REQUIRE(t.rows.size() == 4);
+  const int st = t.column("status");
+  REQUIRE(st >= 0);
+  CHECK(t.rows[0][size_t(st)].find("would take more than") != std::string::npos);
+  for (size_t i = 1; i < 4; ++i) CHECK(t.rows[i][size_t(st)] == "ok");
 }
 
 TEST_CASE("sweep: mpirun -n 2 writes the local run's file byte for byte", "[sweep][mpi]") {
@@ -548,7 +576,7 @@ TEST_CASE("plot_sweep.py draws the same pictures from a sweep's JSON Lines as fr
   CHECK(r.out.find(bad + ":1: no 'point' object") != std::string::npos);
 }
 
-TEST_CASE("sweep: batch is an axis; each point runs with --batch (issue 10)", "[sweep][batch]") {
+TEST_CASE("sweep: batch is an axis, and each point runs with --batch (issue 10)", "[sweep][batch]") {
   auto s = load("batch.yaml", fmt::format("hardware: {}\nmodels: [tinynet]\naxes:\n  batch: [1, 4]\n", hw1()));
   REQUIRE(s.points.size() == 2);
   CHECK(*s.points[1].batch == 4);

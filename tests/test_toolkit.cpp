@@ -44,7 +44,7 @@ TEST_CASE("memory model: Horowitz's SRAM reads at 8 KB, 32 KB and 1 MB are repro
   CHECK(energy::sram_leakage_w(1 << 20) == Approx(8.0 * (1 << 20) * 1e-9));
 }
 
-TEST_CASE("OCM energy, leakage and area grow with ocm.size; a pinned value stays", "[toolkit][energy]") {
+TEST_CASE("OCM energy, leakage and area grow with ocm.size, and a pinned value stays", "[toolkit][energy]") {
   double prev_e = 0, prev_l = 0, prev_a = 0;
   for (const char* size : {"64 KiB", "256 KiB", "1 MiB", "4 MiB", "16 MiB"}) {
     HardwareSpec hw = series4(size);

@@ -66,6 +66,10 @@ SimResult simulate(const HardwareSpec& hw, const program::Program& prog) {
   ++runs;
   tainted = true;  // until this run returns normally
   sim_time_overflow() = false;
+  // SystemC's informational reports (sc_stop's "Simulation stopped by user" when a run passes the
+  // time limit) would go to stdout, into a JSON report or a sweep row: the limit is reported as
+  // an input error instead.
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
   System sys("nna", hw, prog);
   sc_core::sc_start(sc_core::sc_time(kMaxSimSeconds, sc_core::SC_SEC), sc_core::SC_EXIT_ON_STARVATION);
