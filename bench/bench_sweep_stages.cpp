@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
       st[kPlan] = cpu_ms() - t;
       t = cpu_ms();
       // As a worker does: the last point's program when the emit fingerprints are equal.
-      const std::string ekey = sched::emit_fingerprint(s.plan, hw);
+      const std::string ekey = mkey + "\n" + sched::emit_fingerprint(s.plan, hw);
       if (last && last->first == ekey)
         s.program = std::move(last->second), ++reused;
       else

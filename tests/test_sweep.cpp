@@ -407,6 +407,43 @@ TEST_CASE("sweep: a point whose simulation fails ends its worker, and the next p
   for (size_t i = 1; i < 4; ++i) CHECK(t.rows[i][size_t(st)] == "ok");
 }
 
+TEST_CASE("sweep: a worker never reuses another model's program (a number-format axis, equal plans)",
+          "[sweep][emit]") {
+  // Two number formats with the same MAC throughput plan the same, but their programs differ in
+  // every compute's format (and so in MAC energy): a worker moving from one group of points to the
+  // next must emit again, not take the last point's program.
+  // series4-1core with FP8 modes beside its int 8x8 one: the same MACs per cycle, other energies.
+  std::string hw = read(hw1());
+  auto add_after = [&hw](const std::string& line, const std::string& more) {
+    const size_t at = hw.find(line);
+    REQUIRE(at != std::string::npos);
+    hw.insert(hw.find('\n', at) + 1, more);
+  };
+  add_after("{ format: int, weight_bits: 8, act_bits: 8, macs_per_cycle: 4096 }",
+            "    - { format: fp8-e4m3, weight_bits: 8, act_bits: 8, macs_per_cycle: 4096 }\n"
+            "    - { format: fp8-e5m2, weight_bits: 8, act_bits: 8, macs_per_cycle: 4096 }\n");
+  add_after("{ format: int, weight_bits: 8, act_bits: 8, energy: 0.075 pJ }",
+            "    - { format: fp8-e4m3, weight_bits: 8, act_bits: 8, energy: 0.1 pJ }\n"
+            "    - { format: fp8-e5m2, weight_bits: 8, act_bits: 8, energy: 0.3 pJ }\n");
+  add_after("{ format: int, weight_bits: 8, act_bits: 8, area: 419 um2 }",
+            "    - { format: fp8-e4m3, weight_bits: 8, act_bits: 8, area: 419 um2 }\n"
+            "    - { format: fp8-e5m2, weight_bits: 8, act_bits: 8, area: 419 um2 }\n");
+  const std::string hw_file = temp_file("series4-fp8.yaml", hw);
+  std::string spec = temp_file("formats.yaml", fmt::format("hardware: {}\nmodels: [tinynet]\n"
+                                                           "axes:\n  number_format: [fp8-e4m3, fp8-e5m2]\n"
+                                                           "  energy.static_power: [0.1 W, 0.2 W]\n",
+                                                           hw_file));
+  std::string a = temp_file("formats_workers.csv", ""), b = temp_file("formats_spawn.csv", "");
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q", q(spec), q(a))).status == 0);
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q --spawn", q(spec), q(b))).status == 0);
+  CHECK(read(a) == read(b));
+  auto t = sweep::read_table(a);
+  REQUIRE(t.rows.size() == 4);
+  const int e = t.column("energy_joules");
+  REQUIRE(e >= 0);
+  CHECK(t.rows[0][size_t(e)] != t.rows[2][size_t(e)]);  // e5m2 MACs cost more than e4m3 MACs
+}
+
 TEST_CASE("sweep: mpirun -n 2 writes the local run's file byte for byte", "[sweep][mpi]") {
   if (sh("command -v mpirun").status != 0) {
     WARN("mpirun not found: skipping the MPI comparison");

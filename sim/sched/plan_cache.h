@@ -32,8 +32,9 @@ std::string geometry_fingerprint(const HardwareSpec& view, const SchedOptions& o
 // What emit_program (scheduler.h) reads, as text: every field of the plan but its estimates (times
 // and energies, which differ between points whose mappings are the same), and the hardware but for
 // the DRAM bandwidth, the energy and technology figures (the emitter does not read them: a test
-// emits the same plan at other values of each and compares). Equal fingerprints give equal
-// programs, so a sweep worker emits a program once for the points that share it.
+// emits the same plan at other values of each and compares). For one graph, equal fingerprints
+// give equal programs, so a sweep worker emits a program once for the points of one model that
+// share it (the graph is not in the fingerprint: the worker adds its model's key).
 std::string emit_fingerprint(const Plan& plan, const HardwareSpec& hw);
 
 // Stage 1 of one candidate (plan.cpp): all but the time and energy estimates.

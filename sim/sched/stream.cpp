@@ -14,7 +14,6 @@ using program::Command;
 using program::Kind;
 using program::Program;
 
-// The share [a, b) of `total` split over `n` parts, exact under summation.
 constexpr int64_t kPsumBytes = kAccumulatorBytes;
 
 struct Range {

@@ -97,19 +97,26 @@ size_t PointPool::running() const {
 }
 
 void PointPool::launch(Worker& w) {
-  int cmd[2], res[2];
+  int cmd[2], res[2], err[2];
+  if (::pipe2(err, O_CLOEXEC) != 0) throw InternalError(fmt::format("pipe: {}", std::strerror(errno)));
   const pid_t pid = fork_with_pipes(cmd, res);
   if (pid < 0) {
-    throw InternalError(fmt::format("cannot fork a sweep worker: {}", std::strerror(errno)));
+    const int e = errno;
+    ::close(err[0]), ::close(err[1]);
+    throw InternalError(fmt::format("cannot fork a sweep worker: {}", std::strerror(e)));
   }
   if (pid == 0) {
     // The worker: dies with the sweep process; keeps only its own ends of its own pipes.
     for (const auto& o : workers_) {
       if (o.cmd_fd >= 0) ::close(o.cmd_fd);
       if (o.res_fd >= 0) ::close(o.res_fd);
+      if (o.err_fd >= 0) ::close(o.err_fd);
     }
     ::close(cmd[1]);
     ::close(res[0]);
+    ::close(err[0]);
+    ::dup2(err[1], 2);
+    ::close(err[1]);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
     if (devnull > 2) ::close(devnull);
@@ -117,12 +124,28 @@ void PointPool::launch(Worker& w) {
   }
   ::close(cmd[0]);
   ::close(res[1]);
+  ::close(err[1]);
   ::fcntl(res[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(err[0], F_SETFL, O_NONBLOCK);
   w.pid = pid;
   w.cmd_fd = cmd[1];
   w.res_fd = res[0];
+  w.err_fd = err[0];
   w.busy = false;
   w.buf.clear();
+  w.err.clear();
+}
+
+void PointPool::drain_err(Worker& w) {
+  char chunk[4096];
+  while (w.err_fd >= 0) {
+    const ssize_t r = ::read(w.err_fd, chunk, sizeof chunk);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    w.err.append(chunk, size_t(r));
+    constexpr size_t kKeep = 1 << 16;  // the tail is what tells how it ended
+    if (w.err.size() > 2 * kKeep) w.err.erase(0, w.err.size() - kKeep);
+  }
 }
 
 // Runs a prepared point in this process and keeps what it writes on stdout and stderr, as a forked
@@ -207,6 +230,7 @@ void PointPool::retire(Worker& w, int* code) {
   *code = -1;
   if (w.cmd_fd >= 0) ::close(w.cmd_fd);
   if (w.res_fd >= 0) ::close(w.res_fd);
+  if (w.err_fd >= 0) ::close(w.err_fd);
   if (w.pid > 0) {
     ::kill(w.pid, SIGKILL);  // its child dies with it (PR_SET_PDEATHSIG)
     int st = 0;
@@ -244,12 +268,16 @@ std::vector<RawResult> PointPool::poll(int timeout_ms) {
       if (w.busy) {
         fds.push_back({w.res_fd, POLLIN, 0});
         owner.push_back(&w);
+        fds.push_back({w.err_fd, POLLIN, 0});
+        owner.push_back(nullptr);
       }
     int n = ::poll(fds.data(), fds.size(), wait_ms(timeout_ms));
     if (n < 0 && errno != EINTR) throw InternalError(fmt::format("poll: {}", std::strerror(errno)));
     for (size_t f = 0; n > 0 && f < fds.size(); ++f) {
-      if (!fds[f].revents) continue;
+      if (!owner[f]) continue;  // a standard error: read with its worker's results below
       Worker& w = *owner[f];
+      if (fds[f + 1].revents) drain_err(w);
+      if (!fds[f].revents) continue;
       bool ended = false;
       char chunk[65536];
       while (true) {
@@ -267,15 +295,19 @@ std::vector<RawResult> PointPool::poll(int timeout_ms) {
       bool last = false;
       if (decode(w.buf, &res, &last)) {
         w.busy = false;
+        w.err.clear();
         done.push_back(std::move(res));
         if (last) ended = true;  // the worker ends after this point: the next point starts a new one
       }
       if (ended) {
         const bool was_busy = w.busy;
         const size_t index = w.index;
+        drain_err(w);
+        std::string last_words = std::move(w.err);
         int code = 0;
         retire(w, &code);
-        if (was_busy) done.push_back({index, code, "", ""});  // "killed by signal N" / "exit status N"
+        // Its last words, else "killed by signal N" / "exit status N".
+        if (was_busy) done.push_back({index, code, "", std::move(last_words)});
       }
     }
     // Points past their time: the worker (and its child) are killed; a new worker takes the next point.

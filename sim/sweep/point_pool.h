@@ -5,7 +5,9 @@
 // (hw::allow_resimulation). A point whose simulation failed is the worker's last: the next point
 // goes to a new worker. With RunOptions::spawn, each point is `nnasim run ...` started afresh instead.
 // A point that runs longer than RunOptions::point_timeout is stopped (its worker is killed and
-// replaced) and its result is "error: timed out after N s".
+// replaced) and its result is "error: timed out after N s". What a worker writes to its standard
+// error outside std::cerr (a crash's last words: an abort's message, a sanitizer's report) goes to
+// the result of the point it was running when it died, as a forked child's would.
 #pragma once
 #include <sys/types.h>
 
@@ -39,6 +41,8 @@ class PointPool {
   struct Worker {
     pid_t pid = -1;
     int cmd_fd = -1, res_fd = -1;  // indices in, results out
+    int err_fd = -1;               // the worker's standard error (file descriptor 2)
+    std::string err;               // what it wrote there since its last result (its tail)
     bool busy = false;
     size_t index = 0;
     std::chrono::steady_clock::time_point deadline;
@@ -46,6 +50,7 @@ class PointPool {
   };
   void launch(Worker& w);
   void retire(Worker& w, int* code);  // kills (if alive), reaps and closes
+  void drain_err(Worker& w);
   [[noreturn]] void worker_main(int cmd_fd, int res_fd);
   int wait_ms(int timeout_ms) const;
 

@@ -90,9 +90,10 @@ void ModelCache::prepare(const Point& p) {
         if (!p.objective.empty()) so.objective = sched::parse_objective(p.objective);
         sched::Schedule s;
         s.plan = sched::make_plan(*pl.model->graph, *pl.hw, so, &plans_);
-        // The program of the last point run, when this point's plan and hardware would emit the
-        // same one (sched::emit_fingerprint: e.g. points that differ only in DRAM bandwidth).
-        pl.emit_key = sched::emit_fingerprint(s.plan, *pl.hw);
+        // The program of the last point run, when this point's model (the graph: its layers' names,
+        // formats and bits are in the commands), plan and hardware would emit the same one
+        // (sched::emit_fingerprint: e.g. points that differ only in DRAM bandwidth).
+        pl.emit_key = k + "\n" + sched::emit_fingerprint(s.plan, *pl.hw);
         if (last_program_ && last_program_->first == pl.emit_key)
           s.program = std::move(last_program_->second);
         else
