@@ -335,3 +335,45 @@ TEST_CASE("hardening: fuzz_onnx findings stay fixed", "[hardening][fuzz][onnx]")
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   CHECK_THAT(r.err, Catch::Contains("'cat'") && Catch::Contains("has no output"));
 }
+
+TEST_CASE("hardening: a constant tensor holding fewer bytes than its dims say is an error, not a crash in shape inference",
+          "[hardening][fuzz][onnx]") {
+  // fuzz_onnx, 2026-11-26: a Constant of dims [1, 89] (INT64) with one byte of raw data, and an
+  // operator nnasim does not know (so --allow-unknown-ops asks the onnx library's shape inference
+  // for its shapes): the library copied 712 bytes out of the one (SIGSEGV in a Release build).
+  // Every tensor is now checked against its dims before shape inference runs.
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("t");
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int d : {1, 3, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* k = g->add_node();
+  k->set_op_type("Constant");
+  k->set_name("shape");
+  k->add_output("s");
+  auto* v = k->add_attribute();
+  v->set_name("value");
+  v->set_type(onnx::AttributeProto::TENSOR);
+  v->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+  v->mutable_t()->add_dims(1);
+  v->mutable_t()->add_dims(89);
+  v->mutable_t()->set_raw_data(std::string(1, '\x08'));
+  auto* odd = g->add_node();
+  odd->set_op_type("NotAnOperator");
+  odd->set_name("odd");
+  odd->add_input("x");
+  odd->add_input("s");
+  odd->add_output("y");
+  g->add_output()->set_name("y");
+  auto path = temp_file("short_constant.onnx", m.SerializeAsString());
+  auto r = run_cli("info --allow-unknown-ops --model " + q(path));
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains("89 elements but holds 1 bytes of raw data, expected 712"));
+}

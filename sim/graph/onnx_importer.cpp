@@ -335,6 +335,8 @@ const Dims* Importer::inferred(const std::string& name) {
   if (!inferred_done_) {
     inferred_done_ = true;
     onnx::ModelProto m = model_;
+    // The library reads constant tensors as they claim to be: a corrupt one is an input error here.
+    check_graph_tensors(m.graph(), [this](const std::string& msg) { fail(msg); });
     try {
       onnx::shape_inference::InferShapes(m);
     } catch (const std::exception&) {

@@ -35,6 +35,57 @@ Dims tensor_dims(const onnx::TensorProto& t, const std::string& name, const Fail
   return d;
 }
 
+void check_tensor_data(const onnx::TensorProto& t, const std::string& name, const Fail& fail) {
+  using T = onnx::TensorProto;
+  if (t.data_location() == T::EXTERNAL) return;  // its data is in another file: not read here
+  const int64_t n = elements(tensor_dims(t, name, fail), name, fail);
+  // Bytes per value in raw_data, and the typed field's values per element (0: no typed field).
+  int64_t raw_bytes = 0, per = 1;
+  int64_t typed = 0;
+  switch (t.data_type()) {
+    case T::FLOAT: raw_bytes = 4, typed = t.float_data_size(); break;
+    case T::COMPLEX64: raw_bytes = 8, per = 2, typed = t.float_data_size(); break;
+    case T::DOUBLE: raw_bytes = 8, typed = t.double_data_size(); break;
+    case T::COMPLEX128: raw_bytes = 16, per = 2, typed = t.double_data_size(); break;
+    case T::INT64: raw_bytes = 8, typed = t.int64_data_size(); break;
+    case T::UINT32: raw_bytes = 4, typed = t.uint64_data_size(); break;
+    case T::UINT64: raw_bytes = 8, typed = t.uint64_data_size(); break;
+    case T::INT32: raw_bytes = 4, typed = t.int32_data_size(); break;
+    case T::INT16: case T::UINT16: case T::FLOAT16: case T::BFLOAT16: raw_bytes = 2, typed = t.int32_data_size(); break;
+    case T::INT8: case T::UINT8: case T::BOOL: raw_bytes = 1, typed = t.int32_data_size(); break;
+    case T::STRING:
+      if (t.string_data_size() != n)
+        fail(fmt::format("tensor '{}' has {} elements but holds {} strings (corrupt file?)", name, n, t.string_data_size()));
+      return;
+    default:
+      if (t.data_type() >= 17 && t.data_type() <= 20) {  // the FLOAT8 types
+        raw_bytes = 1, typed = t.int32_data_size();
+        break;
+      }
+      fail(fmt::format("tensor '{}' has data type {}, which this ONNX version does not define (corrupt file?)", name,
+                       t.data_type()));
+  }
+  if (t.has_raw_data()) {
+    if (int64_t(t.raw_data().size()) != n * raw_bytes)
+      fail(fmt::format("tensor '{}' has {} elements but holds {} bytes of raw data, expected {} (corrupt file?)", name, n,
+                       t.raw_data().size(), n * raw_bytes));
+  } else if (typed != n * per) {
+    fail(fmt::format("tensor '{}' has {} elements but holds {} values (corrupt file?)", name, n, typed / per));
+  }
+}
+
+void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail) {
+  for (const auto& t : g.initializer()) check_tensor_data(t, t.name(), fail);
+  for (const auto& nd : g.node())
+    for (const auto& a : nd.attribute()) {
+      const std::string where = fmt::format("{}.{}", nd.name().empty() ? nd.op_type() : nd.name(), a.name());
+      if (a.has_t()) check_tensor_data(a.t(), where, fail);
+      for (const auto& t : a.tensors()) check_tensor_data(t, where, fail);
+      if (a.has_g()) check_graph_tensors(a.g(), fail);
+      for (const auto& sub : a.graphs()) check_graph_tensors(sub, fail);
+    }
+}
+
 namespace {
 
 // Copies a tensor's n values of C type Raw, from raw_data (little-endian bytes) when present, else

@@ -36,6 +36,14 @@ int64_t checked_elements(const Dims& d, const Fail& bad);
 int64_t elements(const Dims& d, const std::string& name, const Fail& fail);
 // A tensor's dims, checked.
 Dims tensor_dims(const onnx::TensorProto& t, const std::string& name, const Fail& fail);
+// Checks that a tensor holds as many values as its dims say (in raw_data or in the field its data
+// type uses) and that its data type is one ONNX defines; `fail` gets the first disagreement. The
+// onnx library's shape inference reads constant tensors without these checks (a Constant of
+// dims [1, 89] holding one byte made it copy past the data: fuzz_onnx), so every tensor of a
+// model is checked before it runs.
+void check_tensor_data(const onnx::TensorProto& t, const std::string& name, const Fail& fail);
+// check_tensor_data on every tensor of a graph: initializers and node attributes, in subgraphs too.
+void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail);
 
 // Reads a tensor's values as floats (float, double and integer tensors); false when it holds no
 // readable data (external data, or an element type such as float16 or int8).
