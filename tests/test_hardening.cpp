@@ -377,3 +377,54 @@ TEST_CASE("hardening: a constant tensor holding fewer bytes than its dims say is
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   CHECK_THAT(r.err, Catch::Contains("89 elements but holds 1 bytes of raw data, expected 712"));
 }
+
+TEST_CASE("hardening: a zero stride is an error before the onnx library's shape inference divides by it",
+          "[hardening][fuzz][onnx]") {
+  // fuzz_onnx, 2026-11-26: a Conv with strides [0, 0] in a model whose unknown operator makes
+  // --allow-unknown-ops run the onnx library's shape inference: SIGFPE in convPoolShapeInference.
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("t");
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int d : {1, 3, 8, 8}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* odd = g->add_node();
+  odd->set_op_type("NotAnOperator");
+  odd->set_name("odd");
+  odd->add_input("x");
+  odd->add_output("t");
+  auto* pool = g->add_node();
+  pool->set_op_type("MaxPool");
+  pool->set_name("pool");
+  pool->add_input("t");
+  pool->add_output("y");
+  for (const char* name : {"kernel_shape", "strides"}) {
+    auto* a = pool->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(std::string(name) == "strides" ? 0 : 2);
+    a->add_ints(std::string(name) == "strides" ? 0 : 2);
+  }
+  g->add_output()->set_name("y");
+  auto path = temp_file("zero_stride.onnx", m.SerializeAsString());
+  auto r = run_cli("info --allow-unknown-ops --model " + q(path));
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains("MaxPool node 'pool': strides must be positive, got 0"));
+}
+
+TEST_CASE("hardening: a SCALE-Sim layer whose input extents overflow 64 bits is an error", "[hardening][fuzz]") {
+  // fuzz_scalesim_csv, 2026-11-26: the input layer's element count, 928632784 x 56 x 928632784
+  // channels and pixels, overflowed int64 in Shape::elements() (UBSan).
+  auto path = temp_file("overflow.csv", "Layer , 1,\nB2b, 56,000000000000000000000000000928632784, 1, 1,000928632784, 1, 1, 51, 0\x7f\n");  // the fuzzer's bytes
+  auto r = run_cli("info --model " + q(path));
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains("must be positive, with at most 2^62 elements"));
+}

@@ -126,9 +126,16 @@ Shape infer_shape(const Layer& l, const std::vector<Shape>& in) {
   };
   Shape o;
   switch (l.op) {
-    case Op::Input:
-      if (l.out.elements() <= 0) fail(fmt::format("input shape {} must be positive", l.out.str()));
+    case Op::Input: {
+      // Each extent positive and their product in range, checked before it is formed (fuzz_scalesim_csv
+      // found 52003435904 x 928632784 overflowing in elements()).
+      int64_t e = 1;
+      bool ok = true;
+      for (int64_t v : {l.out.n, l.out.c, l.out.d, l.out.h, l.out.w}) ok = ok && v > 0 && !mul_overflows(e, v, &e);
+      if (!ok || e > kMaxCount)
+        fail(fmt::format("input shape {} must be positive, with at most 2^62 elements", l.out.str()));
       return l.out;
+    }
     case Op::Conv:
     case Op::ConvTranspose: {
       need_inputs(1, 1);

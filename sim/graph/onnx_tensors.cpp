@@ -76,7 +76,22 @@ void check_tensor_data(const onnx::TensorProto& t, const std::string& name, cons
 
 void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail) {
   for (const auto& t : g.initializer()) check_tensor_data(t, t.name(), fail);
-  for (const auto& nd : g.node())
+  for (const auto& nd : g.node()) {
+    // The library's convolution and pooling shape inference divides by strides and groups and
+    // scales by dilations without checking them (fuzz_onnx: SIGFPE on a zero stride).
+    static const char* kWindowed[] = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
+                                      "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
+    if (nd.domain().empty() || nd.domain() == "ai.onnx")
+      for (const char* op : kWindowed)
+        if (nd.op_type() == op)
+          for (const auto& a : nd.attribute()) {
+            const bool listed = a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape";
+            if (a.name() == "group" && a.i() <= 0)
+              fail(fmt::format("{} node '{}': group {} must be positive", op, nd.name(), a.i()));
+            if (listed)
+              for (int64_t v : a.ints())
+                if (v <= 0) fail(fmt::format("{} node '{}': {} must be positive, got {}", op, nd.name(), a.name(), v));
+          }
     for (const auto& a : nd.attribute()) {
       const std::string where = fmt::format("{}.{}", nd.name().empty() ? nd.op_type() : nd.name(), a.name());
       if (a.has_t()) check_tensor_data(a.t(), where, fail);
@@ -84,6 +99,7 @@ void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail) {
       if (a.has_g()) check_graph_tensors(a.g(), fail);
       for (const auto& sub : a.graphs()) check_graph_tensors(sub, fail);
     }
+  }
 }
 
 namespace {

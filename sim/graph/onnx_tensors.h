@@ -42,7 +42,9 @@ Dims tensor_dims(const onnx::TensorProto& t, const std::string& name, const Fail
 // dims [1, 89] holding one byte made it copy past the data: fuzz_onnx), so every tensor of a
 // model is checked before it runs.
 void check_tensor_data(const onnx::TensorProto& t, const std::string& name, const Fail& fail);
-// check_tensor_data on every tensor of a graph: initializers and node attributes, in subgraphs too.
+// check_tensor_data on every tensor of a graph (initializers and node attributes, in subgraphs too),
+// and the window attributes (strides, dilations, kernel_shape, group) of its convolution and
+// pooling nodes, which the library's shape inference divides by: run before that inference.
 void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail);
 
 // Reads a tensor's values as floats (float, double and integer tensors); false when it holds no
