@@ -28,6 +28,22 @@ namespace {
 
 std::string tinynet() { return source_dir() + "/models/tinynet.yaml"; }
 
+// An opset-13 model whose graph has one float input "x" of `dims` and nothing else yet.
+onnx::ModelProto model_with_input(std::initializer_list<int64_t> dims) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("t");
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  return m;
+}
+
+
 // Exit 2, one line, starting "error: WHERE: " and containing `words`.
 void expect_input_error(const test::CliResult& r, const std::string& where, const std::string& words) {
   INFO("stderr: " << r.err);
@@ -306,16 +322,8 @@ TEST_CASE("hardening: fuzz_onnx findings stay fixed", "[hardening][fuzz][onnx]")
   // A Concat with an axis but no inputs and no outputs: the importer defined its output 0, past
   // the end of the (empty) output list (UBSan: member access within null pointer in protobuf's
   // RepeatedPtrField). Every standard node must name an output.
-  onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
+  onnx::ModelProto m = model_with_input({1, 3, 4, 4});
   auto* g = m.mutable_graph();
-  g->set_name("t");
-  auto* in = g->add_input();
-  in->set_name("x");
-  auto* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int d : {1, 3, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
   auto* relu = g->add_node();
   relu->set_op_type("Relu");
   relu->add_input("x");
@@ -342,16 +350,8 @@ TEST_CASE("hardening: a constant tensor holding fewer bytes than its dims say is
   // operator nnasim does not know (so --allow-unknown-ops asks the onnx library's shape inference
   // for its shapes): the library copied 712 bytes out of the one (SIGSEGV in a Release build).
   // Every tensor is now checked against its dims before shape inference runs.
-  onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
+  onnx::ModelProto m = model_with_input({1, 3, 4, 4});
   auto* g = m.mutable_graph();
-  g->set_name("t");
-  auto* in = g->add_input();
-  in->set_name("x");
-  auto* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int d : {1, 3, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
   auto* k = g->add_node();
   k->set_op_type("Constant");
   k->set_name("shape");
@@ -382,16 +382,8 @@ TEST_CASE("hardening: a zero stride is an error before the onnx library's shape 
           "[hardening][fuzz][onnx]") {
   // fuzz_onnx, 2026-11-26: a Conv with strides [0, 0] in a model whose unknown operator makes
   // --allow-unknown-ops run the onnx library's shape inference: SIGFPE in convPoolShapeInference.
-  onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
+  onnx::ModelProto m = model_with_input({1, 3, 8, 8});
   auto* g = m.mutable_graph();
-  g->set_name("t");
-  auto* in = g->add_input();
-  in->set_name("x");
-  auto* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int d : {1, 3, 8, 8}) tt->mutable_shape()->add_dim()->set_dim_value(d);
   auto* odd = g->add_node();
   odd->set_op_type("NotAnOperator");
   odd->set_name("odd");

@@ -40,6 +40,16 @@ std::string read(const std::string& path) {
   return ss.str();
 }
 
+// Runs `spec` with -j `jobs` in workers and again with --spawn (a new `nnasim run` per point),
+// checks the two results files are byte for byte the same, and returns the workers' file.
+std::string run_as_spawn(const std::string& spec, const std::string& stem, int jobs) {
+  const std::string a = temp_file(stem + "_workers.csv", ""), b = temp_file(stem + "_spawn.csv", "");
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j {} -q", q(spec), q(a), jobs)).status == 0);
+  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j {} -q --spawn", q(spec), q(b), jobs)).status == 0);
+  CHECK(read(a) == read(b));
+  return a;
+}
+
 size_t lines(const std::string& text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
 
 std::string hw1() { return source_dir() + "/configs/hw/series4-1core.yaml"; }
@@ -368,10 +378,7 @@ TEST_CASE("sweep: worker points honour the objective and batch axes as nnasim ru
   std::string spec = temp_file("objbatch.yaml", fmt::format("hardware: {}\nmodels: [mobilenet_v2]\naxes:\n"
                                                             "  objective: [latency, energy]\n  batch: [1, 4]\n",
                                                             hw1()));
-  std::string a = temp_file("objbatch_fork.csv", ""), b = temp_file("objbatch_spawn.csv", "");
-  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 2 -q", q(spec), q(a))).status == 0);
-  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 2 -q --spawn", q(spec), q(b))).status == 0);
-  CHECK(read(a) == read(b));
+  const std::string a = run_as_spawn(spec, "objbatch", 2);
   auto t = sweep::read_table(a);
   REQUIRE(t.rows.size() == 4);
   const int s = t.column("seconds");
@@ -395,10 +402,7 @@ TEST_CASE("sweep: a point whose simulation fails ends its worker, and the next p
                   "  mac_array.throughput: '[{{format: int, weight_bits: 8, act_bits: 8, macs_per_cycle: 1}}]'\n"
                   "axes:\n  clock: [1 MHz, 1 GHz]\n",
                   hw1(), big));
-  std::string a = temp_file("simfail_workers.csv", ""), b = temp_file("simfail_spawn.csv", "");
-  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q", q(spec), q(a))).status == 0);
-  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q --spawn", q(spec), q(b))).status == 0);
-  CHECK(read(a) == read(b));
+  const std::string a = run_as_spawn(spec, "simfail", 1);
   auto t = sweep::read_table(a);
   REQUIRE(t.rows.size() == 4);
   const int st = t.column("status");
@@ -433,10 +437,7 @@ TEST_CASE("sweep: a worker never reuses another model's program (a number-format
                                                            "axes:\n  number_format: [fp8-e4m3, fp8-e5m2]\n"
                                                            "  energy.static_power: [0.1 W, 0.2 W]\n",
                                                            hw_file));
-  std::string a = temp_file("formats_workers.csv", ""), b = temp_file("formats_spawn.csv", "");
-  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q", q(spec), q(a))).status == 0);
-  REQUIRE(run_cli(fmt::format("sweep {} -o {} -j 1 -q --spawn", q(spec), q(b))).status == 0);
-  CHECK(read(a) == read(b));
+  const std::string a = run_as_spawn(spec, "formats", 1);
   auto t = sweep::read_table(a);
   REQUIRE(t.rows.size() == 4);
   const int e = t.column("energy_joules");
