@@ -1,5 +1,6 @@
 #include "helpers.h"
 
+#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,7 +143,7 @@ CliResult run_shell(const std::string& cmd) {
 }
 
 CliResult run_cli(const std::string& args) {
-  std::string err_path = std::filesystem::temp_directory_path() / fmt::format("nnasim_err_{}", getpid());
+  const std::string err_path = temp_dir() / "run_cli.stderr";
   CliResult res = run_shell(fmt::format("{} {} 2>{}", NNASIM_BINARY, args, err_path));
   std::ifstream e(err_path);
   std::stringstream ss;
@@ -150,6 +151,13 @@ CliResult run_cli(const std::string& args) {
   res.err = ss.str();
   std::filesystem::remove(err_path);
   return res;
+}
+
+const graph::Layer& layer(const graph::Graph& g, const std::string& name) {
+  int i = g.find(name);
+  INFO("layer " << name);
+  REQUIRE(i >= 0);
+  return g.layers[i];
 }
 
 std::string source_dir() { return NNASIM_SOURCE_DIR; }
@@ -162,11 +170,27 @@ nlohmann::json run_cli_json(const std::string& args) {
   return nlohmann::json::parse(r.out);
 }
 
+namespace {
+// Removed at exit by the process that made it; a forked child that exits normally leaves it.
+struct TempDir {
+  pid_t owner = getpid();
+  std::filesystem::path path = std::filesystem::temp_directory_path() / fmt::format("nnasim_test_{}", getpid());
+  TempDir() { std::filesystem::create_directories(path); }
+  ~TempDir() {
+    std::error_code ec;
+    if (getpid() == owner) std::filesystem::remove_all(path, ec);
+  }
+};
+}  // namespace
+
+const std::filesystem::path& temp_dir() {
+  static TempDir d;
+  return d.path;
+}
+
 std::string temp_file(const std::string& name, const std::string& content) {
-  auto dir = std::filesystem::temp_directory_path() / fmt::format("nnasim_test_{}", getpid());
-  std::filesystem::create_directories(dir);
-  auto p = dir / name;
-  std::ofstream(p) << content;
+  auto p = temp_dir() / name;
+  std::ofstream(p, std::ios::binary) << content;
   return p.string();
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <string>
 
 #include "sim/config/hw_spec.h"
@@ -38,7 +39,12 @@ std::string hw_path(const std::string& name);
 // Runs the CLI with `--format json` appended; throws std::runtime_error (with its stderr) unless
 // it exits 0, and returns the parsed report.
 nlohmann::json run_cli_json(const std::string& args);
+// This process's folder of test files (ctest runs each TEST_CASE in its own process), removed at
+// exit; temp_file writes `content` to NAME in it.
+const std::filesystem::path& temp_dir();
 std::string temp_file(const std::string& name, const std::string& content);
+// The layer named `name` of `g` (a failed REQUIRE if there is none).
+const graph::Layer& layer(const graph::Graph& g, const std::string& name);
 // A path or argument in single quotes, for run_cli's shell line.
 inline std::string q(const std::string& s) { return "'" + s + "'"; }
 

@@ -2,7 +2,6 @@
 // status 2 and one line "error: FILE:LINE: ..." (or "error: --option: ..."), never a crash, a
 // hang, a wrapped number, a silent default or an exit 0 after a failed write.
 #include <catch2/catch.hpp>
-#include <onnx/onnx_pb.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "helpers.h"
+#include "onnx_builder.h"
 #include "sim/common/checked.h"
 #include "sim/common/files.h"
 #include "sim/common/parse.h"
@@ -27,22 +26,6 @@ using test::temp_file;
 namespace {
 
 std::string tinynet() { return source_dir() + "/models/tinynet.yaml"; }
-
-// An opset-13 model whose graph has one float input "x" of `dims` and nothing else yet.
-onnx::ModelProto model_with_input(std::initializer_list<int64_t> dims) {
-  onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
-  auto* g = m.mutable_graph();
-  g->set_name("t");
-  auto* in = g->add_input();
-  in->set_name("x");
-  auto* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  return m;
-}
-
 
 // Exit 2, one line, starting "error: WHERE: " and containing `words`.
 void expect_input_error(const test::CliResult& r, const std::string& where, const std::string& words) {
@@ -322,21 +305,12 @@ TEST_CASE("hardening: fuzz_onnx findings stay fixed", "[hardening][fuzz][onnx]")
   // A Concat with an axis but no inputs and no outputs: the importer defined its output 0, past
   // the end of the (empty) output list (UBSan: member access within null pointer in protobuf's
   // RepeatedPtrField). Every standard node must name an output.
-  onnx::ModelProto m = model_with_input({1, 3, 4, 4});
-  auto* g = m.mutable_graph();
-  auto* relu = g->add_node();
-  relu->set_op_type("Relu");
-  relu->add_input("x");
-  relu->add_output("y");
-  auto* cat = g->add_node();
-  cat->set_op_type("Concat");
-  cat->set_name("cat");
-  auto* axis = cat->add_attribute();
-  axis->set_name("axis");
-  axis->set_type(onnx::AttributeProto::INT);
-  axis->set_i(1);
-  g->add_output()->set_name("y");
-  auto path = temp_file("no_output.onnx", m.SerializeAsString());
+  test::OnnxBuilder b;
+  b.input("x", {1, 3, 4, 4});
+  b.node("Relu", {"x"}, {"y"});
+  test::set_int(b.node("Concat", {}, {}, "cat"), "axis", 1);
+  b.g->add_output()->set_name("y");
+  auto path = b.save("no_output.onnx");
   auto r = run_cli("info --model " + q(path));
   INFO("stderr: " << r.err);
   CHECK(r.status == 2);
@@ -350,27 +324,18 @@ TEST_CASE("hardening: a constant tensor holding fewer bytes than its dims say is
   // operator nnasim does not know (so --allow-unknown-ops asks the onnx library's shape inference
   // for its shapes): the library copied 712 bytes out of the one (SIGSEGV in a Release build).
   // Every tensor is now checked against its dims before shape inference runs.
-  onnx::ModelProto m = model_with_input({1, 3, 4, 4});
-  auto* g = m.mutable_graph();
-  auto* k = g->add_node();
-  k->set_op_type("Constant");
-  k->set_name("shape");
-  k->add_output("s");
-  auto* v = k->add_attribute();
+  test::OnnxBuilder b;
+  b.input("x", {1, 3, 4, 4});
+  auto* v = b.node("Constant", {}, {"s"}, "shape")->add_attribute();
   v->set_name("value");
   v->set_type(onnx::AttributeProto::TENSOR);
   v->mutable_t()->set_data_type(onnx::TensorProto::INT64);
   v->mutable_t()->add_dims(1);
   v->mutable_t()->add_dims(89);
   v->mutable_t()->set_raw_data(std::string(1, '\x08'));
-  auto* odd = g->add_node();
-  odd->set_op_type("NotAnOperator");
-  odd->set_name("odd");
-  odd->add_input("x");
-  odd->add_input("s");
-  odd->add_output("y");
-  g->add_output()->set_name("y");
-  auto path = temp_file("short_constant.onnx", m.SerializeAsString());
+  b.node("NotAnOperator", {"x", "s"}, {"y"}, "odd");
+  b.g->add_output()->set_name("y");
+  auto path = b.save("short_constant.onnx");
   auto r = run_cli("info --allow-unknown-ops --model " + q(path));
   INFO("stderr: " << r.err);
   CHECK(r.status == 2);
@@ -382,27 +347,14 @@ TEST_CASE("hardening: a zero stride is an error before the onnx library's shape 
           "[hardening][fuzz][onnx]") {
   // fuzz_onnx, 2026-11-26: a Conv with strides [0, 0] in a model whose unknown operator makes
   // --allow-unknown-ops run the onnx library's shape inference: SIGFPE in convPoolShapeInference.
-  onnx::ModelProto m = model_with_input({1, 3, 8, 8});
-  auto* g = m.mutable_graph();
-  auto* odd = g->add_node();
-  odd->set_op_type("NotAnOperator");
-  odd->set_name("odd");
-  odd->add_input("x");
-  odd->add_output("t");
-  auto* pool = g->add_node();
-  pool->set_op_type("MaxPool");
-  pool->set_name("pool");
-  pool->add_input("t");
-  pool->add_output("y");
-  for (const char* name : {"kernel_shape", "strides"}) {
-    auto* a = pool->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    a->add_ints(std::string(name) == "strides" ? 0 : 2);
-    a->add_ints(std::string(name) == "strides" ? 0 : 2);
-  }
-  g->add_output()->set_name("y");
-  auto path = temp_file("zero_stride.onnx", m.SerializeAsString());
+  test::OnnxBuilder b;
+  b.input("x", {1, 3, 8, 8});
+  b.node("NotAnOperator", {"x"}, {"t"}, "odd");
+  auto* pool = b.node("MaxPool", {"t"}, {"y"}, "pool");
+  test::set_ints(pool, "kernel_shape", {2, 2});
+  test::set_ints(pool, "strides", {0, 0});
+  b.g->add_output()->set_name("y");
+  auto path = b.save("zero_stride.onnx");
   auto r = run_cli("info --allow-unknown-ops --model " + q(path));
   INFO("stderr: " << r.err);
   CHECK(r.status == 2);

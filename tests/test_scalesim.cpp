@@ -4,17 +4,17 @@
 // ofmap = ceil((ifmap - filter + stride) / stride), MACs = ofmap_h * ofmap_w * fh * fw * C * filters).
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 
+#include "helpers.h"
 #include "sim/config/hw_config.h"
 #include "sim/graph/load.h"
 #include "sim/graph/scalesim_csv.h"
 
 using namespace nnasim::graph;
 using nnasim::InputError;
+using nnasim::test::layer;
 namespace fs = std::filesystem;
 
 namespace {
@@ -23,32 +23,12 @@ std::string topo(const std::string& name) {
   return (fs::path(NNASIM_SOURCE_DIR) / "models" / "scalesim" / name).string();
 }
 
-// A folder for this process's files (ctest runs each TEST_CASE in its own process), removed at exit.
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / fmt::format("nnasim_test_scalesim_{}", ::getpid());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 std::string write_csv(const std::string& name, const std::string& text) {
-  static TempDir d;
-  fs::path p = d.path / name;
-  std::ofstream(p) << text;
-  return p.string();
+  return nnasim::test::temp_file(name, text);
 }
 
 const char* kHeader =
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";
-
-const Layer& layer(const Graph& g, const std::string& name) {
-  int i = g.find(name);
-  INFO("layer " << name);
-  REQUIRE(i >= 0);
-  return g.layers[i];
-}
 
 int count(const Graph& g, Op op) {
   int n = 0;
