@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "onnx_builder.h"
 #include "sim/common/checked.h"
@@ -371,4 +372,19 @@ TEST_CASE("hardening: a SCALE-Sim layer whose input extents overflow 64 bits is 
   CHECK(r.status == 2);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   CHECK_THAT(r.err, Catch::Contains("must be positive, with at most 2^62 elements"));
+}
+
+TEST_CASE("hardening: a sweep naming a path the system cannot look up is an error at its line", "[hardening][fuzz][sweep]") {
+  // fuzz_sweep_spec, 2026-11-26: a `hardware:` value with a path component longer than NAME_MAX
+  // made std::filesystem::is_regular_file throw "File name too long" (internal error, exit 1).
+  // The same for a model path and a model name.
+  const std::string longname(300, 'a');
+  for (const auto& [hardware, model, line] :
+       {std::tuple{longname + "/x", std::string("tinynet"), 2}, std::tuple{std::string("series4-1core"), longname, 3},
+        std::tuple{std::string("series4-1core"), "x/" + longname, 3}}) {
+    auto spec = temp_file("long_path.yaml", "name: s\nhardware: " + hardware + "\nmodels: [" + model +
+                                                "]\naxes: {weight_bits: [8]}\n");
+    expect_input_error(run_cli("sweep " + q(spec) + " -o " + q(spec + ".csv")), spec + ":" + std::to_string(line),
+                       line == 2 ? "no hardware file" : "unknown model");
+  }
 }

@@ -12,6 +12,12 @@
 
 namespace nnasim {
 
+// Whether `path` names something / a regular file (symlinks followed). Never throws: a path the
+// system cannot look up (a component over NAME_MAX, a loop of links) is simply absent, and the
+// caller's "no such file" message follows.
+bool path_exists(const std::string& path);
+bool is_regular_file(const std::string& path);
+
 // The whole file as bytes. `what` names the expected content in messages ("a YAML hardware
 // description"). Throws InputError({path, 0}, ...) for a directory, a missing, unreadable or
 // empty file.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "sim/common/files.h"
 #include "sim/graph/onnx_model.h"
 #include "sim/graph/scalesim_csv.h"
 #include "sim/graph/yaml_model.h"
@@ -21,17 +22,11 @@ std::string models_dir() {
   return std::string(NNASIM_SOURCE_DIR) + "/models";
 }
 
-// fs::exists without exceptions: an over-long or otherwise impossible path is simply absent.
-static bool path_exists(const fs::path& p) {
-  std::error_code ec;
-  return fs::exists(p, ec);
-}
-
 std::string resolve_model_path(const std::string& name) {
   if (path_exists(name) || name.find('/') != std::string::npos || fs::path(name).has_extension()) return name;
   for (const char* ext : {".onnx", ".yaml", ".csv"}) {
     fs::path p = fs::path(models_dir()) / (name + ext);
-    if (path_exists(p)) return p.string();
+    if (path_exists(p.string())) return p.string();
   }
   return name;
 }

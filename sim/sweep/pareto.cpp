@@ -78,8 +78,8 @@ Table read_table(const std::string& path, int* torn) {
   if (torn) *torn = 0;
   Table t;
   t.file = path;
-  const bool jsonl = ends_with(path, ".jsonl") || text.find_first_not_of(" \t\r\n") < text.size() &&
-                                                      text[text.find_first_not_of(" \t\r\n")] == '{';
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  const bool jsonl = ends_with(path, ".jsonl") || (first != std::string::npos && text[first] == '{');
   std::vector<std::vector<std::pair<std::string, std::string>>> records;  // JSON Lines
   std::map<std::string, size_t> col_index;
   size_t start = 0;

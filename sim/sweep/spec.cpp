@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/common/files.h"
 #include "sim/common/parse.h"
 #include <yaml-cpp/yaml.h>
 
@@ -171,16 +172,16 @@ struct Resolver {
         tries.push_back(fs::path(source_dir) / "configs" / "hw" / (text + ".yaml"));
     }
     for (const auto& t : tries)
-      if (fs::is_regular_file(t)) return fs::absolute(t).lexically_normal().string();
+      if (is_regular_file(t.string())) return fs::absolute(t).lexically_normal().string();
     throw InputError(where, fmt::format("no hardware file '{}' (looked next to the sweep file, in the working "
                                         "directory, in {} and in its configs/hw)", text, source_dir));
   }
 
   std::string model(const std::string& text, const SourceLoc& where) const {
     fs::path local = fs::path(spec_dir) / text;
-    if (text.find('/') != std::string::npos && fs::is_regular_file(local)) return local.lexically_normal().string();
+    if (text.find('/') != std::string::npos && is_regular_file(local.string())) return local.lexically_normal().string();
     std::string p = graph::resolve_model_path(text);
-    if (fs::is_regular_file(p)) return p;
+    if (is_regular_file(p)) return p;
     throw InputError(where, fmt::format("unknown model '{}': no such file, and no model of that name in {}", text,
                                         graph::models_dir()));
   }
@@ -263,7 +264,7 @@ std::string zoo_path() { return (fs::path(graph::models_dir()) / "zoo.yaml").str
 
 Zoo load_zoo(const std::string& path) {
   Zoo z;
-  if (!fs::exists(path)) return z;
+  if (!path_exists(path)) return z;
   YAML::Node root = config::load_yaml_file(path);
   YAML::Node nets = root["networks"];
   if (!nets || !nets.IsSequence()) return z;
