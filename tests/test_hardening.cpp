@@ -388,3 +388,19 @@ TEST_CASE("hardening: a sweep naming a path the system cannot look up is an erro
                        line == 2 ? "no hardware file" : "unknown model");
   }
 }
+
+TEST_CASE("hardening: a Transpose whose perm is empty is an error, not a read past its end", "[hardening][fuzz][onnx]") {
+  // fuzz_onnx, 2026-11-26: `perm` given as an empty list on a 4-D input passed the permutation
+  // check (it looped over the perm's own entries) and the importer read perm[0] (UBSan: reference
+  // binding to null pointer).
+  for (const std::vector<int64_t>& perm : {std::vector<int64_t>{}, {0, 1, 2}, {0, 1, 2, 4}, {0, 1, 1, 2}}) {
+    test::OnnxBuilder b;
+    b.input("x", {1, 3, 4, 4});
+    test::set_ints(b.node("Transpose", {"x"}, {"y"}, "t"), "perm", perm);
+    auto r = run_cli("info --model " + q(b.save("empty_perm.onnx")));
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Catch::Contains("'t'") && Catch::Contains("is not a permutation of the 4 axes of [1, 3, 4, 4]"));
+  }
+}

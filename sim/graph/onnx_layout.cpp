@@ -79,9 +79,10 @@ void Importer::transpose() {
     for (size_t i = 0; i < rank; ++i) perm.push_back(int64_t(rank - 1 - i));
   Dims sorted = perm;
   std::sort(sorted.begin(), sorted.end());
-  for (size_t i = 0; i < sorted.size(); ++i)
-    if (sorted[i] != int64_t(i) || perm.size() != rank)
-      fail(fmt::format("perm {} is not a permutation of the {} axes of {}", dims_str(perm), rank, dims_str(x.dims)));
+  bool permutation = perm.size() == rank;
+  for (size_t i = 0; i < sorted.size(); ++i) permutation = permutation && sorted[i] == int64_t(i);
+  if (!permutation)
+    fail(fmt::format("perm {} is not a permutation of the {} axes of {}", dims_str(perm), rank, dims_str(x.dims)));
   Dims od(rank);
   for (size_t i = 0; i < rank; ++i) od[i] = x.dims[perm[i]];
   if (x.kind != Value::Kind::Data) {
