@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <tuple>
 
@@ -17,6 +18,7 @@
 #include "sim/common/parse.h"
 #include "sim/common/text.h"
 #include "sim/config/hw_config.h"
+#include "sim/graph/onnx_model.h"
 
 using namespace nnasim;
 using test::q;
@@ -402,5 +404,130 @@ TEST_CASE("hardening: a Transpose whose perm is empty is an error, not a read pa
     CHECK(r.status == 2);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK_THAT(r.err, Catch::Contains("'t'") && Catch::Contains("is not a permutation of the 4 axes of [1, 3, 4, 4]"));
+  }
+}
+
+// The importer's own checks, found by reading the importer after the Transpose finding: each of
+// these crashed (a-d) or gave a shape ONNX does not (e-i) before its fix, 2026-11-26.
+TEST_CASE("hardening: ONNX attribute lists and folded shape arithmetic are checked", "[hardening][onnx]") {
+  using graph::load_onnx_model;
+  using test::expect_error;
+  using test::OnnxBuilder;
+  // A rank-0 int64 constant.
+  auto scalar = [](OnnxBuilder& b, const std::string& out, int64_t v) {
+    auto* a = b.node("Constant", {}, {out})->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    a->mutable_t()->add_int64_data(v);
+  };
+  SECTION("a) an axis of a rank-0 input (was a null dereference)") {
+    OnnxBuilder b;
+    b.input("x", {1, 3, 4, 4});
+    scalar(b, "c", 5);
+    b.init_i64("i", {0});
+    b.node("Gather", {"c", "i"}, {"g"}, "gather");
+    b.node("Relu", {"x"}, {"y"});
+    expect_error([&] { load_onnx_model(b.save("rank0.onnx")); }, {"'gather'", "axis 0 of a rank-0 (scalar) input"});
+  }
+  SECTION("b) INT64_MIN / -1 in shape arithmetic (was SIGFPE)") {
+    OnnxBuilder b;
+    b.input("x", {1, 3, 4, 4});
+    b.init_i64("a", {std::numeric_limits<int64_t>::min()});
+    b.init_i64("m", {-1});
+    b.node("Div", {"a", "m"}, {"q"}, "div");
+    b.node("Relu", {"x"}, {"y"});
+    expect_error([&] { load_onnx_model(b.save("div.onnx")); }, {"'div'", "overflows 64 bits"});
+    OnnxBuilder c;
+    c.input("x", {1, 3, 4, 4});
+    c.init_i64("a", {int64_t(1) << 62});
+    c.init_i64("f", {4});
+    c.node("Mul", {"a", "f"}, {"q"}, "mul");
+    c.node("Relu", {"x"}, {"y"});
+    expect_error([&] { load_onnx_model(c.save("mul.onnx")); }, {"'mul'", "overflows 64 bits"});
+  }
+  SECTION("c) an empty operand against one value (was a read of an empty vector)") {
+    OnnxBuilder b;
+    b.input("x", {1, 3, 4, 4});
+    b.init_i64("e", {});
+    b.init_i64("f", {5});
+    b.node("Add", {"e", "f"}, {"s"}, "add");
+    b.node("Relu", {"x"}, {"y"}, "relu");
+    CHECK(test::layer(load_onnx_model(b.save("empty.onnx")), "relu").out == test::S(1, 3, 4, 4));
+  }
+  SECTION("d) a Split with no output ahead of the onnx library's inference (was SIGFPE)") {
+    OnnxBuilder b;
+    b.input("x", {1, 4, 4, 4});
+    b.node("NotAnOperator", {"x"}, {"t"}, "odd");
+    test::set_int(b.node("Split", {"x"}, {}, "split"), "axis", 1);
+    expect_error([&] { load_onnx_model(b.save("split.onnx"), /*allow_unknown_ops=*/true); },
+                 {"Split node 'split' has no output"});
+  }
+  SECTION("e) a folded Slice takes every step-th value") {
+    // x [2, 3, 4, 4]: Shape[0:4:2] = [2, 4], so Reshape(x, [2, 4, -1]) is [2, 4, 12] (ONNX); it
+    // was [2, 3, 16], the first two values.
+    OnnxBuilder b;
+    b.input("x", {2, 3, 4, 4});
+    b.node("Shape", {"x"}, {"s"});
+    b.init_i64("st", {0});
+    b.init_i64("en", {4});
+    b.init_i64("ax", {0});
+    b.init_i64("sp", {2});
+    b.node("Slice", {"s", "st", "en", "ax", "sp"}, {"sl"});
+    b.init_i64("m1", {-1});
+    test::set_int(b.node("Concat", {"sl", "m1"}, {"shape"}), "axis", 0);
+    b.node("Reshape", {"x", "shape"}, {"r"});
+    b.node("Softmax", {"r"}, {"y"}, "softmax");
+    const auto& l = test::layer(load_onnx_model(b.save("slice.onnx")), "softmax");
+    CHECK(l.out.c == 12);
+    CHECK(l.out.h == 4);
+  }
+  SECTION("f) negative or overflowing split sizes") {
+    for (const std::vector<int64_t>& parts :
+         {std::vector<int64_t>{-4, 4, 4}, {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max(), 5}}) {
+      OnnxBuilder b;
+      b.input("x", {1, 3, 4, 4});
+      test::set_ints(b.node("Split", {"x"}, {"a", "b", "c"}, "split"), "split", parts);
+      test::set_int(b.g->mutable_node(0), "axis", 3);
+      expect_error([&] { load_onnx_model(b.save("split.onnx")); }, {"'split'", "expected sizes of 0 or more"});
+    }
+  }
+  SECTION("g) ConvTranspose output_padding and bias") {
+    for (bool bad_bias : {false, true}) {
+      OnnxBuilder b;
+      b.input("x", {1, 3, 8, 8});
+      b.init_zeros("w", {3, 2, 3, 3});
+      if (bad_bias) b.init_zeros("b", {7});
+      auto* n = b.node("ConvTranspose", bad_bias ? std::vector<std::string>{"x", "w", "b"} : std::vector<std::string>{"x", "w"},
+                       {"y"}, "up");
+      if (!bad_bias) test::set_ints(n, "output_padding", {60000, 60000});
+      expect_error([&] { load_onnx_model(b.save("convt.onnx")); },
+                   {"'up'", bad_bias ? "bias 'b' has shape [7]: expected [2]" : "must be less than the stride"});
+    }
+  }
+  SECTION("h) an empty axes list reduces every axis, unless noop_with_empty_axes") {
+    for (int noop : {0, 1}) {
+      OnnxBuilder b;
+      b.input("x", {1, 3, 4, 4});
+      auto* n = b.node("ReduceMean", {"x"}, {"r"}, "mean");
+      test::set_ints(n, "axes", {});
+      if (noop) test::set_int(n, "noop_with_empty_axes", 1);
+      b.node("Relu", {"r"}, {"y"}, "relu");
+      CHECK(test::layer(load_onnx_model(b.save("reduce.onnx")), "relu").out.elements() == (noop ? 48 : 1));
+    }
+  }
+  SECTION("i) ConstantOfShape, Expand and Pad take no negative extents or repeated axes") {
+    OnnxBuilder b;
+    b.input("x", {1, 3, 4, 4});
+    b.init_i64("shape", {1, -3, 4, 4});
+    b.node("ConstantOfShape", {"shape"}, {"c"}, "fill");
+    b.node("Relu", {"x"}, {"y"});
+    expect_error([&] { load_onnx_model(b.save("cos.onnx")); }, {"'fill'", "dimension -3 is negative"});
+    OnnxBuilder p;
+    p.input("x", {1, 3, 4, 4});
+    p.init_i64("pads", {1, 1, 1, 1});
+    p.init_i64("axes", {2, 2});
+    p.node("Pad", {"x", "pads", "", "axes"}, {"y"}, "pad");
+    expect_error([&] { load_onnx_model(p.save("pad.onnx")); }, {"'pad'", "repeat an axis"});
   }
 }

@@ -241,7 +241,8 @@ void Importer::read_as(Layer& l, int i, const Shape& view) const {
 int64_t Importer::axis_attr(const char* name, int64_t def, size_t rank) const {
   int64_t a = attr_int(name, def);
   const int64_t r = int64_t(rank);
-  if (a < -r || a >= std::max<int64_t>(r, 1)) fail(fmt::format("{} {} is out of range for rank {}", name, a, rank));
+  if (r == 0) fail(fmt::format("{} {} of a rank-0 (scalar) input: expected a tensor of rank 1 or more", name, a));
+  if (a < -r || a >= r) fail(fmt::format("{} {} is out of range for rank {}", name, a, rank));
   return a < 0 ? a + r : a;
 }
 Dims Importer::int_input(int i, const char* what) const {
@@ -275,7 +276,13 @@ void Importer::spatial_attrs(Layer& l, const Dims& x, const Dims& kernel, bool t
   if (auto ks = attr_ints("kernel_shape"); ks && *ks != kernel)
     fail(fmt::format("kernel_shape {} disagrees with the weight's {}", dims_str(*ks), dims_str(kernel)));
   Dims s = list("strides", 1, sd, 1), d = list("dilations", 1, sd, 1), p(2 * sd, 0), op(sd, 0);
-  if (transposed) op = list("output_padding", 0, sd, 0);
+  if (transposed) {
+    op = list("output_padding", 0, sd, 0);
+    for (size_t i = 0; i < sd; ++i)  // ONNX: output_padding is less than the stride or the dilation
+      if (op[i] >= std::max(s[i], d[i]))
+        fail(fmt::format("output_padding {} must be less than the stride {} or the dilation {} of each axis",
+                         dims_str(op), dims_str(s), dims_str(d)));
+  }
   const std::string ap = attr_str("auto_pad", "NOTSET");
   if (ap == "NOTSET" || ap.empty()) {
     p = list("pads", 0, 2 * sd, 0);
@@ -444,6 +451,9 @@ std::string Importer::layer_name() {
 void Importer::define(const std::string& name, Value v) {
   if (name.empty()) return;
   if (values_.count(name)) fail(fmt::format("output '{}' is defined twice", name));
+  // Every shape an operator computes (from attributes, constants or folded shape arithmetic) is
+  // checked here once: no negative extent, none over 2^31 - 1, no overflowing element count.
+  if (v.dims_known) checked_elements(v.dims, [&](const std::string& m) { fail(fmt::format("output '{}': {}", name, m)); });
   values_[name] = std::move(v);
 }
 void Importer::define_data(int output, int layer, Dims dims, bool from_matmul) {

@@ -148,14 +148,18 @@ void Importer::slice() {
     if (st == 0) fail("a step of 0");
     auto clampi = [&](int64_t v, int64_t lo, int64_t hi) { return std::max(lo, std::min(hi, v)); };
     int64_t b = starts[i] < 0 ? starts[i] + n : starts[i], e = ends[i] < 0 ? ends[i] + n : ends[i];
+    // ceil((e - b) / st) elements, in forms that cannot overflow for any step.
     if (st > 0) {
       b = clampi(b, 0, n), e = clampi(e, 0, n);
-      od[a] = e > b ? (e - b + st - 1) / st : 0;
+      od[a] = e > b ? 1 + (e - b - 1) / st : 0;
     } else {
       b = clampi(b, 0, n - 1), e = clampi(e, -1, n - 1);
-      od[a] = b > e ? (b - e + (-st) - 1) / (-st) : 0;
+      od[a] = b > e ? 1 - (b - e - 1) / st : 0;
     }
-    if (x.ints && rank == 1 && st > 0) ints = Dims(x.ints->begin() + b, x.ints->begin() + b + od[a]);
+    if (x.ints && rank == 1 && int64_t(x.ints->size()) == n) {  // a shape vector: every st-th value
+      ints.emplace();
+      for (int64_t k = 0; k < od[a]; ++k) ints->push_back((*x.ints)[size_t(b + k * st)]);
+    }
   }
   if (x.kind != Value::Kind::Data) {
     Value v;
@@ -187,7 +191,9 @@ void Importer::split() {
     parts.assign(size_t(n), x.dims[axis] / n);
   }
   int64_t total = 0;
-  for (int64_t p : parts) total += p;
+  for (int64_t p : parts)
+    if (p < 0 || __builtin_add_overflow(total, p, &total))
+      fail(fmt::format("split {}: expected sizes of 0 or more that add up to the axis", dims_str(parts)));
   if (int64_t(parts.size()) != node().output_size() || total != x.dims[axis])
     fail(fmt::format("split {} of axis {} ({}) into {} outputs does not add up", dims_str(parts), axis,
                      x.dims[axis], node().output_size()));
@@ -323,6 +329,7 @@ void Importer::cast() {
 void Importer::expand() {
   const Value& x = value(0);
   Dims shape = int_input(1, "shape");
+  elements(shape, node().input(1));
   Dims od = x.dims_known ? broadcast(x.dims, shape) : shape;
   if (x.kind != Value::Kind::Data) {
     Value v;
@@ -376,17 +383,22 @@ bool Importer::fold_ints() {
     const Dims& a = in[0];
     const Dims& b = in[1];
     if (a.size() != b.size() && a.size() != 1 && b.size() != 1) return false;
-    const size_t n = std::max(a.size(), b.size());
+    // Broadcasting an empty operand (against one of 1 element) gives an empty result.
+    const size_t n = a.empty() || b.empty() ? 0 : std::max(a.size(), b.size());
     for (size_t i = 0; i < n; ++i) {
-      int64_t x = a[a.size() == 1 ? 0 : i], y = b[b.size() == 1 ? 0 : i];
-      if (op == "Add") r.push_back(x + y);
-      else if (op == "Sub") r.push_back(x - y);
-      else if (op == "Mul") r.push_back(x * y);
-      else if (op == "Equal") r.push_back(x == y);
+      int64_t x = a[a.size() == 1 ? 0 : i], y = b[b.size() == 1 ? 0 : i], z = 0;
+      bool over = false;
+      if (op == "Add") over = __builtin_add_overflow(x, y, &z);
+      else if (op == "Sub") over = __builtin_sub_overflow(x, y, &z);
+      else if (op == "Mul") over = __builtin_mul_overflow(x, y, &z);
+      else if (op == "Equal") z = x == y;
       else {
         if (y == 0) fail("division by zero in a shape computation");
-        r.push_back(x / y);
+        over = x == std::numeric_limits<int64_t>::min() && y == -1;
+        if (!over) z = x / y;
       }
+      if (over) fail(fmt::format("{} of {} and {} overflows 64 bits in a shape computation", op, x, y));
+      r.push_back(z);
     }
   }
   out.ints = r;

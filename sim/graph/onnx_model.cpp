@@ -216,7 +216,9 @@ void Importer::conv_transpose() {
   if (l.out_channels < 1) fail(fmt::format("weight '{}' has shape {}: expected positive sizes", node().input(1), dims_str(w)));
   spatial_attrs(l, xv.dims, Dims(w.begin() + 2, w.end()), true);
   if (present(2)) {
-    param_dims(2, "bias", 0);
+    Dims bd = param_dims(2, "bias", 0);
+    if (elements(bd, node().input(2)) != l.out_channels)
+      fail(fmt::format("bias '{}' has shape {}: expected [{}]", node().input(2), dims_str(bd), l.out_channels));
     l.has_bias = true;
   }
   add_spatial_layer(std::move(l), xv.dims);

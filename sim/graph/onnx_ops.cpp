@@ -227,13 +227,17 @@ void Importer::reduce(const std::string& op) {
   Dims axes;
   if (auto a = attr_ints("axes")) axes = *a;
   else if (present(1)) axes = int_input(1, "axes");
-  else
+  // No axes, or an empty list, reduces every axis (ONNX), unless noop_with_empty_axes is set.
+  if (axes.empty()) {
+    if (attr_int("noop_with_empty_axes", 0) != 0) return alias(x.dims);
     for (size_t i = 0; i < rank; ++i) axes.push_back(int64_t(i));
+  }
   for (auto& v : axes) {
     if (v < -int64_t(rank) || v >= int64_t(rank)) fail(fmt::format("axis {} is out of range for {}", v, dims_str(x.dims)));
     if (v < 0) v += int64_t(rank);
   }
   std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) fail(fmt::format("axes repeat an axis of {}", dims_str(x.dims)));
   const bool keep = attr_int("keepdims", 1) != 0;
   Dims od, kd = x.dims;
   for (size_t i = 0; i < rank; ++i) {
@@ -286,6 +290,7 @@ void Importer::pad() {
   Dims begin(rank, 0), end(rank, 0);
   for (size_t i = 0; i < axes.size(); ++i) {
     if (axes[i] < 0 || axes[i] >= int64_t(rank)) fail(fmt::format("axis {} is out of range", axes[i]));
+    if (std::count(axes.begin(), axes.begin() + i, axes[i])) fail(fmt::format("axes {} repeat an axis", dims_str(axes)));
     begin[axes[i]] = pads[i], end[axes[i]] = pads[axes.size() + i];
   }
   for (size_t i = 0; i < rank; ++i)

@@ -81,6 +81,10 @@ void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail) {
     // scales by dilations without checking them (fuzz_onnx: SIGFPE on a zero stride).
     static const char* kWindowed[] = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
                                       "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
+    // Every operator of the standard domain has an output; the library's Split inference divides
+    // by the output count (fuzz_onnx: SIGFPE on a Split with none).
+    if ((nd.domain().empty() || nd.domain() == "ai.onnx") && nd.output_size() == 0)
+      fail(fmt::format("{} node '{}' has no output", nd.op_type(), nd.name()));
     if (nd.domain().empty() || nd.domain() == "ai.onnx")
       for (const char* op : kWindowed)
         if (nd.op_type() == op)
