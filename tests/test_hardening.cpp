@@ -531,3 +531,42 @@ TEST_CASE("hardening: ONNX attribute lists and folded shape arithmetic are check
     expect_error([&] { load_onnx_model(p.save("pad.onnx")); }, {"'pad'", "repeat an axis"});
   }
 }
+
+// Found by reading the parsers, 2026-11-26: each was accepted with exit 0 and a wrong answer.
+TEST_CASE("hardening: repeated per-width entries, an accumulator without one entry and FP8 widths are errors",
+          "[hardening][hw]") {
+  const std::string entry8 = "{format: int, weight_bits: 8, act_bits: 8, ";
+  // The lookup took the first of two entries: tinynet ran 1.22 ms with 16 then 4096 MACs per
+  // cycle, 6.8 us in the other order.
+  expect_input_error(run_cli("run --model tinynet --set " +
+                             q("mac_array.throughput=[" + entry8 + "macs_per_cycle: 16}, " + entry8 + "macs_per_cycle: 4096}]")),
+                     "--set mac_array.throughput", "'mac_array.throughput[1]': repeats entry 0 (int 8x8)");
+  expect_input_error(run_cli("run --model tinynet --set " + q("energy.mac=[" + entry8 + "energy: 1 pJ}, " + entry8 + "energy: 2 pJ}]")),
+                     "--set energy.mac", "'energy.mac[1]': repeats entry 0");
+  expect_input_error(run_cli("run --model tinynet --set " + q("area.mac=[" + entry8 + "area: 1 um2}, " + entry8 + "area: 2 um2}]")),
+                     "--set area.mac", "'area.mac[1]': repeats entry 0");
+  // 3 bytes hold no 32-bit entry: the capacity floored to 0, which means unbounded.
+  expect_input_error(run_cli("run --model tinynet --set " + q("mac_array.accumulator.size=3 B")),
+                     "--set mac_array.accumulator.size", "3 B holds no 32-bit partial sum");
+  CHECK(run_cli("run --model tinynet --set " + q("mac_array.accumulator.size=4 B")).status == 0);
+  // FP8 is 8 bits: 2-bit FP8 weights were costed as 2 bits.
+  expect_input_error(run_cli("run --model tinynet --set " +
+                             q("mac_array.throughput=[{format: fp8-e4m3, weight_bits: 4, act_bits: 8, macs_per_cycle: 16}]")),
+                     "--set mac_array.throughput", "fp8-e4m3 operands are 8 bits, not 4x8");
+  expect_input_error(run_cli("run --model tinynet --number-format fp8-e4m3 --weight-bits 4"),
+                     source_dir() + "/models/tinynet.yaml:8", "fp8-e4m3 has 8-bit operands, not 4-bit weights");
+  auto f8 = temp_file("f8.yaml", "name: t\ndefaults: { format: fp8-e5m2, weight_bits: 8, act_bits: 6 }\n"
+                                 "input: { shape: [1, 3, 8, 8] }\nlayers:\n  - { name: c, op: conv, out_channels: 4, kernel: 3 }\n");
+  expect_input_error(run_cli("info --model " + q(f8)), f8 + ":3", "fp8-e5m2 has 8-bit operands");
+}
+
+TEST_CASE("hardening: dilated pooling and a pad as large as the window are errors", "[hardening][graph]") {
+  // A pooling dilation was read and ignored (3x30x30 where PyTorch gives 28x28); a pad of 3 on a
+  // 2-wide window made windows with no input.
+  expect_input_error(run_cli("info --model " + q(model_with("dpool.yaml", "{name: p, op: maxpool, kernel: 3, stride: 1, dilation: 2}"))),
+                     test::temp_dir().string() + "/dpool.yaml:4",
+                     "dilated pooling is not supported");
+  expect_input_error(run_cli("info --model " + q(model_with("ppool.yaml", "{name: p, op: maxpool, kernel: 2, stride: 2, pad: 3}"))),
+                     test::temp_dir().string() + "/ppool.yaml:4", "pad 3 is not smaller than the kernel 2");
+  CHECK(run_cli("info --model " + q(model_with("okpool.yaml", "{name: p, op: maxpool, kernel: 3, stride: 2, pad: 1}"))).status == 0);
+}

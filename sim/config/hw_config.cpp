@@ -24,6 +24,18 @@ constexpr double kMaxOcmBytes = 1e12;                        // 1 TB per core
 const std::vector<std::pair<std::string, NumFormat>> kFormats = {
     {"int", NumFormat::Int}, {"fp8-e4m3", NumFormat::Fp8E4M3}, {"fp8-e5m2", NumFormat::Fp8E5M2}, {"lns", NumFormat::Lns}};
 
+// A repeated {format, weight_bits, act_bits} in a list of per-width entries (throughput, energy,
+// area): the lookup would silently take the first.
+template <typename E>
+void check_entries(const Section& s, const char* key, const std::vector<E>& v) {
+  for (size_t i = 0; i < v.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (v[i].format == v[j].format && v[i].weight_bits == v[j].weight_bits && v[i].act_bits == v[j].act_bits)
+        s.fail_at(s.node(key)[i], fmt::format("{}[{}]", key, i),
+                  fmt::format("repeats entry {} ({} {}x{}): expected each format and width once", j,
+                              to_string(v[i].format), v[i].weight_bits, v[i].act_bits));
+}
+
 const Table<ThroughputEntry>& throughput_table() {
   static const Table<ThroughputEntry> t = [] {
     Table<ThroughputEntry> t;
@@ -79,6 +91,17 @@ const Table<MacArraySpec>& mac_table() {
     t.section("accumulator", &MacArraySpec::accumulator, accumulator_table()).optional()
         .desc("accumulator memory for partial sums (absent: unbounded and never limiting)");
     t.check([](const Section& s, const MacArraySpec& m) {
+      if (s.has("accumulator") && m.accumulator.size_bytes < double(m.accumulator.entry_bytes()))
+        s.fail_at(s.node("accumulator")["size"], "accumulator.size",
+                  fmt::format("{} B holds no {}-bit partial sum: expected at least one entry", m.accumulator.size_bytes,
+                              m.accumulator.entry_bits));
+      check_entries(s, "throughput", m.throughput);
+      for (size_t i = 0; i < m.throughput.size(); ++i) {
+        const auto& e = m.throughput[i];
+        if ((e.format == NumFormat::Fp8E4M3 || e.format == NumFormat::Fp8E5M2) && (e.weight_bits != 8 || e.act_bits != 8))
+          s.fail_at(s.node("throughput")[i], fmt::format("throughput[{}]", i),
+                    fmt::format("{} operands are 8 bits, not {}x{}", to_string(e.format), e.weight_bits, e.act_bits));
+      }
       const int64_t units = int64_t(m.rows) * m.cols;
       for (size_t i = 0; i < m.throughput.size(); ++i)
         if (m.throughput[i].macs_per_cycle > units)
@@ -176,6 +199,7 @@ const Table<EnergySpec>& energy_table() {
                                                                                  : kMaxEnergy);
     };
     t.list("mac", &EnergySpec::mac, mac_energy_table()).desc("energy per MAC: list of {format, weight_bits, act_bits, energy}");
+    t.check([](const Section& s, const EnergySpec& e) { check_entries(s, "mac", e.mac); });
     energy("lns_add", &EnergySpec::lns_add_j, Quantity::Energy).default_val("0 pJ").desc("one log-domain multiply (exponent addition)");
     energy("lns_convert", &EnergySpec::lns_convert_j, Quantity::Energy).default_val("0 pJ").desc("one log<->linear conversion");
     energy("lns_accumulate", &EnergySpec::lns_accumulate_j, Quantity::Energy).default_val("0 pJ")
@@ -230,6 +254,7 @@ const Table<AreaSpec>& area_table() {
     t.list("mac", &AreaSpec::mac, mac_area_table())
         .desc("area of one MAC unit at 45 nm: list of {format, weight_bits, act_bits, area}; the array is as large as its "
               "largest mode (macs_per_cycle x the narrowest entry covering it)");
+    t.check([](const Section& s, const AreaSpec& a) { check_entries(s, "mac", a.mac); });
     area("vector_lane", &AreaSpec::vector_lane_mm2).desc("one element per cycle of the vector unit, at 45 nm");
     area("lns_lane", &AreaSpec::lns_lane_mm2).default_val("0 um2").desc("one conversion per cycle of the LNS unit, at 45 nm");
     area("dma", &AreaSpec::dma_mm2).desc("one DMA engine, at 45 nm");

@@ -39,6 +39,7 @@ struct AccumulatorSpec {
   double size_bytes = 0;         // capacity; 0: never spills
   int entry_bits = 32;           // one partial sum
   double entries_per_cycle = 0;  // reads (and, separately, writes) per cycle; 0: never limits
+  int64_t entry_bytes() const { return (entry_bits + 7) / 8; }
 };
 
 // MACs per cycle for operands up to the given widths in a format (Series4: 4096 at 8-bit,

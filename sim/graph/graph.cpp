@@ -359,6 +359,14 @@ int GraphBuilder::find(const std::string& name) const {
   return it == index_.end() ? -1 : it->second;
 }
 
+void check_format_bits(const Layer& l) {
+  if (l.quant.format != NumFormat::Fp8E4M3 && l.quant.format != NumFormat::Fp8E5M2) return;
+  if (l.quant.act_bits != 8 || (l.has_weights() && l.quant.weight_bits != 8))
+    throw InputError(l.loc, fmt::format("layer '{}' ({}): {} has 8-bit operands, not {}-bit weights and {}-bit "
+                                        "activations", l.name, to_string(l.op), to_string(l.quant.format),
+                                        l.quant.weight_bits, l.quant.act_bits));
+}
+
 void check_layer(const Layer& l, const std::vector<Shape>& in) {
   auto fail = [&](const std::string& what) {
     throw InputError(l.loc, fmt::format("layer '{}' ({}): {}", l.name, to_string(l.op), what));
@@ -373,6 +381,7 @@ void check_layer(const Layer& l, const std::vector<Shape>& in) {
   bits("weight_bits", l.quant.weight_bits, 32);
   bits("act_bits", l.quant.act_bits, 32);
   bits("bias_bits", l.quant.bias_bits, 64);
+  check_format_bits(l);
   if (l.op == Op::Input) {
     for (auto [k, v] : {std::pair<const char*, int64_t>{"N", l.out.n}, {"C", l.out.c}, {"H", l.out.h}, {"W", l.out.w},
                         {"D", l.out.d}})
@@ -390,6 +399,13 @@ void check_layer(const Layer& l, const std::vector<Shape>& in) {
     // The window's extent, dilation * (kernel - 1) + 1, is a dimension too.
     if (int64_t(l.dh) * (l.kh - 1) + 1 > kMaxDim || int64_t(l.dw) * (l.kw - 1) + 1 > kMaxDim)
       fail(fmt::format("the window dilation x (kernel - 1) + 1 is larger than {}", kMaxDim));
+  }
+  if (l.op == Op::MaxPool || l.op == Op::AvgPool) {
+    if (l.dh != 1 || l.dw != 1 || l.dd != 1) fail("dilated pooling is not supported: 'dilation' must be 1");
+    // A window lying wholly in the padding has no input (ONNX Runtime: pad < kernel).
+    for (auto [p, k] : {std::pair{l.pad_t, l.kh}, {l.pad_b, l.kh}, {l.pad_l, l.kw}, {l.pad_r, l.kw}, {l.pad_f, l.kd},
+                        {l.pad_k, l.kd}})
+      if (p >= k) fail(fmt::format("pad {} is not smaller than the kernel {}: a window would lie wholly in the padding", p, k));
   }
   if (spatial || l.op == Op::Pad) {
     for (int p : {l.pad_t, l.pad_l, l.pad_b, l.pad_r}) dim("pad", p, 0);

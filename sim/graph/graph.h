@@ -183,6 +183,8 @@ void set_batch(Graph& g, int64_t batch, const SourceLoc& where);
 // bit widths 1..32 (bias 1..64), names UTF-8 up to 1024 bytes). Throws InputError at l.loc
 // naming the key and the limit. Called by GraphBuilder::add for every loader.
 void check_layer(const Layer& l, const std::vector<Shape>& in);
+// FP8 formats have 8-bit weights and activations (checked again after --weight-bits and the like).
+void check_format_bits(const Layer& l);
 // The output shape's limits: every dimension within 2^31-1, the tensor within 2^48 bytes.
 void check_output(const Layer& l);
 

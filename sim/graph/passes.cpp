@@ -193,6 +193,7 @@ void prepare(Graph& g, const PrepareOptions& opt) {
   if (opt.weight_bits) set_weight_bits(g, *opt.weight_bits);
   if (opt.act_bits) set_act_bits(g, *opt.act_bits);
   if (opt.format) set_format(g, *opt.format);
+  for (const auto& l : g.layers) check_format_bits(l);
   annotate(g);
 }
 

@@ -36,7 +36,7 @@ struct AccumulatorUse {
   int64_t spill_bytes = 0;    // bytes written to OCM, and again read back, over the tile
 };
 
-inline int64_t accumulator_entry_bytes(const MacArraySpec& mac) { return (mac.accumulator.entry_bits + 7) / 8; }
+inline int64_t accumulator_entry_bytes(const MacArraySpec& mac) { return mac.accumulator.entry_bytes(); }
 
 // Entries the accumulator holds (0: unbounded).
 inline int64_t accumulator_capacity(const MacArraySpec& mac) {

@@ -399,6 +399,12 @@ void apply_activation(Eigen::Ref<Eigen::ArrayXf> x, Act a) {
     case Act::HardSwish: x = x * ((x + 3.0f).max(0.0f).min(6.0f)) / 6.0f; return;
     case Act::Tanh: x = x.tanh(); return;
     case Act::Silu: x = x / (1.0f + (-x).exp()); return;
+    case Act::Gelu:
+    case Act::Erf:
+    case Act::Sqrt:
+    case Act::Pow:
+    case Act::Exp:  // transformer activations: the numerics command refuses such layers before running
+      throw InternalError(fmt::format("apply_activation: {} is outside the functional model", graph::to_string(a)));
   }
 }
 
