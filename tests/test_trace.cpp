@@ -190,3 +190,81 @@ TEST_CASE("trace: a header with a newer version", "[trace][errors]") {
   recs[0]["nnasim_trace"] = 2;
   expect_error(write_lines("version.jsonl", recs), 1, "version 2");
 }
+
+// Found by reading the reader, 2026-11-26: each of these was accepted (exit 0) before.
+TEST_CASE("trace: a batched recording replays to the same report", "[trace]") {
+  // The header's batch: replay failed with "macs 1769472 does not match its shapes, which give 442368".
+  auto path = temp_file("tinynet_b4.jsonl", "");
+  const std::string hw = " --hw " + nnasim::test::hw_path("series4-1core") + " ";
+  REQUIRE(run_cli("run" + hw + "--model " + tinynet() + " --batch 4 --trace-out " + path + " -o /dev/null").status == 0);
+  CHECK(lines(path)[0]["batch"] == 4);
+  auto run = nnasim::test::run_cli_json("run" + hw + "--model " + tinynet() + " --batch 4");
+  auto rep = nnasim::test::run_cli_json("replay" + hw + "--trace " + path);
+  CHECK(rep["inference"] == run["inference"]);
+  CHECK(rep["totals"] == run["totals"]);
+  CHECK(rep["energy"] == run["energy"]);
+}
+
+TEST_CASE("trace: --trace-out refuses a model a version-1 trace cannot hold, before running", "[trace][errors]") {
+  auto r = run_cli("run --model vit_b_16 --trace-out " + temp_file("vit.jsonl", ""));
+  INFO(r.err);
+  CHECK(r.status == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind("error: --trace-out: layer '", 0) == 0);
+  CHECK_THAT(r.err, Catch::Contains("cannot be written to a version-1 trace"));
+}
+
+TEST_CASE("trace: truncated files, repeated keys and narrowed numbers are errors", "[trace][errors]") {
+  auto recs = lines(recorded());
+  SECTION("fewer records than the header's layers") {
+    recs.pop_back();
+    expect_error(write_lines("trunc.jsonl", recs), 1, "the header says 14 layer records, the trace holds 13");
+  }
+  SECTION("an unknown header key") {
+    recs[0]["mdoe"] = "cold";
+    expect_error(write_lines("hkey.jsonl", recs), 1, "unknown header key 'mdoe': did you mean 'mode'?");
+  }
+  SECTION("a key twice in a record (the last one won)") {
+    auto text = recs[0].dump() + "\n" + recs[1].dump() + "\n";
+    std::string r2 = recs[2].dump();
+    r2.insert(r2.size() - 1, ",\"groups\":64");
+    text += r2 + "\n";
+    for (size_t i = 3; i < recs.size(); ++i) text += recs[i].dump() + "\n";
+    expect_error(temp_file("dup.jsonl", text), 3, "key 'groups' appears twice");
+  }
+  SECTION("a version that wraps in 32 bits") {
+    recs[0]["nnasim_trace"] = 4294967297;
+    expect_error(write_lines("wrap.jsonl", recs), 1, "version 4294967297");
+  }
+  SECTION("compression that does not describe the layer, or on a layer without kernels") {
+    json bad = {{"clusters", 1}, {"index_bits", 0}, {"kernels", 0}, {"codebook_entries", 0}, {"scale_bits", 0}};
+    recs[2]["compression"] = bad;  // conv1, 3x3, 16 x 3 kernels
+    expect_error(write_lines("zc.jsonl", recs), 3, "the layer has 48 kernels, so expected 48, 9 and at least 0");
+    recs[2].erase("compression");
+    bad["clusters"] = 4294967360;  // was read as 64
+    recs[2]["compression"] = bad;
+    expect_error(write_lines("wc.jsonl", recs), 3, "compression 'clusters' is 4294967360");
+  }
+  SECTION("bias_bits up to 64 round-trip") {
+    recs[2]["bias_bits"] = 64;
+    CHECK(run_cli("replay --trace " + write_lines("b64.jsonl", recs)).status == 0);
+    recs[2]["bias_bits"] = 65;
+    expect_error(write_lines("b65.jsonl", recs), 3, "expected 1 to 64 bits");
+  }
+}
+
+TEST_CASE("trace: a CSV header line only first, once per key, and no repeated column", "[trace][errors]") {
+  const std::string cols = "name,op,inputs,output_shape,act_bits,format\n";
+  const std::string rows = "x,input,,1x3x8x8,8,int\nr,activation,x,1x3x8x8,8,int\n";
+  auto ok = temp_file("ok.csv", "# nnasim_trace 1 model=m mode=cold\n" + cols + rows);
+  CHECK(run_cli("replay --trace " + ok).status == 2);  // activation needs 'act'
+  const std::string act_cols = "name,op,inputs,output_shape,act_bits,format,act\n";
+  const std::string act_rows = "x,input,,1x3x8x8,8,int,\nr,activation,x,1x3x8x8,8,int,relu\n";
+  CHECK(run_cli("replay --trace " + temp_file("ok2.csv", "# nnasim_trace 1 model=m mode=cold\n" + act_cols + act_rows)).status == 0);
+  // "# mode=cold" on the last line switched the whole replay to cold.
+  expect_error(temp_file("late.csv", act_cols + act_rows + "# mode=cold\n"), 4, "a '#' header line after the first line");
+  expect_error(temp_file("v.csv", "# nnasim_trace 4294967297\n" + act_cols + act_rows), 1, "trace version '4294967297'");
+  expect_error(temp_file("twice.csv", "# nnasim_trace 1 mode=cold mode=steady\n" + act_cols + act_rows), 1,
+               "header key 'mode' appears twice");
+  expect_error(temp_file("cols.csv", "name,op,inputs,output_shape,act_bits,format,act,act\n"), 1, "column 'act' appears twice");
+}

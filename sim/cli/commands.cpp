@@ -120,6 +120,7 @@ int run(const RunArgs& a) {
   ms.compress = a.compress;
   graph::Graph g = run::load_prepared(ms);
   if (a.batch) graph::set_batch(g, *a.batch, {"--batch", 0});
+  if (!a.trace_out.empty()) trace::check_traceable(g, "--trace-out");
   sched::SchedOptions so = sched_options(a.objective, a.mapper);
   so.mode = mode;
   run::RunOutput out = run::simulate_inference(g, hw, so);

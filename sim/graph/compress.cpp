@@ -67,6 +67,16 @@ CompressSpec parse_compress(const std::string& text, const SourceLoc& where) {
   return {k};
 }
 
+Compression cluster_layout(const Layer& l, int64_t in_channels, int k) {
+  Compression z;
+  z.clusters = k;
+  z.index_bits = ceil_log2(k);
+  z.kernels = kernel_count(l, in_channels);
+  z.codebook_entries = int64_t(k) * l.kh * l.kw;
+  z.scale_bits = 16;
+  return z;
+}
+
 bool cluster_eligible(const Layer& l) { return l.op == Op::Conv && l.kh == 3 && l.kw == 3; }
 
 int64_t kernel_count(const Layer& l, int64_t in_channels) {
@@ -195,12 +205,7 @@ void cluster_compress(Graph& g, const CompressSpec& spec, uint64_t seed) {
       l.compression = Compression{};
       continue;
     }
-    Compression z;
-    z.clusters = k;
-    z.index_bits = ceil_log2(k);
-    z.kernels = kernels;
-    z.codebook_entries = int64_t(k) * l.kh * l.kw;
-    z.scale_bits = 16;
+    const Compression z = cluster_layout(l, input_shape(g, l, 0).c, k);
     // Same terms as annotate(), biases aside (they are stored either way).
     const int wb = l.quant.weight_bits;
     const int64_t packed = ceil_div(kernels * (z.index_bits + z.scale_bits), 8) + ceil_div(z.codebook_entries * wb, 8);

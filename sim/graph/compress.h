@@ -48,6 +48,10 @@ CompressSpec parse_compress(const std::string& text, const SourceLoc& where);
 bool cluster_eligible(const Layer& l);
 // Kernels of a conv layer whose input has in_channels channels: out_channels * in_channels / groups.
 int64_t kernel_count(const Layer& l, int64_t in_channels);
+// The stored layout of `l`'s kernels clustered to k codewords: k clusters, ceil(log2 k)-bit
+// indices, one fp16 scale per kernel, a codebook of k kernels (what cluster_compress records and
+// a trace's compression block must describe).
+Compression cluster_layout(const Layer& l, int64_t in_channels, int k);
 
 // The clustering of one layer's kernels.
 struct KernelClusters {

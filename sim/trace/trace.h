@@ -16,6 +16,11 @@ namespace nnasim::trace {
 
 constexpr int kTraceVersion = 1;
 
+// Version 1 holds 2-D CNN layers on 4-D tensors (README "Layer traces"). Throws InputError({option,
+// 0}, ...) naming the first layer of `g` it cannot hold, so that --trace-out never writes a trace
+// that replay would refuse or read differently. Called before simulating.
+void check_traceable(const graph::Graph& g, const std::string& option);
+
 // Writes the trace of a run (JSON Lines).
 void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const run::RunOutput& run);
 

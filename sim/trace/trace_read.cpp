@@ -6,12 +6,14 @@
 #include <type_traits>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "sim/common/checked.h"
 #include "sim/common/files.h"
 #include "sim/common/parse.h"
 #include "sim/config/section.h"
+#include "sim/graph/compress.h"
 #include "sim/graph/passes.h"
 #include "sim/trace/trace.h"
 
@@ -188,19 +190,31 @@ std::vector<Record> read_jsonl(std::istream& in, const std::string& path, json* 
     json j;
     if (int d = nesting_depth(line); d > kMaxJsonDepth)
       fail({path, lineno}, fmt::format("JSON nested {} levels deep: at most {} expected", d, kMaxJsonDepth));
+    std::vector<std::set<std::string>> seen;  // the keys of each open object
+    std::string repeated;
+    auto once = [&](int, json::parse_event_t ev, json& parsed) {
+      if (ev == json::parse_event_t::object_start) seen.emplace_back();
+      else if (ev == json::parse_event_t::object_end && !seen.empty()) seen.pop_back();
+      else if (ev == json::parse_event_t::key && !seen.empty() && !seen.back().insert(parsed.get<std::string>()).second &&
+               repeated.empty())
+        repeated = parsed.get<std::string>();
+      return true;
+    };
     try {
-      j = json::parse(line);
+      j = json::parse(line, once);
     } catch (const json::exception& e) {
       fail({path, lineno}, fmt::format("not valid JSON: {}", e.what()));
     }
+    if (!repeated.empty()) fail({path, lineno}, fmt::format("key '{}' appears twice: each key may appear once", repeated));
     if (header->is_null()) {
       if (!j.is_object() || !j.contains("nnasim_trace") || !j["nnasim_trace"].is_number_integer())
         fail({path, lineno}, "the first line must be the header {\"nnasim_trace\": 1, \"model\": ..., \"hardware\": ...}");
-      int v = j["nnasim_trace"].get<int>();
+      const int64_t v = j["nnasim_trace"].get<int64_t>();
       if (v > kTraceVersion || v < 1)
         fail({path, lineno}, fmt::format("trace version {} is not one this nnasim reads (it reads version {})", v,
                                          kTraceVersion));
       *header = j;
+      (*header)["_line"] = lineno;
       continue;
     }
     out.push_back({j, {path, lineno}});
@@ -219,27 +233,38 @@ std::vector<Record> read_csv(std::istream& in, const std::string& path, json* he
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (trim(line).empty()) continue;
     if (line[0] == '#') {
-      // "# nnasim_trace 1 model=NAME hardware=NAME"
+      // "# nnasim_trace 1 model=NAME hardware=NAME mode=MODE batch=N", only before the column row.
+      if (!cols.empty() || !header->is_null())
+        fail({path, lineno}, "a '#' header line after the first line: expected '# nnasim_trace 1 key=value ...' "
+                             "only as the first line");
       std::stringstream ss(line.substr(1));
       std::string tok;
       while (ss >> tok) {
         auto eq = tok.find('=');
-        if (tok == "nnasim_trace" && ss >> tok) {
-          int v = std::atoi(tok.c_str());
-          if (v > kTraceVersion || v < 1)
-            fail({path, lineno}, fmt::format("trace version {} is not one this nnasim reads (it reads version {})",
+        if (tok == "nnasim_trace") {
+          int64_t v = 0;
+          if (!(ss >> tok) || !parse_integer(tok, &v) || v > kTraceVersion || v < 1)
+            fail({path, lineno}, fmt::format("trace version '{}' is not one this nnasim reads (it reads version {})",
                                              tok, kTraceVersion));
           (*header)["nnasim_trace"] = v;
         } else if (eq != std::string::npos) {
-          (*header)[tok.substr(0, eq)] = tok.substr(eq + 1);
+          const std::string key = tok.substr(0, eq);
+          if (header->contains(key)) fail({path, lineno}, fmt::format("header key '{}' appears twice", key));
+          (*header)[key] = tok.substr(eq + 1);
+        } else {
+          fail({path, lineno}, fmt::format("header word '{}': expected nnasim_trace N or key=value", tok));
         }
       }
+      (*header)["_line"] = lineno;
       continue;
     }
     auto cells = split(line, ',');
     if (cols.empty()) {
-      for (auto& c : cells) {
+      for (size_t i = 0; i < cells.size(); ++i) {
+        auto& c = cells[i];
         c = trim(c);
+        for (size_t k = 0; k < i; ++k)
+          if (cells[k] == c) fail({path, lineno}, fmt::format("column '{}' appears twice", c));
         if (!keys().count(c)) {
           std::vector<std::string> names;
           for (const auto& [k, t] : keys()) names.push_back(k);
@@ -286,9 +311,9 @@ graph::Layer to_layer(const Record& r, const graph::GraphBuilder& so_far) {
     fail(r.loc, fmt::format("record '{}' has unknown op '{}': expected input, conv, fc, maxpool, avgpool, "
                             "globalavgpool, add, mul, concat, activation, batchnorm or pad", l.name, op));
   }
-  auto bits = [&](const char* key) {
+  auto bits = [&](const char* key, int64_t most = 32) {
     const int64_t b = get<int64_t>(r, key);
-    if (b < 1 || b > 32) fail(r.loc, fmt::format("field '{}' is {}: expected 1 to 32 bits", key, b));
+    if (b < 1 || b > most) fail(r.loc, fmt::format("field '{}' is {}: expected 1 to {} bits", key, b, most));
     return static_cast<int>(b);
   };
   l.quant.act_bits = bits("act_bits");
@@ -326,7 +351,7 @@ graph::Layer to_layer(const Record& r, const graph::GraphBuilder& so_far) {
     l.out_channels = shape_of(r, "output_shape").c;
     l.has_bias = get<bool>(r, "bias");
     l.quant.weight_bits = bits("weight_bits");
-    if (r.j.contains("bias_bits")) l.quant.bias_bits = bits("bias_bits");
+    if (r.j.contains("bias_bits")) l.quant.bias_bits = bits("bias_bits", 64);
     need(r, "macs");
   }
   if (l.op == Op::Activation && !graph::parse_act(get<std::string>(r, "act"), &l.act))
@@ -339,21 +364,22 @@ graph::Layer to_layer(const Record& r, const graph::GraphBuilder& so_far) {
     }
   if (r.j.contains("compression")) {
     const json& c = r.j["compression"];
-    try {
-      l.compression.clusters = c.at("clusters").get<int>();
-      l.compression.index_bits = c.at("index_bits").get<int64_t>();
-      l.compression.kernels = c.at("kernels").get<int64_t>();
-      l.compression.codebook_entries = c.at("codebook_entries").get<int64_t>();
-      l.compression.scale_bits = c.at("scale_bits").get<int>();
-    } catch (const json::exception&) {
-      fail(r.loc, "compression needs clusters, index_bits, kernels, codebook_entries and scale_bits");
-    }
-    const auto& z = l.compression;
-    if (z.clusters < 1 || z.clusters > 65536 || z.index_bits < 0 || z.index_bits > 32 || z.scale_bits < 0 ||
-        z.scale_bits > 32 || z.kernels < 0 || z.kernels > kMaxDim || z.codebook_entries < 0 ||
-        z.codebook_entries > kMaxDim)
-      fail(r.loc, "compression: clusters 1 to 65536, index_bits and scale_bits 0 to 32, kernels and "
-                  "codebook_entries 0 to 2^31-1 expected");
+    // Integers in range, read without narrowing (4294967360 clusters is an error, not 64).
+    auto field = [&](const char* key, int64_t lo, int64_t hi) {
+      if (!c.is_object() || !c.contains(key) || !c[key].is_number_integer())
+        fail(r.loc, "compression needs clusters, index_bits, kernels, codebook_entries and scale_bits as integers");
+      const int64_t v = c[key].get<int64_t>();
+      if (v < lo || v > hi) fail(r.loc, fmt::format("compression '{}' is {}: expected {} to {}", key, v, lo, hi));
+      return v;
+    };
+    l.compression.clusters = int(field("clusters", 1, 65536));
+    l.compression.index_bits = field("index_bits", 0, 32);
+    l.compression.kernels = field("kernels", 0, kMaxDim);
+    l.compression.codebook_entries = field("codebook_entries", 0, kMaxDim);
+    l.compression.scale_bits = int(field("scale_bits", 0, 32));
+    if (!graph::cluster_eligible(l))
+      fail(r.loc, fmt::format("record '{}': compression applies to 3x3 convolutions (clustered kernels), not this {}",
+                              l.name, op));
   }
   return l;
 }
@@ -367,16 +393,37 @@ Trace read_trace(const std::string& path) {
   std::vector<Record> recs = csv ? read_csv(in, path, &header) : read_jsonl(in, path, &header);
   if (recs.empty()) fail({path, 0}, "the trace has no layer records");
   Trace t;
+  const SourceLoc hloc{path, header.contains("_line") ? header["_line"].get<int>() : 1};
+  const std::vector<std::string> header_keys = {"nnasim_trace", "model", "hardware", "mode", "seconds", "layers", "batch"};
+  for (const auto& [k, v] : header.items()) {
+    if (k == "_line" || std::find(header_keys.begin(), header_keys.end(), k) != header_keys.end()) continue;
+    std::string hint = config::closest_key(k, header_keys);
+    fail(hloc, hint.empty() ? fmt::format("unknown header key '{}'", k)
+                            : fmt::format("unknown header key '{}': did you mean '{}'?", k, hint));
+  }
   auto text = [&](const char* key, const std::string& otherwise) {
     if (!header.contains(key)) return otherwise;
-    if (!header[key].is_string()) fail({path, 1}, fmt::format("header field '{}' must be a string", key));
+    if (!header[key].is_string()) fail(hloc, fmt::format("header field '{}' must be a string", key));
     return header[key].get<std::string>();
+  };
+  // An integer header field (a JSON integer, or the CSV header's text); `otherwise` when absent.
+  auto integer = [&](const char* key, int64_t otherwise) {
+    if (!header.contains(key)) return otherwise;
+    int64_t v = 0;
+    const json& h = header[key];
+    if (h.is_number_integer()) v = h.get<int64_t>();
+    else if (!h.is_string() || !parse_integer(h.get<std::string>(), &v))
+      fail(hloc, fmt::format("header field '{}' must be an integer, got {}", key, h.dump()));
+    return v;
   };
   t.model = text("model", std::filesystem::path(path).stem().string());
   t.hardware = text("hardware", "");
   t.mode = text("mode", "");
   if (!t.mode.empty() && t.mode != "steady" && t.mode != "cold")
-    fail({path, 1}, fmt::format("header mode '{}' is not steady or cold", t.mode));
+    fail(hloc, fmt::format("header mode '{}' is not steady or cold", t.mode));
+  // The recording wrote how many records follow: fewer is a truncated file.
+  if (const int64_t n = integer("layers", int64_t(recs.size())); n != int64_t(recs.size()))
+    fail(hloc, fmt::format("the header says {} layer records, the trace holds {} (truncated?)", n, recs.size()));
   graph::GraphBuilder b(t.model, path);
   for (const auto& r : recs) {
     check_keys(r);
@@ -385,6 +432,15 @@ Trace read_trace(const std::string& path) {
       fail(r.loc, "the first record must be the network input (op: input)");
     const int idx = b.add(std::move(l));
     const auto& added = b.graph().layers[idx];
+    if (const auto& z = added.compression; z.clusters > 0) {
+      // The block must describe this layer's kernels: a hand-written one of 0 kernels stored nothing.
+      const graph::Compression want = graph::cluster_layout(added, graph::input_shape(b.graph(), added, 0).c, z.clusters);
+      if (z.kernels != want.kernels || z.codebook_entries != want.codebook_entries || z.index_bits < want.index_bits)
+        fail(r.loc, fmt::format("record '{}': compression of {} clusters describes {} kernels, {} codebook entries and "
+                                "{}-bit indices; the layer has {} kernels, so expected {}, {} and at least {}",
+                                added.name, z.clusters, z.kernels, z.codebook_entries, z.index_bits, want.kernels,
+                                want.kernels, want.codebook_entries, want.index_bits));
+    }
     graph::Shape declared = shape_of(r, "output_shape");
     if (declared != added.out)
       fail(r.loc, fmt::format("record '{}': output_shape {} does not match the {} its inputs and geometry give",
@@ -397,6 +453,8 @@ Trace read_trace(const std::string& path) {
     t.measured.push_back(m);
   }
   t.graph = b.finish();
+  // A batched recording: its MACs and bytes count every inference of the run.
+  if (const int64_t batch = integer("batch", 1); batch != 1) graph::set_batch(t.graph, batch, hloc);
   for (size_t i = 0; i < recs.size(); ++i) {
     const auto& r = recs[i];
     const auto& l = t.graph.layers[i];

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -9,6 +10,27 @@ namespace nnasim::trace {
 
 using nlohmann::ordered_json;
 
+void check_traceable(const graph::Graph& g, const std::string& option) {
+  using graph::Op;
+  for (const auto& l : g.layers) {
+    const bool op_ok = l.op == Op::Input || l.op == Op::Conv || l.op == Op::FullyConnected || l.op == Op::MaxPool ||
+                       l.op == Op::AvgPool || l.op == Op::GlobalAvgPool || l.op == Op::Add || l.op == Op::Mul ||
+                       l.op == Op::Concat || l.op == Op::Activation || l.op == Op::BatchNorm || l.op == Op::Pad;
+    bool views = false;
+    for (const auto& v : l.in_views) views = views || v.c > 0;
+    const char* why = !op_ok                                  ? "its operator"
+                      : l.out.d != 1 || l.kd != 1 || l.sd != 1 ? "its depth axis (3-D)"
+                      : l.op == Op::Conv && l.spatial_dims != 2 ? "its 1-D or 3-D window"
+                      : l.fc_rows != 0                         ? "its token rows (a fully-connected layer per token)"
+                      : views                                  ? "its reshaped input view"
+                                                               : nullptr;
+    if (why)
+      throw InputError({option, 0}, fmt::format("layer '{}' ({}) cannot be written to a version-{} trace because of {}: "
+                                                "traces hold 2-D CNN layers on 4-D tensors (README \"Layer traces\")",
+                                                l.name, graph::to_string(l.op), kTraceVersion, why));
+  }
+}
+
 static ordered_json shape_json(const graph::Shape& s) { return ordered_json::array({s.n, s.c, s.h, s.w}); }
 
 void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw, const run::RunOutput& run) {
@@ -19,6 +41,7 @@ void write_trace(std::ostream& os, const graph::Graph& g, const HardwareSpec& hw
                          {"mode", rep.mode},
                          {"seconds", rep.seconds},
                          {"layers", g.layers.size()}};
+  if (g.batch != 1) header["batch"] = g.batch;  // inferences per run; the records' MACs and bytes count them all
   os << header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const auto& l = g.layers[i];
