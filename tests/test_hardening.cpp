@@ -570,3 +570,43 @@ TEST_CASE("hardening: dilated pooling and a pad as large as the window are error
                      test::temp_dir().string() + "/ppool.yaml:4", "pad 3 is not smaller than the kernel 2");
   CHECK(run_cli("info --model " + q(model_with("okpool.yaml", "{name: p, op: maxpool, kernel: 3, stride: 2, pad: 1}"))).status == 0);
 }
+
+TEST_CASE("hardening: a model or trace key of another operator is an error, and only the YAML format's operators load",
+          "[hardening][graph][trace]") {
+  // {op: relu, stride: 2} did nothing; {op: softmax} loaded at 1 vector op per element (ONNX's
+  // importer costs 5), and {op: convtranspose} failed with "'out_channels' is 0".
+  expect_input_error(run_cli("info --model " + q(model_with("k.yaml", "{name: r, op: relu, stride: 2}"))),
+                     test::temp_dir().string() + "/k.yaml:4", "'layers[0].stride': does not apply to op 'relu'");
+  expect_input_error(run_cli("info --model " + q(model_with("c.yaml", "{name: c, op: conv, out_channels: 4, kernel: 3, out_features: 9}"))),
+                     test::temp_dir().string() + "/c.yaml:4", "'layers[0].out_features': does not apply to op 'conv'");
+  for (const char* op : {"softmax", "layernorm", "convtranspose", "matmul"})
+    expect_input_error(run_cli("info --model " + q(model_with(std::string(op) + ".yaml", std::string("{name: x, op: ") + op + "}"))),
+                       test::temp_dir().string() + "/" + op + ".yaml:4", std::string("unknown op '") + op + "'");
+  // Traces: an activation with a kernel, an input with fused activations, act 'none'.
+  auto trace = [](const std::string& name, const std::string& second) {
+    return temp_file(name, "{\"nnasim_trace\":1}\n{\"name\":\"x\",\"op\":\"input\",\"output_shape\":[1,3,8,8],\"act_bits\":8,"
+                           "\"format\":\"int\"}\n" + second + "\n");
+  };
+  const std::string act = "{\"name\":\"r\",\"op\":\"activation\",\"inputs\":[\"x\"],\"output_shape\":[1,3,8,8],\"act_bits\":8,"
+                          "\"format\":\"int\",\"act\":\"relu\"";
+  CHECK(run_cli("replay --trace " + q(trace("ok.jsonl", act + "}"))).status == 0);
+  auto t1 = trace("kernel.jsonl", act + ",\"kernel\":[0,0]}");
+  expect_input_error(run_cli("replay --trace " + q(t1)), t1 + ":3", "field 'kernel' does not apply to op 'activation'");
+  auto t2 = trace("none.jsonl", "{\"name\":\"r\",\"op\":\"activation\",\"inputs\":[\"x\"],\"output_shape\":[1,3,8,8],\"act_bits\":8,"
+                                "\"format\":\"int\",\"act\":\"none\"}");
+  expect_input_error(run_cli("replay --trace " + q(t2)), t2 + ":3", "unknown activation 'none'");
+}
+
+TEST_CASE("hardening: SCALE-Sim names that collide once renamed get the next free suffix", "[hardening][scalesim]") {
+  // Rows a, a, a_2 failed with "'a_2/ifmap' is used twice"; SCALE-Sim runs them.
+  const std::string head = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";
+  const std::string row = ", 8, 8, 3, 3, 4, 4, 1,\n";
+  for (const auto& names : {std::vector<std::string>{"a", "a", "a_2"}, {"b", "b/ifmap"}}) {
+    std::string text = head;
+    for (const auto& n : names) text += n + row;
+    auto r = run_cli("info --format json --model " + q(temp_file("names.csv", text)));
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(nlohmann::json::parse(r.out)["layers"].size() == 2 * names.size() - 1);  // the first ifmap is the network input
+  }
+}

@@ -154,8 +154,11 @@ Graph load_scalesim_csv(const std::string& path) {
     if (fw > iw)
       throw InputError(loc, fmt::format("Filter Width {} is larger than IFMAP Width {}", fw, iw));
 
-    std::string name = fields[0].empty() ? fmt::format("layer_{}", line_no) : fields[0];
-    if (int k = ++seen[name]; k > 1) name = fmt::format("{}_{}", name, k);
+    // A repeated name gets the first free suffix _2, _3, ... such that neither the layer nor its
+    // "/ifmap" input collides with a name already taken (rows "a", "a", "a_2"; or "b", "b/ifmap").
+    const std::string base = fields[0].empty() ? fmt::format("layer_{}", line_no) : fields[0];
+    std::string name = base;
+    for (int k = ++seen[base]; b.find(name) >= 0 || b.find(name + "/ifmap") >= 0; ++k) name = fmt::format("{}_{}", base, k);
     const bool dp = !gemm && fields[0].find("DP") != std::string::npos;
 
     Layer in;

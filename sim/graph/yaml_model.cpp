@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "sim/common/checked.h"
 #include "sim/common/parse.h"
 #include "sim/config/section.h"
@@ -133,12 +136,29 @@ Graph load_yaml_model(const std::string& path) {
     l.name = s.str("name");
     l.loc = s.loc();
     std::string op = s.str("op");
-    if (!parse_op(op, &l.op) || l.op == Op::Input || l.op == Op::Activation) {
+    // The operators of the YAML format; the others of the IR (matmul, softmax, layernorm, ...)
+    // come from ONNX, which gives them the fields they need.
+    static const Op kYamlOps[] = {Op::Conv, Op::FullyConnected, Op::MaxPool, Op::AvgPool, Op::GlobalAvgPool,
+                                  Op::Add, Op::Mul, Op::Concat, Op::BatchNorm, Op::Pad};
+    if (!parse_op(op, &l.op) || std::find(std::begin(kYamlOps), std::end(kYamlOps), l.op) == std::end(kYamlOps)) {
       Act a;
       if (!parse_act(op, &a) || a == Act::None)
         s.fail("op", fmt::format("unknown op '{}': expected {}", op, layer_params()[1].desc));
       l.op = Op::Activation;
       l.act = a;
+    }
+    // A key of another operator is an error, not ignored: {op: relu, stride: 2} does nothing.
+    for (const auto& kv : layers[i]) {
+      const std::string key = kv.first.Scalar();
+      static const std::set<std::string> common = {"name", "op", "inputs", "weight_bits", "act_bits", "bias_bits", "format"};
+      const bool window = l.op == Op::Conv || l.op == Op::MaxPool || l.op == Op::AvgPool;
+      const bool applies = common.count(key) || (window && (key == "kernel" || key == "stride" || key == "dilation")) ||
+                           ((window || l.op == Op::Pad) && key == "pad") ||
+                           (l.op == Op::Conv && (key == "out_channels" || key == "groups")) ||
+                           (l.op == Op::FullyConnected && key == "out_features") ||
+                           ((l.op == Op::Conv || l.op == Op::FullyConnected) && key == "bias") ||
+                           ((l.op == Op::MaxPool || l.op == Op::AvgPool) && key == "ceil_mode");
+      if (!applies) s.fail(key, fmt::format("does not apply to op '{}'", op));
     }
     l.quant = read_quant(s, defaults);
     if (s.has("inputs")) {

@@ -319,6 +319,23 @@ graph::Layer to_layer(const Record& r, const graph::GraphBuilder& so_far) {
   l.quant.act_bits = bits("act_bits");
   if (!parse_num_format(get<std::string>(r, "format"), &l.quant.format))
     fail(r.loc, fmt::format("unknown format '{}': expected int, fp8-e4m3, fp8-e5m2 or lns", get<std::string>(r, "format")));
+  // A key of another operator is an error, not ignored ({"op": "activation", "kernel": [0, 0]}).
+  for (const auto& [k, v] : r.j.items()) {
+    static const std::set<std::string> any = {
+        "name", "op", "output_shape", "act_bits", "format", "macs", "params", "weight_bytes", "input_bytes",
+        "output_bytes", "seconds", "cycles", "dram_read_bytes", "dram_write_bytes", "energy_joules", "cores", "bound"};
+    const bool window = l.op == Op::Conv || l.op == Op::MaxPool || l.op == Op::AvgPool;
+    const bool weights = l.op == Op::Conv || l.op == Op::FullyConnected;
+    const bool applies =
+        any.count(k) ||
+        (l.op != Op::Input && (k == "inputs" || k == "input_shapes" || k == "fused" || k == "measured_seconds" ||
+                               k == "measured_energy_joules")) ||
+        (window && (k == "kernel" || k == "stride")) || ((window || l.op == Op::Pad) && k == "pad") ||
+        (l.op == Op::Conv && (k == "groups" || k == "dilation" || k == "compression")) ||
+        (weights && (k == "weight_shape" || k == "bias" || k == "weight_bits" || k == "bias_bits")) ||
+        ((l.op == Op::MaxPool || l.op == Op::AvgPool) && k == "ceil_mode") || (l.op == Op::Activation && k == "act");
+    if (!applies) fail(r.loc, fmt::format("record '{}': field '{}' does not apply to op '{}'", l.name, k, op));
+  }
   if (l.op == Op::Input) {
     l.out = shape_of(r, "output_shape");
     return l;
@@ -354,12 +371,12 @@ graph::Layer to_layer(const Record& r, const graph::GraphBuilder& so_far) {
     if (r.j.contains("bias_bits")) l.quant.bias_bits = bits("bias_bits", 64);
     need(r, "macs");
   }
-  if (l.op == Op::Activation && !graph::parse_act(get<std::string>(r, "act"), &l.act))
+  if (l.op == Op::Activation && (!graph::parse_act(get<std::string>(r, "act"), &l.act) || l.act == graph::Act::None))
     fail(r.loc, fmt::format("unknown activation '{}'", get<std::string>(r, "act")));
   if (r.j.contains("fused"))
     for (const auto& a : get<std::vector<std::string>>(r, "fused")) {
       graph::Act act;
-      if (!graph::parse_act(a, &act)) fail(r.loc, fmt::format("unknown fused activation '{}'", a));
+      if (!graph::parse_act(a, &act) || act == graph::Act::None) fail(r.loc, fmt::format("unknown fused activation '{}'", a));
       l.fused.push_back(act);
     }
   if (r.j.contains("compression")) {
