@@ -610,3 +610,11 @@ TEST_CASE("hardening: SCALE-Sim names that collide once renamed get the next fre
     CHECK(nlohmann::json::parse(r.out)["layers"].size() == 2 * names.size() - 1);  // the first ifmap is the network input
   }
 }
+
+TEST_CASE("hardening: a quantity's number is decimal", "[hardening][hw]") {
+  // strtod took 0x10 GB/s as 16 GB/s, and "inf"/"nan" only failed later as out of range.
+  for (const char* v : {"0x10 GB/s", "nan GB/s", "inf GB/s"})
+    expect_input_error(run_cli("run --model tinynet --set " + q(std::string("dram.bandwidth=") + v)), "--set dram.bandwidth",
+                       "expected a decimal number followed by one of");
+  CHECK(run_cli("run --model tinynet --set " + q("dram.bandwidth=1.5e1 GB/s")).status == 0);
+}

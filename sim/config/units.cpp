@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sim/common/parse.h"
+
 namespace nnasim::config {
 namespace {
 
@@ -73,7 +75,7 @@ double parse_quantity(const std::string& text, Quantity q) {
   char* end = nullptr;
   double v = std::strtod(s, &end);
   if (end == s || !std::isfinite(v))
-    throw std::invalid_argument(fmt::format("'{}' is not {}: expected a number followed by one of: {}",
+    throw std::invalid_argument(fmt::format("'{}' is not {}: expected a decimal number followed by one of: {}",
                                             text, quantity_name(q), quantity_units(q)));
   std::string unit(end);
   auto trim = [](std::string& t) {
@@ -81,6 +83,13 @@ double parse_quantity(const std::string& text, Quantity q) {
     while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
   };
   trim(unit);
+  // The number is decimal, as everywhere else (strtod alone also takes 0x10, inf and nan).
+  std::string number = text.substr(0, size_t(end - s));
+  trim(number);
+  double checked = 0;
+  if (!parse_real(number, &checked))
+    throw std::invalid_argument(fmt::format("'{}' is not {}: expected a decimal number followed by one of: {}", text,
+                                            quantity_name(q), quantity_units(q)));
   if (unit.empty())
     throw std::invalid_argument(fmt::format("'{}' has no unit: {} needs one of: {}", text,
                                             quantity_name(q), quantity_units(q)));
