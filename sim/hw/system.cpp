@@ -11,7 +11,7 @@
 namespace nnasim::hw {
 
 System::System(sc_core::sc_module_name name, const HardwareSpec& hw, const program::Program& prog)
-    : sc_module(name), prog_(prog), sb_(prog), dram_("dram", hw.dram) {
+    : sc_module(name), sb_(prog), dram_("dram", hw.dram) {
   for (int c = 0; c < hw.cores; ++c)
     cores_.push_back(std::make_unique<Core>(fmt::format("core{}", c).c_str(), hw, prog, sb_, dram_, prog.ocm_preload, c));
   for (uint32_t i = 0; i < prog.cmds.size(); ++i) {

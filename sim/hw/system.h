@@ -31,7 +31,6 @@ class System : public sc_core::sc_module {
   const Scoreboard& scoreboard() const { return sb_; }
 
  private:
-  const program::Program& prog_;
   Scoreboard sb_;
   SharedBandwidthDram dram_;
   std::vector<std::unique_ptr<Core>> cores_;
