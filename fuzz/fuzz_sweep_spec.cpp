@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   for (const auto& n : YAML::LoadFile(zoo)["networks"]) {
     if (n["task"]) continue;
     YAML::Node k;
-    for (const char* key : {"name", "top1", "top1_by_weight_bits"})
+    for (const char* key : {"name", "file", "top1", "top1_by_weight_bits"})
       if (n[key]) k[key] = n[key];
     nets.push_back(k);
   }

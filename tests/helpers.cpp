@@ -160,6 +160,15 @@ const graph::Layer& layer(const graph::Graph& g, const std::string& name) {
   return g.layers[i];
 }
 
+// Exit 2, one line, starting "error: WHERE: " and containing `words`.
+void expect_input_error(const CliResult& r, const std::string& where, const std::string& words) {
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.rfind("error: " + where + ": ", 0) == 0);
+  CHECK_THAT(r.err, Catch::Contains(words));
+}
+
 std::string source_dir() { return NNASIM_SOURCE_DIR; }
 
 std::string hw_path(const std::string& name) { return source_dir() + "/configs/hw/" + name + ".yaml"; }

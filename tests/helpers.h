@@ -45,6 +45,8 @@ const std::filesystem::path& temp_dir();
 std::string temp_file(const std::string& name, const std::string& content);
 // The layer named `name` of `g` (a failed REQUIRE if there is none).
 const graph::Layer& layer(const graph::Graph& g, const std::string& name);
+// Exit 2, one line, starting "error: WHERE: " and containing `words`.
+void expect_input_error(const CliResult& r, const std::string& where, const std::string& words);
 // A path or argument in single quotes, for run_cli's shell line.
 inline std::string q(const std::string& s) { return "'" + s + "'"; }
 

@@ -21,6 +21,7 @@
 #include "sim/graph/onnx_model.h"
 
 using namespace nnasim;
+using test::expect_input_error;
 using test::q;
 using test::run_cli;
 using test::source_dir;
@@ -29,15 +30,6 @@ using test::temp_file;
 namespace {
 
 std::string tinynet() { return source_dir() + "/models/tinynet.yaml"; }
-
-// Exit 2, one line, starting "error: WHERE: " and containing `words`.
-void expect_input_error(const test::CliResult& r, const std::string& where, const std::string& words) {
-  INFO("stderr: " << r.err);
-  CHECK(r.status == 2);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.rfind("error: " + where + ": ", 0) == 0);
-  CHECK_THAT(r.err, Catch::Contains(words));
-}
 
 std::string model_with(const std::string& name, const std::string& layer) {
   return temp_file(name, "name: t\ninput: { shape: [1, 3, 8, 8] }\nlayers:\n  - " + layer + "\n");

@@ -37,6 +37,15 @@ struct ParetoArgs {
   bool minimize_y = false, maximize_x = false;
 };
 
+// A word a POSIX shell reads back as `s`: as is when plain, else in single quotes, each ' as '\''.
+std::string shell_word(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@%") == std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 int sweep(const SweepArgs& a) {
   sweep::SpecOptions so;
   so.source_dir = NNASIM_SOURCE_DIR;
@@ -55,7 +64,7 @@ int sweep(const SweepArgs& a) {
         auto argv = p.argv("nnasim");
         std::string cmd;
         for (const auto& s : argv)
-          cmd += (cmd.empty() ? "" : " ") + (s.find_first_of(" '") == std::string::npos ? s : "'" + s + "'");
+          cmd += (cmd.empty() ? "" : " ") + shell_word(s);
         f.push_back(cmd);
         os << sweep::csv_line(f);
       }

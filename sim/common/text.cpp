@@ -66,4 +66,16 @@ std::string check_name(const std::string& s) {
   return "";
 }
 
+std::string csv_field(const std::string& s) {
+  bool quote = s.find_first_of(",\"\n\r") != std::string::npos ||
+               (!s.empty() && (s.front() == ' ' || s.back() == ' '));
+  if (!quote) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace nnasim

@@ -13,6 +13,10 @@ bool valid_utf8(const std::string& s, size_t* bad = nullptr);
 // UTF-8 as \xNN; everything else (including valid multi-byte UTF-8) unchanged.
 std::string escape_text(const std::string& s);
 
+// One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or an outer
+// space, with inner quotes doubled. Every CSV nnasim writes quotes its text fields with this.
+std::string csv_field(const std::string& s);
+
 // A user-chosen name (layer, node, model, hardware): non-empty, valid UTF-8, no control
 // characters, at most kMaxNameBytes (1024) bytes. Returns an empty string when fine, else what is wrong.
 constexpr size_t kMaxNameBytes = 1024;

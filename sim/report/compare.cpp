@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "sim/common/error.h"
+#include "sim/common/text.h"
 #include "sim/common/files.h"
 
 namespace nnasim::report {
@@ -80,6 +81,19 @@ std::string ratio_text(const Metric& m) {
 RunComparison compare_reports(const json& a, const json& b, const std::string& file_a, const std::string& file_b) {
   RunComparison c;
   c.file_a = file_a, c.file_b = file_b;
+  // A report's text fields, and its layers, of the right JSON types (not an internal type_error).
+  for (const auto& [r, file] : {std::pair{&a, &file_a}, std::pair{&b, &file_b}}) {
+    for (const char* k : {"model", "hardware"})
+      if (r->contains(k) && !(*r)[k].is_string())
+        throw InputError({*file, 0}, fmt::format("'{}' is {}: expected a string (a report of nnasim run --format json)", k,
+                                                 (*r)[k].dump()));
+    if (r->contains("layers")) {
+      if (!(*r)["layers"].is_array()) throw InputError({*file, 0}, "'layers' is not a list: expected a report of nnasim run --format json");
+      for (const auto& l : (*r)["layers"])
+        if (!l.is_object() || (l.contains("name") && !l["name"].is_string()) || (l.contains("op") && !l["op"].is_string()))
+          throw InputError({*file, 0}, fmt::format("layer {} is not an object with a string name and op", l.dump().substr(0, 80)));
+    }
+  }
   c.model_a = a.value("model", ""), c.model_b = b.value("model", "");
   c.hardware_a = a.value("hardware", ""), c.hardware_b = b.value("hardware", "");
   auto total = [&](const char* name, const char* ptr) { c.totals.push_back({name, at(a, ptr), at(b, ptr)}); };
@@ -102,17 +116,19 @@ RunComparison compare_reports(const json& a, const json& b, const std::string& f
     if (m.a || m.b) c.totals.push_back(m);
   }
 
+  static const json kNoLayers = json::array();
+  auto layers = [](const json& r) -> const json& { return r.contains("layers") ? r["layers"] : kNoLayers; };
   std::map<std::string, const json*> in_b;
-  for (const auto& l : b["layers"]) in_b[l.value("name", "")] = &l;
+  for (const auto& l : layers(b)) in_b[l.value("name", "")] = &l;
   std::map<std::string, bool> seen;
-  for (const auto& l : a["layers"]) {
+  for (const auto& l : layers(a)) {
     const std::string name = l.value("name", "");
     auto it = in_b.find(name);
     const json* lb = it == in_b.end() ? nullptr : it->second;
     seen[name] = true;
     c.layers.push_back({name, l.value("op", ""), lb ? "both" : "only A", layer_metrics(&l, lb)});
   }
-  for (const auto& l : b["layers"]) {
+  for (const auto& l : layers(b)) {
     const std::string name = l.value("name", "");
     if (!seen.count(name)) c.layers.push_back({name, l.value("op", ""), "only B", layer_metrics(nullptr, &l)});
   }
@@ -163,12 +179,12 @@ void write_comparison(std::ostream& os, const RunComparison& c, Format f) {
   if (f == Format::Csv) {
     os << "layer,op,in,metric,a,b,ratio\n";
     auto row = [&](const std::string& name, const std::string& op, const std::string& in, const Metric& m) {
-      fmt::print(os, "{},{},{},{},{},{},{}\n", name, op, in, m.name, m.a ? fmt::format("{:.9g}", *m.a) : "",
+      fmt::print(os, "{},{},{},{},{},{},{}\n", csv_field(name), csv_field(op), in, m.name, m.a ? fmt::format("{:.9g}", *m.a) : "",
                  m.b ? fmt::format("{:.9g}", *m.b) : "", m.ratio() ? fmt::format("{:.9g}", *m.ratio()) : "");
     };
     for (const auto& m : c.totals) row("TOTAL", "", "both", m);
     for (const auto& l : c.layers)
-      for (const auto& m : l.metrics) row(l.name.find(',') == std::string::npos ? l.name : "\"" + l.name + "\"", l.op, l.presence, m);
+      for (const auto& m : l.metrics) row(l.name, l.op, l.presence, m);
     return;
   }
   fmt::print(os, "A: {} ({} on {})\nB: {} ({} on {})\nratio = B / A\n\n", c.file_a, c.model_a, c.hardware_a, c.file_b,

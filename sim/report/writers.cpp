@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "sim/common/error.h"
+#include "sim/common/text.h"
 #include "sim/graph/compress.h"
 
 namespace nnasim::report {
@@ -258,8 +259,9 @@ void write_csv(std::ostream& os, const Report& r) {
   auto row = [&](const std::string& name, const std::string& op, int64_t macs, int64_t params, int64_t wb, double s,
                  int64_t cyc, int64_t dr, int64_t dw, int64_t orr, int64_t ow, double e, const std::string& bound,
                  double bound_s, double eff, int64_t acc_r, int64_t acc_w, double acc_j) {
-    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g},{},{},{:.9g}", name, op, macs, params, wb,
-               s, cyc, dr, dw, orr, ow, e, bound, bound_s, eff, acc_r, acc_w, acc_j);
+    fmt::print(os, "{},{},{},{},{},{:.9g},{},{},{},{},{},{:.9g},{},{:.9g},{:.6g},{},{},{:.9g}", csv_field(name),
+               csv_field(op), macs, params, wb, s, cyc, dr, dw, orr, ow, e, csv_field(bound), bound_s, eff, acc_r,
+               acc_w, acc_j);
   };
   for (const auto& l : r.layers) {
     row(l.name, l.op, l.macs, l.params, l.weight_bytes, l.seconds, l.cycles, l.dram_read_bytes, l.dram_write_bytes,
@@ -335,7 +337,7 @@ void write_info(std::ostream& os, const graph::Graph& g, Format f) {
     os << "layer,op,output_shape,macs,params,weight_bytes,input_bytes,output_bytes,weight_bits,act_bits,format\n";
     for (size_t i = 1; i < g.layers.size(); ++i) {
       const auto& l = g.layers[i];
-      fmt::print(os, "{},{},{}x{}x{}x{},{},{},{},{},{},{},{},{}\n", l.name, graph::to_string(l.op), l.out.n, l.out.c,
+      fmt::print(os, "{},{},{}x{}x{}x{},{},{},{},{},{},{},{},{}\n", csv_field(l.name), graph::to_string(l.op), l.out.n, l.out.c,
                  l.out.h, l.out.w, l.cost.macs, l.cost.params, l.cost.weight_bytes, l.cost.input_bytes,
                  l.cost.output_bytes, l.quant.weight_bits, l.quant.act_bits, to_string(l.quant.format));
     }

@@ -105,6 +105,8 @@ Table read_table(const std::string& path, int* torn) {
       }
       if (!j.is_object() || !j.contains("status"))
         throw InputError({path, lineno}, "expected a sweep record {\"point\": ..., \"status\": ..., \"report\": ...}");
+      if (!j["status"].is_string())
+        throw InputError({path, lineno}, fmt::format("'status' is {}: expected a string", j["status"].dump()));
       auto f = jsonl_fields(j);
       for (const auto& [k, v] : f)
         if (col_index.emplace(k, t.header.size()).second) t.header.push_back(k);
@@ -120,6 +122,9 @@ Table read_table(const std::string& path, int* torn) {
     }
     if (!balanced) throw InputError({path, lineno}, "unbalanced quotes in this CSV line");
     if (t.header.empty()) {
+      for (size_t i = 0; i < fields.size(); ++i)
+        if (std::find(fields.begin(), fields.begin() + long(i), fields[i]) != fields.begin() + long(i))
+          throw InputError({path, lineno}, fmt::format("column '{}' appears twice", fields[i]));
       t.header = fields;
       continue;
     }

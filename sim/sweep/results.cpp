@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/common/files.h"
+#include "sim/common/text.h"
 #include <sstream>
 
 namespace nnasim::sweep {
@@ -118,18 +119,6 @@ std::vector<std::string> csv_columns(const SweepSpec& spec) {
   c.insert(c.end(), kAccuracyColumns.begin(), kAccuracyColumns.end());
   c.push_back("status");
   return c;
-}
-
-std::string csv_field(const std::string& s) {
-  bool quote = s.find_first_of(",\"\n\r") != std::string::npos ||
-               (!s.empty() && (s.front() == ' ' || s.back() == ' '));
-  if (!quote) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string csv_line(const std::vector<std::string>& fields) {
@@ -259,6 +248,18 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume)
   struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw InputError({path_, 0}, "will not replace this with the results: expected a regular file or a new path");
+  // Nor one of the sweep's own inputs (`sweep s.yaml -o s.yaml` replaced the spec).
+  if (::stat(path_.c_str(), &st) == 0) {
+    std::vector<std::string> inputs = {spec.file};
+    for (const auto& p : spec.points) inputs.push_back(p.hw_path), inputs.push_back(p.model_path);
+    std::sort(inputs.begin(), inputs.end());
+    inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+    for (const auto& in : inputs) {
+      struct stat is {};
+      if (!in.empty() && ::stat(in.c_str(), &is) == 0 && is.st_dev == st.st_dev && is.st_ino == st.st_ino)
+        throw InputError({path_, 0}, fmt::format("is an input of this sweep ({}): give the results another path", in));
+    }
+  }
   if (resume) load_previous();
   rewrite();
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -310,16 +311,20 @@ void ResultFile::load_previous() {
       try {
         j = nlohmann::ordered_json::parse(line);
       } catch (const std::exception&) {
-        ++dropped_;
-        continue;
+        // Only complete lines reach here (a torn last one was left out above): not a results file.
+        throw InputError({path_, int(lineno)}, "is not a line of JSON Lines results: give another -o or remove the file");
       }
       if (!j.is_object() || !j.contains("point") || !j["point"].is_object() || j["point"].size() != nid)
         throw InputError({path_, int(lineno)}, "was written by another sweep (its points have other keys): give another -o or remove the file");
       for (const auto& c : spec_.identity_columns) {
-        if (!j["point"].contains(c) || !j["point"][c].is_string())
+        if (!j["point"].contains(c))
           throw InputError({path_, int(lineno)}, fmt::format("was written by another sweep (no '{}' in its points)", c));
+        if (!j["point"][c].is_string())
+          throw InputError({path_, int(lineno)}, fmt::format("point field '{}' is {}: expected a string", c, j["point"][c].dump()));
         id.push_back(j["point"][c].get<std::string>());
       }
+      if (j.contains("status") && !j["status"].is_string())
+        throw InputError({path_, int(lineno)}, fmt::format("'status' is {}: expected a string", j["status"].dump()));
       status = j.value("status", "");
     }
     auto it = by_id.find(id);

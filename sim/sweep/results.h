@@ -52,7 +52,6 @@ struct Row {
 Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f);
 
 // CSV helpers: RFC 4180 quoting; every row written here is one physical line.
-std::string csv_field(const std::string& s);
 std::string csv_line(const std::vector<std::string>& fields);  // with the trailing '\n'
 // Parses one line (without '\n'); false when quotes are unbalanced.
 bool parse_csv_line(const std::string& line, std::vector<std::string>* fields);

@@ -6,6 +6,8 @@
 #include "sim/common/parse.h"
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -84,13 +86,14 @@ std::string format_number(double v) {
 
 const std::vector<config::Quantity> kQuantities = {
     config::Quantity::Bytes, config::Quantity::Bandwidth, config::Quantity::Frequency, config::Quantity::Energy,
-    config::Quantity::Time, config::Quantity::EnergyPerByte, config::Quantity::Power};
+    config::Quantity::Time, config::Quantity::EnergyPerByte, config::Quantity::Power, config::Quantity::Area};
 
 // {from, to, step|factor} -> values written in the unit of `from`.
 std::vector<Value> range_values(const YAML::Node& node, const Origin& origin, const std::string& key) {
   Section r(node, key, origin, range_params());
   const SourceLoc where = r.loc();
-  if (r.has("step") == r.has("factor")) r.fail("from", "a range needs exactly one of 'step' or 'factor'");
+  if (r.has("step") == r.has("factor"))
+    r.fail(r.has("factor") ? "factor" : "from", "a range needs exactly one of 'step' or 'factor'");
   double from = 0, to = 0;
   std::string ufrom, uto;
   if (!split_number(r.str("from"), &from, &ufrom)) r.fail("from", fmt::format("'{}' is not a number", r.str("from")));
@@ -201,10 +204,47 @@ bool has_path(const YAML::Node& root, const std::string& dotted) {
   }
 }
 
+// Two paths naming one file (the same device and inode; the same text when either is missing).
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat x {}, y {};
+  if (::stat(a.c_str(), &x) != 0 || ::stat(b.c_str(), &y) != 0) return a == b;
+  return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+// A batch axis value: an integer written as one (1e1, 2.0 and 0x10 are errors), 1 to 2^20.
+int64_t batch_of(const Value& v) {
+  int64_t n = 0;
+  if (!parse_integer(trim(v.text), &n) || n < 1 || n > 1048576)
+    throw InputError(v.where, fmt::format("'{}' is not a batch size: expected an integer from 1 to 1048576", v.text));
+  return n;
+}
+
 int bits_of(const std::string& text) {
   int64_t n = 0;
   if (!parse_integer(text, &n) || n < 1 || n > 32) throw InternalError("bit width '" + text + "' was not checked");
   return static_cast<int>(n);
+}
+
+// What a checked axis value means, for finding a value listed twice in another spelling (1 MiB and
+// 1024 KiB, 8 and 08).
+std::string canonical(const Axis& a, const Value& v) {
+  switch (a.kind) {
+    case AxisKind::WeightBits:
+    case AxisKind::ActBits: return std::to_string(bits_of(v.text));
+    case AxisKind::Batch: return std::to_string(batch_of(v));
+    case AxisKind::HardwareKey: {
+      double n = 0;
+      std::string unit;
+      if (!split_number(v.text, &n, &unit)) return v.text;
+      if (unit.empty()) return format_number(n);
+      for (auto q : kQuantities) try {
+          return fmt::format("{}:{}", int(q), format_number(config::parse_quantity(v.text, q)));
+        } catch (const std::invalid_argument&) {
+        }
+      return v.text;
+    }
+    default: return v.text;
+  }
 }
 
 void check_value(const Axis& a, const Value& v) {
@@ -230,13 +270,9 @@ void check_value(const Axis& a, const Value& v) {
       if (v.text != "latency" && v.text != "energy" && v.text != "edp")
         fail(fmt::format("unknown objective '{}': expected latency, energy or edp", v.text));
       break;
-    case AxisKind::Batch: {
-      double n = 0;
-      std::string unit;
-      if (!split_number(v.text, &n, &unit) || !unit.empty() || n != std::floor(n) || n < 1 || n > 1048576)
-        fail(fmt::format("'{}' is not a batch size: expected an integer from 1 to 1048576", v.text));
+    case AxisKind::Batch:
+      batch_of(v);
       break;
-    }
     case AxisKind::Compress:
       if (v.text != "none") graph::parse_compress(v.text, v.where);
       break;
@@ -254,7 +290,9 @@ bool split_number(const std::string& text, double* number, std::string* unit) {
     return false;
   char* end = nullptr;
   double v = std::strtod(t.c_str(), &end);
-  if (end == t.c_str() || !std::isfinite(v)) return false;
+  // Decimal only, as everywhere else: strtod alone reads 0x10 as 16.
+  double checked = 0;
+  if (end == t.c_str() || !std::isfinite(v) || !parse_real(t.substr(0, size_t(end - t.c_str())), &checked)) return false;
   *number = v;
   *unit = trim(std::string(end));
   return true;
@@ -271,6 +309,8 @@ Zoo load_zoo(const std::string& path) {
   for (const auto& n : nets) {
     if (!n.IsMap() || !n["name"]) continue;
     std::string name = n["name"].as<std::string>();
+    if (n["file"] && n["file"].IsScalar())
+      z.files[name] = (fs::path(path).parent_path() / n["file"].as<std::string>()).string();
     // `models: zoo` is the ImageNet classifiers (those with a top-1, the Series4 study's
     // networks); the further networks of issue 10 (with a `task`) are listed by name.
     if (n["task"]) continue;
@@ -343,10 +383,15 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
       for (const auto& n : zoo.names) models.push_back({n, resolve.model(n, mloc), mloc});
     } else {
       for (const auto& v : axis_values(m, origin, "models", mloc)) models.push_back({v.text, "", v.where});
-      std::set<std::string> seen;
-      for (auto& mr : models) {
-        if (!seen.insert(mr.name).second) throw InputError(mr.where, fmt::format("model '{}' is listed twice", mr.name));
+      for (size_t i = 0; i < models.size(); ++i) {
+        auto& mr = models[i];
         mr.path = resolve.model(mr.name, mr.where);
+        for (size_t j = 0; j < i; ++j)
+          if (models[j].name == mr.name || same_file(models[j].path, mr.path))
+            throw InputError(mr.where, models[j].name == mr.name
+                                           ? fmt::format("model '{}' is listed twice", mr.name)
+                                           : fmt::format("model '{}' is the file of '{}', listed before", mr.name,
+                                                         models[j].name));
       }
     }
   }
@@ -374,11 +419,15 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
         throw InputError(config::loc_of(v ? v : k, origin), fmt::format("set: '{}' must be a single value", a.key));
       a.values = {{v.as<std::string>(), config::loc_of(v, origin)}};
     }
-    std::set<std::string> seen;
+    std::map<std::string, std::string> seen;  // meaning -> the value as first written
     for (const auto& val : a.values) {
-      if (!seen.insert(val.text).second)
-        throw InputError(val.where, fmt::format("axis '{}': value '{}' is listed twice", a.key, val.text));
       check_value(a, val);
+      auto [first, fresh] = seen.emplace(canonical(a, val), val.text);
+      if (!fresh)
+        throw InputError(val.where, first->second == val.text
+                                        ? fmt::format("axis '{}': value '{}' is listed twice", a.key, val.text)
+                                        : fmt::format("axis '{}': value '{}' is '{}', listed before", a.key, val.text,
+                                                      first->second));
     }
     spec.axes.push_back(std::move(a));
     return spec.axes.back();
@@ -485,7 +534,11 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
     const ModelRef& m = models[idx[0]];
     p.model = m.name;
     p.model_path = m.path;
-    std::string zoo_name = zoo.top1.count(m.name) ? m.name : fs::path(m.name).stem().string();
+    // The zoo's figures belong to its files: a model is matched by its resolved path, not its name
+    // (a copy of tinynet saved as resnet50.yaml is not ResNet-50).
+    std::string zoo_name;
+    for (const auto& [name, file] : zoo.files)
+      if (same_file(file, m.path)) zoo_name = name;
     if (auto it = zoo.top1.find(zoo_name); it != zoo.top1.end()) p.top1_fp32 = it->second;
     std::string hw_text = hw_axis ? std::string() : top.str("hardware");
     for (const auto& a : spec.axes) {
@@ -499,10 +552,13 @@ SweepSpec load_sweep(const std::string& path, const SpecOptions& opt) {
         case AxisKind::Mode: p.mode = v.text; break;
         case AxisKind::Objective: p.objective = v.text; break;
         case AxisKind::Compress: p.compress = v.text; break;
-        case AxisKind::Batch: p.batch = std::stoll(v.text); break;
+        case AxisKind::Batch: p.batch = batch_of(v); break;
       }
     }
-    if (p.number_format.empty() || p.number_format == "int") {
+    // A published figure is for 8-bit activations and uncompressed integer weights of the zoo's file.
+    const bool published = (p.number_format.empty() || p.number_format == "int") && p.act_bits.value_or(8) == 8 &&
+                           (p.compress.empty() || p.compress == "none");
+    if (published) {
       auto zb = zoo.top1_by_bits.find(zoo_name);
       if (zb != zoo.top1_by_bits.end()) {
         auto f = zb->second.find(p.weight_bits.value_or(8));

@@ -95,6 +95,7 @@ struct Zoo {
   std::vector<std::string> names;
   std::map<std::string, std::string> top1;  // FP32, as written in zoo.yaml
   std::map<std::string, std::map<int, Figure>> top1_by_bits;
+  std::map<std::string, std::string> files;  // name -> its model file (the figures belong to that file)
 };
 Zoo load_zoo(const std::string& path);  // a missing file is an empty zoo
 std::string zoo_path();                 // <models dir>/zoo.yaml
