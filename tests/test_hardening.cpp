@@ -470,7 +470,8 @@ TEST_CASE("hardening: ONNX attribute lists and folded shape arithmetic are check
     test::set_int(b.node("Concat", {"sl", "m1"}, {"shape"}), "axis", 0);
     b.node("Reshape", {"x", "shape"}, {"r"});
     b.node("Softmax", {"r"}, {"y"}, "softmax");
-    const auto& l = test::layer(load_onnx_model(b.save("slice.onnx")), "softmax");
+    const graph::Graph g = load_onnx_model(b.save("slice.onnx"));
+    const auto& l = test::layer(g, "softmax");
     CHECK(l.out.c == 12);
     CHECK(l.out.h == 4);
   }
