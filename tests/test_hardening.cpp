@@ -357,6 +357,24 @@ TEST_CASE("hardening: a zero stride is an error before the onnx library's shape 
   CHECK_THAT(r.err, Catch::Contains("MaxPool node 'pool': strides must be positive, got 0"));
 }
 
+TEST_CASE("hardening: a node that does not match its operator's schema is an error before the onnx library's inference",
+          "[hardening][fuzz][onnx]") {
+  // fuzz_onnx, 2026-11-26: an STFT with one input (its schema needs 2 to 4) after an unknown
+  // operator: the library's STFT inference read input 1 (SIGSEGV in a Release build).
+  test::OnnxBuilder b(17);
+  b.input("x", {1, 4, 4, 4});
+  b.init_i64("fl", {16});
+  b.node("NotAnOperator", {"x"}, {"u"}, "odd");
+  b.node("STFT", {"fl"}, {"t"}, "stft");
+  b.node("Relu", {"x"}, {"y"});
+  auto r = run_cli("info --allow-unknown-ops --model " + q(b.save("stft.onnx")));
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 2);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains("STFT node 'stft' does not match its operator at opset 17") &&
+                        Catch::Contains("input size 1 not in range [min=2, max=4]"));
+}
+
 TEST_CASE("hardening: a SCALE-Sim layer whose input extents overflow 64 bits is an error", "[hardening][fuzz]") {
   // fuzz_scalesim_csv, 2026-11-26: the input layer's element count, 928632784 x 56 x 928632784
   // channels and pixels, overflowed int64 in Shape::elements() (UBSan).

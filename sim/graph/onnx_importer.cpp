@@ -343,7 +343,10 @@ const Dims* Importer::inferred(const std::string& name) {
     inferred_done_ = true;
     onnx::ModelProto m = model_;
     // The library reads constant tensors as they claim to be: a corrupt one is an input error here.
-    check_graph_tensors(m.graph(), [this](const std::string& msg) { fail(msg); });
+    int opset = 1;
+    for (const auto& o : m.opset_import())
+      if (o.domain().empty() || o.domain() == "ai.onnx") opset = int(o.version());
+    check_graph_tensors(m.graph(), opset, [this](const std::string& msg) { fail(msg); });
     try {
       onnx::shape_inference::InferShapes(m);
     } catch (const std::exception&) {

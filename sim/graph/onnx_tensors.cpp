@@ -1,6 +1,8 @@
 // Reading the parameters of an ONNX protobuf (tensors, declared shapes, attributes).
 #include "sim/graph/onnx_tensors.h"
 
+#include <onnx/defs/schema.h>
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -74,17 +76,27 @@ void check_tensor_data(const onnx::TensorProto& t, const std::string& name, cons
   }
 }
 
-void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail) {
+void check_graph_tensors(const onnx::GraphProto& g, int opset, const Fail& fail) {
   for (const auto& t : g.initializer()) check_tensor_data(t, t.name(), fail);
   for (const auto& nd : g.node()) {
-    // The library's convolution and pooling shape inference divides by strides and groups and
-    // scales by dilations without checking them (fuzz_onnx: SIGFPE on a zero stride).
-    static const char* kWindowed[] = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
-                                      "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
     // Every operator of the standard domain has an output; the library's Split inference divides
     // by the output count (fuzz_onnx: SIGFPE on a Split with none).
     if ((nd.domain().empty() || nd.domain() == "ai.onnx") && nd.output_size() == 0)
       fail(fmt::format("{} node '{}' has no output", nd.op_type(), nd.name()));
+    if (nd.domain().empty() || nd.domain() == "ai.onnx")
+      if (const auto* schema = onnx::OpSchemaRegistry::Schema(nd.op_type(), opset, "")) {
+        try {
+          schema->Verify(nd);
+        } catch (const std::exception& e) {
+          std::string why = e.what();
+          why = why.substr(0, why.find('\n'));
+          fail(fmt::format("{} node '{}' does not match its operator at opset {}: {}", nd.op_type(), nd.name(), opset, why));
+        }
+      }
+    // The library's convolution and pooling shape inference divides by strides and groups and
+    // scales by dilations without checking them (fuzz_onnx: SIGFPE on a zero stride).
+    static const char* kWindowed[] = {"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool",
+                                      "AveragePool", "LpPool", "MaxUnpool", "MaxRoiPool"};
     if (nd.domain().empty() || nd.domain() == "ai.onnx")
       for (const char* op : kWindowed)
         if (nd.op_type() == op)
@@ -100,8 +112,8 @@ void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail) {
       const std::string where = fmt::format("{}.{}", nd.name().empty() ? nd.op_type() : nd.name(), a.name());
       if (a.has_t()) check_tensor_data(a.t(), where, fail);
       for (const auto& t : a.tensors()) check_tensor_data(t, where, fail);
-      if (a.has_g()) check_graph_tensors(a.g(), fail);
-      for (const auto& sub : a.graphs()) check_graph_tensors(sub, fail);
+      if (a.has_g()) check_graph_tensors(a.g(), opset, fail);
+      for (const auto& sub : a.graphs()) check_graph_tensors(sub, opset, fail);
     }
   }
 }

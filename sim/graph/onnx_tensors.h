@@ -44,8 +44,11 @@ Dims tensor_dims(const onnx::TensorProto& t, const std::string& name, const Fail
 void check_tensor_data(const onnx::TensorProto& t, const std::string& name, const Fail& fail);
 // check_tensor_data on every tensor of a graph (initializers and node attributes, in subgraphs too),
 // and the window attributes (strides, dilations, kernel_shape, group) of its convolution and
-// pooling nodes, which the library's shape inference divides by: run before that inference.
-void check_graph_tensors(const onnx::GraphProto& g, const Fail& fail);
+// pooling nodes, which the library's shape inference divides by; and every node of the standard
+// domain against its operator's schema at `opset` (input and output counts, attributes): the
+// library's inference reads a node's inputs by index without checking (fuzz_onnx: an STFT with
+// one input). Run before that inference.
+void check_graph_tensors(const onnx::GraphProto& g, int opset, const Fail& fail);
 
 // Reads a tensor's values as floats (float, double and integer tensors); false when it holds no
 // readable data (external data, or an element type such as float16 or int8).
