@@ -17,6 +17,8 @@ namespace nnasim {
 // caller's "no such file" message follows.
 bool path_exists(const std::string& path);
 bool is_regular_file(const std::string& path);
+// Whether two paths name one file (the same device and inode; the same text when either is missing).
+bool same_file(const std::string& a, const std::string& b);
 
 // The whole file as bytes. `what` names the expected content in messages ("a YAML hardware
 // description"). Throws InputError({path, 0}, ...) for a directory, a missing, unreadable or

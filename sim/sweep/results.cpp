@@ -255,8 +255,7 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume)
     std::sort(inputs.begin(), inputs.end());
     inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
     for (const auto& in : inputs) {
-      struct stat is {};
-      if (!in.empty() && ::stat(in.c_str(), &is) == 0 && is.st_dev == st.st_dev && is.st_ino == st.st_ino)
+      if (!in.empty() && same_file(in, path_))
         throw InputError({path_, 0}, fmt::format("is an input of this sweep ({}): give the results another path", in));
     }
   }

@@ -6,8 +6,6 @@
 #include "sim/common/parse.h"
 #include <yaml-cpp/yaml.h>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -202,13 +200,6 @@ bool has_path(const YAML::Node& root, const std::string& dotted) {
     if (dot == std::string::npos) return true;
     start = dot + 1;
   }
-}
-
-// Two paths naming one file (the same device and inode; the same text when either is missing).
-bool same_file(const std::string& a, const std::string& b) {
-  struct stat x {}, y {};
-  if (::stat(a.c_str(), &x) != 0 || ::stat(b.c_str(), &y) != 0) return a == b;
-  return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
 // A batch axis value: an integer written as one (1e1, 2.0 and 0x10 are errors), 1 to 2^20.
