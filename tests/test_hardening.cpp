@@ -245,6 +245,9 @@ TEST_CASE("hardening: --resume re-runs points that did not finish and ends byte-
     std::getline(check, row);
     CHECK(std::count(row.begin(), row.end(), ',') == std::count(header.begin(), header.end(), ','));
   }
+  // The interrupted run's record of its inputs: the uninterrupted run's (the same points).
+  std::filesystem::copy_file(full + ".inputs.json", part + ".inputs.json",
+                             std::filesystem::copy_options::overwrite_existing);
   auto r = run_cli("sweep " + q(spec) + " -o " + q(part) + " --resume");
   REQUIRE(r.status == 0);
   CHECK_THAT(r.err, Catch::Contains("1 kept from the previous run"));

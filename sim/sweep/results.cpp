@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -235,7 +236,7 @@ Row format_row(const SweepSpec& spec, const RawResult& r, OutputFormat f) {
 
 // ---------------------------------------------------------------------------------------------
 
-ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume)
+ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume, const std::string& exe)
     : spec_(spec), path_(std::move(path)), format_(output_format_of(path_)) {
   rows_.resize(spec.points.size());
   done_.assign(spec.points.size(), false);
@@ -243,23 +244,27 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume)
     if (resume) throw InputError({"--resume", 0}, "--resume needs a results file: give it with -o FILE");
     return;
   }
-  // Rows are appended to the file as points finish, and it is rewritten at the end: only a
-  // regular file (or a new path) can be that, never a FIFO, a device, a symlink or a directory.
-  struct stat st {};
-  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw InputError({path_, 0}, "will not replace this with the results: expected a regular file or a new path");
-  // Nor one of the sweep's own inputs (`sweep s.yaml -o s.yaml` replaced the spec).
-  if (::stat(path_.c_str(), &st) == 0) {
-    std::vector<std::string> inputs = {spec.file};
-    for (const auto& p : spec.points) inputs.push_back(p.hw_path), inputs.push_back(p.model_path);
-    std::sort(inputs.begin(), inputs.end());
-    inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+  const std::string record = provenance_path(path_);
+  std::vector<std::string> inputs = {spec.file};
+  for (const auto& p : spec.points) inputs.push_back(p.hw_path), inputs.push_back(p.model_path);
+  std::sort(inputs.begin(), inputs.end());
+  inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+  for (const std::string& out : {path_, record}) {
+    // Rows are appended to the file as points finish, and it is rewritten at the end: only a
+    // regular file (or a new path) can be that, never a FIFO, a device, a symlink or a directory.
+    struct stat st {};
+    if (::lstat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      throw InputError({out, 0}, "will not replace this with the results: expected a regular file or a new path");
+    // Nor one of the sweep's own inputs (`sweep s.yaml -o s.yaml` replaced the spec).
+    if (!path_exists(out)) continue;
     for (const auto& in : inputs) {
-      if (!in.empty() && same_file(in, path_))
-        throw InputError({path_, 0}, fmt::format("is an input of this sweep ({}): give the results another path", in));
+      if (!in.empty() && same_file(in, out))
+        throw InputError({out, 0}, fmt::format("is an input of this sweep ({}): give the results another path", in));
     }
   }
-  if (resume) load_previous();
+  const Provenance now = provenance_of(spec, exe);
+  if (resume) load_previous(now);
+  write_output(record, provenance_json(spec, now));  // before any row: a killed sweep leaves it
   rewrite();
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) throw InputError({path_, 0}, fmt::format("cannot open the results file: {}", std::strerror(errno)));
@@ -271,9 +276,13 @@ ResultFile::~ResultFile() {
 
 std::string ResultFile::header() const { return format_ == OutputFormat::Csv ? csv_line(csv_columns(spec_)) : ""; }
 
-void ResultFile::load_previous() {
+void ResultFile::load_previous(const Provenance& now) {
   std::ifstream in(path_, std::ios::binary);
   if (!in) return;  // nothing to resume: start afresh
+  const std::string record = provenance_path(path_);
+  const std::optional<RecordedProvenance> then = read_provenance(record);
+  const bool same_exe = then && then->executable == now.executable;
+  size_t unrecorded = 0, changed = 0, other_exe = 0;
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
@@ -333,11 +342,34 @@ void ResultFile::load_previous() {
     }
     if (is_unfinished(status)) continue;  // killed, crashed or timed out: run it again
     if (done_[it->second]) continue;  // a repeated row: keep the first
+    // A finished row is kept only when re-running its point would give it again.
+    if (!then) {
+      ++unrecorded;
+      continue;
+    }
+    if (!same_exe) {
+      ++other_exe;
+      continue;
+    }
+    auto was = then->inputs.find(id);
+    if (was == then->inputs.end() || was->second != now.inputs[it->second]) {
+      ++changed;
+      continue;
+    }
     done_[it->second] = true;
     rows_[it->second] = line + "\n";
     ++kept_;
     if (status != "ok") ++kept_failed_;
   }
+  if (unrecorded)
+    throw InputError({record, 0}, fmt::format("is missing, so the {} finished row(s) of {} cannot be traced to their "
+                                              "inputs: run the sweep without --resume, or give another -o",
+                                              unrecorded, path_));
+  if (other_exe)
+    notes_.push_back(fmt::format("{}: {} finished row(s) run again: another nnasim executable wrote them", path_, other_exe));
+  if (changed)
+    notes_.push_back(fmt::format("{}: {} finished row(s) run again: their hardware file, model file or settings "
+                                 "changed since they were written", path_, changed));
 }
 
 void ResultFile::rewrite() {

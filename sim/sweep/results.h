@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/sweep/provenance.h"
 #include "sim/sweep/spec.h"
 
 namespace nnasim::sweep {
@@ -59,9 +60,12 @@ bool parse_csv_line(const std::string& line, std::vector<std::string>* fields);
 // The results file. Rows are appended with one write() each, so a sweep killed at any moment
 // leaves whole rows and at most one torn last line; finish() rewrites the file in point order
 // (atomically: a temporary file renamed over it). Path "" or "-" collects rows for stdout.
+// Beside a results file, the record of its inputs (provenance.h), written before the first row:
+// --resume keeps a finished row only when its point's inputs and the executable `exe` are the ones
+// recorded, runs the others again, and refuses finished rows that have no record.
 class ResultFile {
  public:
-  ResultFile(const SweepSpec& spec, std::string path, bool resume);
+  ResultFile(const SweepSpec& spec, std::string path, bool resume, const std::string& exe);
   ~ResultFile();
   ResultFile(const ResultFile&) = delete;
   ResultFile& operator=(const ResultFile&) = delete;
@@ -72,12 +76,14 @@ class ResultFile {
   size_t kept() const { return kept_; }
   size_t kept_failed() const { return kept_failed_; }
   size_t dropped() const { return dropped_; }
+  // What --resume found, one line each (rows run again because their inputs changed).
+  const std::vector<std::string>& notes() const { return notes_; }
 
   void append(const Row& row);
   void finish();
 
  private:
-  void load_previous();
+  void load_previous(const Provenance& now);
   void rewrite();
   std::string header() const;
 
@@ -87,6 +93,7 @@ class ResultFile {
   std::vector<std::optional<std::string>> rows_;  // by point index
   std::vector<bool> done_;
   size_t kept_ = 0, kept_failed_ = 0, dropped_ = 0;
+  std::vector<std::string> notes_;
   int fd_ = -1;
 };
 

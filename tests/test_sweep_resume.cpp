@@ -1,0 +1,165 @@
+// --resume keeps a finished row only when re-running its point would give that row again: the
+// record of a sweep's inputs (sim/sweep/provenance.h) beside its results file.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "helpers.h"
+#include "sim/common/checksum.h"
+
+using nnasim::test::expect_input_error;
+using nnasim::test::q;
+using nnasim::test::run_cli;
+using nnasim::test::source_dir;
+using nnasim::test::temp_dir;
+using nnasim::test::temp_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void replace_once(std::string& s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  s.replace(at, from.size(), to);
+}
+
+// A copy of series4-1core and of tinynet in this test's folder, and a sweep of 4 points over them.
+struct Sweep {
+  std::string hw, model, spec;
+  Sweep() {
+    hw = temp_file("hw.yaml", slurp(source_dir() + "/configs/hw/series4-1core.yaml"));
+    model = temp_file("net.yaml", slurp(source_dir() + "/models/tinynet.yaml"));
+    spec = temp_file("resume.yaml", "hardware: " + hw + "\nmodels: [" + model +
+                                        "]\naxes:\n  ocm.size: [256 KiB, 1 MiB]\n  weight_bits: [8, 4]\n");
+  }
+  std::string run(const std::string& out, const std::string& extra = "") const {
+    auto r = run_cli("sweep " + q(spec) + " -o " + q(out) + " -j 2 " + extra);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return r.err;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("checksum64: pinned values of its definition", "[sweep][resume]") {
+  // The record's checksums must not change between builds. These values of the definition in
+  // sim/common/checksum.h (FNV-1a over little-endian 8-byte words with h ^= h >> 29 after each,
+  // the tail bytes, the length, then SplitMix64's finaliser) were computed by a separate Python
+  // implementation of it.
+  CHECK(nnasim::checksum_hex("") == "25fc6dd36ce04b20");
+  CHECK(nnasim::checksum_hex("abc") == "751395ab9f7be83c");
+  CHECK(nnasim::checksum_hex("0123456789abcdefXYZ") == "6b9c98e9f6c7e0b8");
+  // Every byte counts, and so does the length.
+  CHECK(nnasim::checksum64("abcdefgh") != nnasim::checksum64("abcdefgi"));
+  CHECK(nnasim::checksum64(std::string(8, '\0')) != nnasim::checksum64(std::string(9, '\0')));
+}
+
+TEST_CASE("sweep --resume: a changed hardware or model file runs its points again", "[sweep][resume]") {
+  Sweep s;
+  const std::string out = temp_file("r.csv", "");
+  s.run(out, "-q");
+  const std::string record = out + ".inputs.json";
+  REQUIRE(fs::exists(record));
+  const std::string before = slurp(out);
+
+  // Nothing changed: every row is kept, the file and its record stay byte for byte.
+  const std::string record_before = slurp(record);
+  CHECK_THAT(s.run(out, "--resume"), Catch::Contains("0 run (0 failed), 4 kept"));
+  CHECK(slurp(out) == before);
+  CHECK(slurp(record) == record_before);
+
+  // The DRAM bandwidth of the hardware file halves: every row was made with the old one.
+  std::string hw = slurp(s.hw);
+  replace_once(hw, "bandwidth: 12 GB/s", "bandwidth: 6 GB/s");
+  std::ofstream(s.hw) << hw;
+  const std::string fresh = temp_file("fresh.csv", "");
+  s.run(fresh, "-q");
+  REQUIRE(slurp(fresh) != before);
+  std::string err = s.run(out, "--resume");
+  CHECK_THAT(err, Catch::Contains("4 finished row(s) run again: their hardware file, model file or settings changed"));
+  CHECK_THAT(err, Catch::Contains("4 run (0 failed)"));
+  CHECK(slurp(out) == slurp(fresh));
+  CHECK(slurp(record) == slurp(fresh + ".inputs.json"));
+
+  // A comment in the model file: the bytes changed, so its points run again (the rows come out the same).
+  std::ofstream(s.model, std::ios::app) << "# edited\n";
+  err = s.run(out, "--resume");
+  CHECK_THAT(err, Catch::Contains("4 finished row(s) run again"));
+  CHECK(slurp(out) == slurp(fresh));
+}
+
+TEST_CASE("sweep --resume: an extended sweep keeps the rows of the points it had", "[sweep][resume]") {
+  Sweep s;
+  const std::string out = temp_file("r.csv", "");
+  s.run(out, "-q");
+  // One more weight depth: the 4 old points keep their rows, the 2 new ones run.
+  std::string spec = slurp(s.spec);
+  replace_once(spec, "weight_bits: [8, 4]", "weight_bits: [8, 6, 4]");
+  std::ofstream(s.spec) << spec;
+  CHECK_THAT(s.run(out, "--resume"), Catch::Contains("2 run (0 failed), 4 kept"));
+  const std::string fresh = temp_file("fresh.csv", "");
+  s.run(fresh, "-q");
+  CHECK(slurp(out) == slurp(fresh));
+  // A fixed setting of every point (no column) changes every point's inputs.
+  spec = slurp(s.spec);
+  replace_once(spec, "axes:", "set: { dram.latency: 200 ns }\naxes:");
+  std::ofstream(s.spec) << spec;
+  CHECK_THAT(s.run(out, "--resume"), Catch::Contains("6 finished row(s) run again"));
+}
+
+TEST_CASE("sweep --resume: rows of another executable run again, rows without a record are refused",
+          "[sweep][resume]") {
+  Sweep s;
+  const std::string out = temp_file("r.csv", "");
+  s.run(out, "-q");
+  const std::string record = out + ".inputs.json";
+  const std::string rows = slurp(out);
+
+  // Another executable wrote the rows (its checksum differs): all of them run again.
+  std::string r = slurp(record);
+  r = std::regex_replace(r, std::regex("\"executable\":\"[0-9a-f]{16}\""), "\"executable\":\"0000000000000000\"");
+  std::ofstream(record) << r;
+  CHECK_THAT(s.run(out, "--resume"), Catch::Contains("4 finished row(s) run again: another nnasim executable wrote them"));
+  CHECK(slurp(out) == rows);
+
+  // No record: nothing tells which inputs made the rows. Refused, and the results are untouched.
+  fs::remove(record);
+  expect_input_error(run_cli("sweep " + q(s.spec) + " -o " + q(out) + " --resume"), record,
+                     "is missing, so the 4 finished row(s) of " + out + " cannot be traced to their inputs");
+  CHECK(slurp(out) == rows);
+  CHECK(!fs::exists(record));
+  // Without --resume the sweep starts afresh and writes the record.
+  s.run(out, "-q");
+  CHECK(fs::exists(record));
+
+  // A record that is not one.
+  for (const char* bad : {"{", "[]", "{\"format\":\"nnasim sweep inputs 1\",\"executable\":\"x\",\"points\":[[1]]}"}) {
+    std::ofstream(record) << bad;
+    expect_input_error(run_cli("sweep " + q(s.spec) + " -o " + q(out) + " --resume"), record,
+                       "not a record of a sweep's inputs");
+    CHECK(slurp(out) == rows);
+  }
+  // The record is an output like the results: never a directory or a symlink.
+  fs::remove(record);
+  fs::create_directory(record);
+  expect_input_error(run_cli("sweep " + q(s.spec) + " -o " + q(out)), record, "will not replace this");
+}
+
+TEST_CASE("sweep --resume: an empty results file with no record starts afresh", "[sweep][resume]") {
+  // Nothing finished, nothing to trace: the record is only needed for rows that would be kept.
+  Sweep s;
+  const std::string out = temp_file("r.csv", "");
+  CHECK_THAT(s.run(out, "--resume"), Catch::Contains("4 run (0 failed)"));
+  CHECK(fs::exists(out + ".inputs.json"));
+}
