@@ -81,8 +81,16 @@ TEST_CASE("sweep hardening: a published top-1 only for the zoo's file at its pub
 TEST_CASE("sweep hardening: results files are not the sweep's inputs or someone else's", "[hardening][sweep]") {
   auto s = spec("self.yaml", "tinynet", "  weight_bits: [8]\n");
   const std::string before = slurp(s);
-  expect_input_error(run_cli("sweep " + q(s) + " -o " + q(s)), s, "is an input of this sweep");
+  // A results name is .csv or .jsonl (`-o res.json` wrote CSV into it), checked first.
+  expect_input_error(run_cli("sweep " + q(s) + " -o " + q(s)), "-o", "expected a results file ending in .csv or .jsonl");
+  expect_input_error(run_cli("sweep " + q(s) + " -o res.json"), "-o", "'res.json': expected a results file ending in .csv");
   CHECK(slurp(s) == before);
+  // A SCALE-Sim topology is a model and a .csv: not the results.
+  auto topo = temp_file("topo.csv", slurp(source_dir() + "/models/scalesim/test.csv"));
+  auto t = temp_file("topo.yaml", "name: t\nhardware: series4-1core\nmodels: [" + topo + "]\n");
+  const std::string topo_before = slurp(topo);
+  expect_input_error(run_cli("sweep " + q(t) + " -o " + q(topo)), topo, "is an input of this sweep");
+  CHECK(slurp(topo) == topo_before);
   // A CSV named .jsonl was silently replaced by --resume.
   auto csv = temp_file("r.csv", "");
   REQUIRE(run_cli("sweep " + q(s) + " -o " + q(csv) + " -j 1").status == 0);
@@ -121,4 +129,47 @@ TEST_CASE("sweep hardening: compare reads typed reports and quotes its CSV", "[h
   auto d = run_cli("sweep " + q(s) + " --dry-run");
   REQUIRE(d.status == 0);
   CHECK_THAT(d.out, Catch::Contains("it'\\''s.yaml'"));
+}
+
+TEST_CASE("sweep hardening: what the 2026-11-26 review left, second pass", "[hardening][sweep]") {
+  // --dry-run wrote its plan over the -o file: `sweep s.yaml -o results.csv --dry-run` lost results.
+  auto s = spec("dry.yaml", "tinynet", "  weight_bits: [8, 4]\n");
+  auto results = temp_file("dry.csv", "keep me\n");
+  auto d = run_cli("sweep " + q(s) + " -o " + q(results) + " --dry-run");
+  REQUIRE(d.status == 0);
+  CHECK(d.out.rfind("point,model,hardware,weight_bits,command\n", 0) == 0);
+  CHECK(slurp(results) == "keep me\n");
+
+  // `models: [zoo]` ran zoo.yaml as a network: every row an error.
+  auto z = temp_file("zoo_list.yaml", "name: z\nhardware: series4-1core\nmodels: [tinynet, zoo]\n");
+  expect_input_error(run_cli("sweep " + q(z) + " --dry-run"), z + ":3", "'zoo' is the zoo's list of networks, not a model");
+
+  // pareto: one column as two objectives (min and max) was accepted, its front every row.
+  auto csv = temp_file("p.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\n");
+  expect_input_error(run_cli("pareto " + q(csv) + " -O seconds -O seconds:max"), "--objective",
+                     "'seconds' is an objective twice");
+  // A last line torn inside its status ("o" of "ok") was a row that silently was not ok.
+  auto torn = temp_file("torn.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\nc,3,0.5,o");
+  auto p = run_cli("pareto " + q(torn) + " -O seconds -O energy_joules --format csv");
+  REQUIRE(p.status == 0);
+  CHECK_THAT(p.err, Catch::Contains("left out a last line that was cut short"));
+  CHECK(p.out == "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,ok\n");
+  // A whole last line without '\n' still counts, whatever its status.
+  auto whole = temp_file("whole.csv", "hardware,seconds,energy_joules,status\na,1,3,ok\nb,2,1,error: too small");
+  auto w = run_cli("pareto " + q(whole) + " -O seconds -O energy_joules --format csv");
+  REQUIRE(w.status == 0);
+  CHECK(w.err.find("cut short") == std::string::npos);
+
+  // compare matched layers by name and merged two of one name into one row.
+  auto report = nnasim::test::run_cli("run --model tinynet --format json");
+  REQUIRE(report.status == 0);
+  json a = json::parse(report.out);
+  auto good = temp_file("a.json", a.dump());
+  a["layers"][1]["name"] = a["layers"][0]["name"];
+  auto twice = temp_file("twice.json", a.dump());
+  expect_input_error(run_cli("compare " + q(good) + " " + q(twice)), twice,
+                     "two layers are named '" + a["layers"][0]["name"].get<std::string>() + "'");
+  a["layers"][1].erase("name");
+  auto unnamed = temp_file("unnamed.json", a.dump());
+  expect_input_error(run_cli("compare " + q(unnamed) + " " + q(good)), unnamed, "is not an object with a string name");
 }

@@ -49,10 +49,12 @@ std::string shell_word(const std::string& s) {
 int sweep(const SweepArgs& a) {
   sweep::SpecOptions so;
   so.source_dir = NNASIM_SOURCE_DIR;
+  sweep::output_format_of(a.output);  // a results name nnasim can write, checked before the spec is read
   if (a.dry_run) {
-    // The points, one CSV row each, with the command that would run them.
+    // The points, one CSV row each, with the command that would run them, on stdout: -o names
+    // the results of the real run, which a dry run must not touch.
     sweep::SweepSpec spec = sweep::load_sweep(a.spec, so);
-    emit(a.output, [&](std::ostream& os) {
+    emit("-", [&](std::ostream& os) {
       std::vector<std::string> h = {"point"};
       h.insert(h.end(), spec.identity_columns.begin(), spec.identity_columns.end());
       h.push_back("command");
@@ -215,7 +217,7 @@ void register_sweep(CLI::App& app, Registry& reg) {
                 "SECONDS a point may run; a slower one is killed and recorded as 'timed out after N s', the sweep "
                 "goes on, and --resume runs it again (default: no limit)");
   timeout->each([sa](const std::string&) { sa->point_timeout_given = true; });
-  s->add_flag("--dry-run", sa->dry_run, "list the points and their commands without running them");
+  s->add_flag("--dry-run", sa->dry_run, "list the points and their commands on stdout (CSV) without running them or writing -o");
   s->add_flag("-q,--quiet", sa->quiet, "no progress bar and no summary line");
   s->add_flag("--spawn", sa->spawn, "start `nnasim run` per point instead of forking a worker that loaded each model "
                                     "once (same results, slower)");

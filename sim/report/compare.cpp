@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "sim/common/error.h"
@@ -89,9 +90,15 @@ RunComparison compare_reports(const json& a, const json& b, const std::string& f
                                                  (*r)[k].dump()));
     if (r->contains("layers")) {
       if (!(*r)["layers"].is_array()) throw InputError({*file, 0}, "'layers' is not a list: expected a report of nnasim run --format json");
-      for (const auto& l : (*r)["layers"])
-        if (!l.is_object() || (l.contains("name") && !l["name"].is_string()) || (l.contains("op") && !l["op"].is_string()))
+      std::set<std::string> names;  // layers are matched by name: two of one name would be merged
+      for (const auto& l : (*r)["layers"]) {
+        if (!l.is_object() || !l.contains("name") || !l["name"].is_string() || (l.contains("op") && !l["op"].is_string()))
           throw InputError({*file, 0}, fmt::format("layer {} is not an object with a string name and op", l.dump().substr(0, 80)));
+        if (!names.insert(l["name"].get<std::string>()).second)
+          throw InputError({*file, 0}, fmt::format("two layers are named '{}': expected one name per layer (a report of "
+                                                   "nnasim run --format json)",
+                                                   escape_text(l["name"].get<std::string>())));
+      }
     }
   }
   c.model_a = a.value("model", ""), c.model_b = b.value("model", "");

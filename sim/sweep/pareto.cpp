@@ -116,8 +116,13 @@ Table read_table(const std::string& path, int* torn) {
     }
     std::vector<std::string> fields;
     const bool balanced = parse_csv_line(line, &fields);
-    if (last_unterminated && !t.header.empty() && (!balanced || fields.size() != t.header.size())) {
-      if (torn) ++*torn;  // a row cut short by a killed sweep
+    // A last line without '\n' cut short by a killed sweep: fields missing, or its status (the last
+    // field a sweep writes) not a whole one ("o" of "ok").
+    const int cstatus = t.column("status");
+    if (last_unterminated && !t.header.empty() &&
+        (!balanced || fields.size() != t.header.size() ||
+         (cstatus >= 0 && fields[size_t(cstatus)] != "ok" && fields[size_t(cstatus)].rfind("error", 0) != 0))) {
+      if (torn) ++*torn;
       break;
     }
     if (!balanced) throw InputError({path, lineno}, "unbalanced quotes in this CSV line");
@@ -189,7 +194,15 @@ ParetoResult pareto_front(const Table& t, const ParetoOptions& o) {
     return c;
   };
   std::vector<int> cols;
-  for (const auto& ob : o.objectives) cols.push_back(col(ob.column));
+  for (const auto& ob : o.objectives) {
+    for (const auto& before : o.objectives) {
+      if (&before == &ob) break;
+      if (before.column == ob.column)
+        throw InputError({"--objective", 0}, fmt::format("'{}' is an objective twice: give each column once, with "
+                                                         ":min or :max", ob.column));
+    }
+    cols.push_back(col(ob.column));
+  }
   const int cby = o.by.empty() ? -1 : col(o.by);
   const int cstatus = t.column("status");
   const size_t k = cols.size();

@@ -111,7 +111,11 @@ bool figures_exact(const nlohmann::ordered_json& report) {
 bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
 
 OutputFormat output_format_of(const std::string& path) {
-  return ends_with(path, ".jsonl") ? OutputFormat::JsonLines : OutputFormat::Csv;
+  if (path.empty() || path == "-" || ends_with(path, ".csv")) return OutputFormat::Csv;
+  if (ends_with(path, ".jsonl")) return OutputFormat::JsonLines;
+  throw InputError({"-o", 0}, fmt::format("'{}': expected a results file ending in .csv or .jsonl (JSON Lines), or - "
+                                          "for CSV on stdout",
+                                          path));
 }
 
 std::vector<std::string> csv_columns(const SweepSpec& spec) {

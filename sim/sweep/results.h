@@ -26,7 +26,9 @@ constexpr const char* kUnfinished = "error: unfinished: ";
 bool is_unfinished(const std::string& status);
 
 enum class OutputFormat { Csv, JsonLines };
-OutputFormat output_format_of(const std::string& path);  // .jsonl -> JSON Lines, else CSV
+// .csv, "" and "-" (stdout) -> CSV; .jsonl -> JSON Lines; any other name is an InputError naming -o
+// (`-o res.json` wrote CSV into it).
+OutputFormat output_format_of(const std::string& path);
 
 // Columns of the CSV: identity columns, then the figures, the accuracy columns and status.
 std::vector<std::string> csv_columns(const SweepSpec& spec);

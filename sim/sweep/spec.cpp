@@ -180,8 +180,12 @@ struct Resolver {
 
   std::string model(const std::string& text, const SourceLoc& where) const {
     fs::path local = fs::path(spec_dir) / text;
-    if (text.find('/') != std::string::npos && is_regular_file(local.string())) return local.lexically_normal().string();
-    std::string p = graph::resolve_model_path(text);
+    std::string p = text.find('/') != std::string::npos && is_regular_file(local.string())
+                        ? local.lexically_normal().string()
+                        : graph::resolve_model_path(text);
+    if (is_regular_file(p) && same_file(p, zoo_path()))  // `models: [zoo]` ran zoo.yaml as a network
+      throw InputError(where, fmt::format("'{}' is the zoo's list of networks, not a model: write 'models: zoo' "
+                                          "(not in a list) to sweep its networks", text));
     if (is_regular_file(p)) return p;
     throw InputError(where, fmt::format("unknown model '{}': no such file, and no model of that name in {}", text,
                                         graph::models_dir()));
