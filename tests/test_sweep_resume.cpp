@@ -163,3 +163,87 @@ TEST_CASE("sweep --resume: an empty results file with no record starts afresh", 
   CHECK_THAT(s.run(out, "--resume"), Catch::Contains("4 run (0 failed)"));
   CHECK(fs::exists(out + ".inputs.json"));
 }
+
+TEST_CASE("sweep --resume: an error row whose file path changed runs again, ok rows are kept", "[sweep][resume]") {
+  // An input error's status names the model file as the sweep found it ("net.yaml:13" from the
+  // spec's folder, "DIR/net.yaml:13" from above it): the row is only right for that path.
+  const fs::path dir = temp_dir() / "paths";
+  fs::create_directories(dir);
+  std::ofstream(dir / "net.yaml") << slurp(source_dir() + "/models/tinynet.yaml");
+  std::ofstream(dir / "s.yaml") << "hardware: series4-1core\nmodels: [./net.yaml]\naxes:\n  ocm.size: [1 kB, 1 MiB]\n";
+  const std::string exe = NNASIM_BINARY;
+  auto in_dir = nnasim::test::run_shell("cd " + q(dir.string()) + " && " + q(exe) + " sweep s.yaml -o r.csv -q");
+  REQUIRE(in_dir.status == 0);
+  CHECK_THAT(slurp((dir / "r.csv").string()), Catch::Contains("\"error: net.yaml:13: layer 'pw2' does not fit in OCM"));
+  // The same sweep by its full path: the error row runs again, the ok row is kept.
+  auto resumed = run_cli("sweep " + q((dir / "s.yaml").string()) + " -o " + q((dir / "r.csv").string()) + " --resume");
+  REQUIRE(resumed.status == 0);
+  CHECK_THAT(resumed.err, Catch::Contains("1 finished row(s) run again"));
+  CHECK_THAT(resumed.err, Catch::Contains("1 run (1 failed), 1 kept"));
+  auto fresh = run_cli("sweep " + q((dir / "s.yaml").string()) + " -q");
+  CHECK(slurp((dir / "r.csv").string()) == fresh.out);
+  CHECK_THAT(fresh.out, Catch::Contains("\"error: " + (dir / "net.yaml").string() + ":13: "));
+}
+
+TEST_CASE("sweep --resume: a record larger than the sweep's points need is refused before it is read",
+          "[sweep][resume]") {
+  Sweep s;
+  const std::string out = temp_file("r.csv", "");
+  s.run(out, "-q");
+  const std::string rows = slurp(out);
+  // 4 points: at most 64 KiB + 4 x 16 KiB = 131,072 bytes.
+  std::ofstream(out + ".inputs.json") << std::string(131073, ' ');
+  expect_input_error(run_cli("sweep " + q(s.spec) + " -o " + q(out) + " --resume"), out + ".inputs.json",
+                     "131073 bytes, more than a record of this sweep's 4 points can be (131072)");
+  CHECK(slurp(out) == rows);
+  // A directory in its place is named as the record, not as the results.
+  fs::remove(out + ".inputs.json");
+  fs::create_directory(out + ".inputs.json");
+  expect_input_error(run_cli("sweep " + q(s.spec) + " -o " + q(out)), out + ".inputs.json",
+                     "will not replace this with the record of the sweep's inputs");
+  // Results names are .csv or .jsonl in either case.
+  const std::string upper = (temp_dir() / "R.CSV").string();
+  s.run(upper, "-q");
+  CHECK(slurp(upper) == rows);
+}
+
+TEST_CASE("sweep: MPI ranks whose files differ from rank 0's are refused before a point runs", "[sweep][mpi][resume]") {
+  if (nnasim::test::run_shell("command -v mpirun >/dev/null && mpirun --allow-run-as-root --oversubscribe -n 2 true")
+          .status != 0) {
+    WARN("mpirun cannot start processes here: skipping");
+    return;
+  }
+  // Two working folders with a spec of one name whose hardware files differ, as stale node-local
+  // copies would: each rank would run its points on its own hardware.
+  const fs::path a = temp_dir() / "rankA", b = temp_dir() / "rankB";
+  for (const auto& d : {a, b}) {
+    fs::create_directories(d);
+    std::ofstream(d / "hw.yaml") << slurp(source_dir() + "/configs/hw/series4-1core.yaml");
+    std::ofstream(d / "s.yaml") << "hardware: hw.yaml\nmodels: [tinynet]\naxes:\n  weight_bits: [8, 4]\n";
+  }
+  std::string hw = slurp((b / "hw.yaml").string());
+  replace_once(hw, "bandwidth: 12 GB/s", "bandwidth: 6 GB/s");
+  std::ofstream(b / "hw.yaml") << hw;
+  const std::string out = (temp_dir() / "mpi.csv").string(), exe = NNASIM_BINARY;
+  const std::string cmd = "mpirun --allow-run-as-root --oversubscribe -n 1 -wdir " + q(a.string()) + " " + q(exe) +
+                          " sweep s.yaml -o " + q(out) + " : -n 1 -wdir " + q(b.string()) + " " + q(exe) +
+                          " sweep s.yaml -o " + q(out) + " 2>&1";
+  auto r = nnasim::test::run_shell(cmd);
+  INFO(r.out);
+  CHECK(r.status != 0);
+  CHECK_THAT(r.out, Catch::Contains("error: s.yaml: MPI rank 1's hardware and model files"));
+  CHECK(!fs::exists(out));
+}
+
+TEST_CASE("pareto: objectives named twice are refused under the option the user gave", "[sweep][pareto]") {
+  auto csv = temp_file("p.csv", "hardware,seconds,top1,top1_fp32,status\na,1,70,76,ok\nb,2,75,76,ok\n");
+  expect_input_error(run_cli("pareto " + q(csv) + " --x seconds --y seconds"), "--y", "'seconds' is an objective twice");
+  expect_input_error(run_cli("pareto " + q(csv) + " -O top1:max -O top1_fp32:max --accuracy fp32"), "--accuracy",
+                     "'top1_fp32' is an objective twice (fp32 reads top1 as top1_fp32)");
+  // A hand-made table without a final newline: its last row counts, whatever its status says.
+  auto hand = temp_file("hand.csv", "hardware,seconds,top1,status\na,1,70,ok\nb,0.5,75,failed\nc,2,80,ok");
+  auto r = run_cli("pareto " + q(hand) + " -O seconds -O top1:max --format csv");
+  REQUIRE(r.status == 0);
+  CHECK(r.err.find("cut short") == std::string::npos);
+  CHECK(r.out == "hardware,seconds,top1,status\na,1,70,ok\nc,2,80,ok\n");
+}

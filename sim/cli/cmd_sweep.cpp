@@ -100,12 +100,22 @@ int pareto(const ParetoArgs& a) {
   } else {
     o.objectives = {{a.x, a.maximize_x}, {a.y, !a.minimize_y}};
   }
+  // One column, one objective: as the user gave them, and after --accuracy fp32 reads top1 as top1_fp32.
+  auto twice = [&](const std::string& option, const std::string& why) {
+    for (size_t i = 0; i < o.objectives.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (o.objectives[i].column == o.objectives[j].column)
+          throw InputError({option, 0}, fmt::format("'{}' is an objective twice{}: give each column once, with :min or :max",
+                                                    o.objectives[i].column, why));
+  };
+  twice(a.objectives.empty() ? "--y" : "--objective", "");
   // --accuracy fp32: the FP32 figure stands in for top1, and the output says so.
   std::vector<std::string> shown;  // objective names as the user gave them
   for (auto& ob : o.objectives) {
     shown.push_back(ob.column);
     if (fp32 && ob.column == "top1") ob.column = "top1_fp32";
   }
+  if (fp32) twice("--accuracy", " (fp32 reads top1 as top1_fp32)");
   const auto res = sweep::pareto_front(t, o);
   const auto& front = res.front;
   std::vector<std::string> notes;

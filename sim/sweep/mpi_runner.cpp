@@ -16,8 +16,11 @@
 #include <exception>
 #include <iostream>
 #include <optional>
+#include <vector>
 
+#include "sim/common/checksum.h"
 #include "sim/sweep/point_pool.h"
+#include "sim/sweep/provenance.h"
 #include "sim/sweep/runner.h"
 
 #if NNASIM_HAVE_MPI
@@ -145,6 +148,27 @@ void worker(const SweepSpec& spec, const RunOptions& ro, const std::string& exe,
   MPI_Send(&dummy, 1, MPI_INT, 0, kDone, MPI_COMM_WORLD);
 }
 
+// What differs between this rank's executable and sweep inputs and rank 0's, as rank 0's error
+// message ("" when nothing does, and on the other ranks). Collective: every rank calls it.
+std::string inputs_mismatch(const SweepSpec& spec, const RunOptions& ro, int rank, int size) {
+  const Provenance p = provenance_of(spec, ro.exe);
+  std::string inputs, paths;
+  for (size_t i = 0; i < p.inputs.size(); ++i) inputs += p.inputs[i], paths += p.paths[i];
+  constexpr int kSums = 3;
+  const uint64_t mine[kSums] = {checksum64(p.executable), checksum64(inputs), checksum64(paths)};
+  std::vector<uint64_t> every(kSums * size_t(size));
+  MPI_Gather(mine, kSums, MPI_UINT64_T, every.data(), kSums, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  if (rank != 0) return "";
+  const char* what[kSums] = {"nnasim executable", "hardware and model files (their content or the settings read from them)",
+                             "paths of the hardware and model files (an input error names them)"};
+  for (int r = 1; r < size; ++r)
+    for (int k = 0; k < kSums; ++k)
+      if (every[kSums * size_t(r) + size_t(k)] != every[size_t(k)])
+        return fmt::format("MPI rank {}'s {} differ from rank 0's: every rank must run the same nnasim on the same "
+                           "files (a stale copy on one node?)", r, what[k]);
+  return "";
+}
+
 // Every rank agrees that all of them are fine, or all stop.
 bool all_ok(bool ok) {
   int mine = ok ? 1 : 0, all = 0;
@@ -193,6 +217,17 @@ int run_mpi(const std::string& spec_path, const SpecOptions& so, const RunOption
     err = std::current_exception();
   }
   if (!all_ok(!err)) return stop_all(rank, err, spec_path);
+  // 1b. Every rank runs points from its own executable and its own copies of the files: they must
+  // be rank 0's, or the rows (and the record that --resume trusts) would mix inputs.
+  if (size > 1) {
+    try {
+      const std::string mismatch = inputs_mismatch(*spec, ro, rank, size);
+      if (!mismatch.empty() && rank == 0) throw InputError({spec_path, 0}, mismatch);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    if (!all_ok(!err)) return stop_all(rank, err, spec_path);
+  }
   if (size == 1) {
     try {
       run_local(*spec, ro);

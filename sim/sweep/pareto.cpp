@@ -116,12 +116,14 @@ Table read_table(const std::string& path, int* torn) {
     }
     std::vector<std::string> fields;
     const bool balanced = parse_csv_line(line, &fields);
-    // A last line without '\n' cut short by a killed sweep: fields missing, or its status (the last
-    // field a sweep writes) not a whole one ("o" of "ok").
+    // A last line without '\n' cut short by a killed sweep: fields missing, or, in a file whose
+    // statuses are a sweep's (each "ok" or "error..."), a status that is not a whole one ("o" of "ok").
     const int cstatus = t.column("status");
+    auto sweep_status = [&](const std::string& st) { return st == "ok" || st.rfind("error", 0) == 0; };
     if (last_unterminated && !t.header.empty() &&
         (!balanced || fields.size() != t.header.size() ||
-         (cstatus >= 0 && fields[size_t(cstatus)] != "ok" && fields[size_t(cstatus)].rfind("error", 0) != 0))) {
+         (cstatus >= 0 && !sweep_status(fields[size_t(cstatus)]) &&
+          std::all_of(t.rows.begin(), t.rows.end(), [&](const auto& r) { return sweep_status(r[size_t(cstatus)]); })))) {
       if (torn) ++*torn;
       break;
     }

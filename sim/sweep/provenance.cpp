@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "sim/common/checksum.h"
@@ -10,12 +11,23 @@
 namespace nnasim::sweep {
 
 namespace {
-constexpr const char* kFormat = "nnasim sweep inputs 1";
+constexpr const char* kFormat = "nnasim sweep inputs 2";
+
+// The executable's bytes, or nothing when they cannot be read. This process's own image is read
+// through /proc/self/exe, which still names it after the file was replaced or deleted.
+std::optional<std::string> executable_bytes(const std::string& exe) {
+  try {
+    return read_file(exe.empty() ? "/proc/self/exe" : exe, "the nnasim executable");
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
 }
+}  // namespace
 
 Provenance provenance_of(const SweepSpec& spec, const std::string& exe) {
   Provenance p;
-  p.executable = checksum_hex(read_file(exe, "the nnasim executable"));
+  const std::optional<std::string> image = executable_bytes(exe);
+  p.executable = image ? checksum_hex(*image) : kUnreadable;
   std::map<std::string, std::string> files;  // path -> checksum of its bytes
   auto file_sum = [&](const std::string& path) -> const std::string& {
     auto it = files.find(path);
@@ -27,13 +39,18 @@ Provenance provenance_of(const SweepSpec& spec, const std::string& exe) {
     // The point's command line without the executable, its files named by their content (so that
     // the same sweep run from another directory, or with a file moved, still matches).
     std::vector<std::string> argv = pt.argv("");
+    std::string paths;
     for (size_t i = 1; i + 1 < argv.size(); ++i) {
-      if (argv[i] == "--hw" || argv[i] == "--model") argv[i + 1] = "file:" + file_sum(argv[i + 1]);
+      if (argv[i] == "--hw" || argv[i] == "--model") {
+        paths += argv[i + 1] + '\0';
+        argv[i + 1] = "file:" + file_sum(argv[i + 1]);
+      }
     }
     std::string text;
     for (const auto& a : argv) text += a + '\0';
     for (const auto* s : {&pt.hw_name, &pt.top1, &pt.top1_fp32, &pt.top1_source}) text += *s + '\0';
     p.inputs.push_back(checksum_hex(text));
+    p.paths.push_back(checksum_hex(paths));
   }
   return p;
 }
@@ -52,18 +69,25 @@ std::string provenance_json(const SweepSpec& spec, const Provenance& p) {
   for (size_t i = 0; i < spec.points.size(); ++i) {
     nlohmann::ordered_json row = spec.points[i].identity();
     row.push_back(p.inputs.at(i));
+    row.push_back(p.paths.at(i));
     s += (i ? ",\n" : "\n") + row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return s + "\n]}\n";
 }
 
-std::optional<RecordedProvenance> read_provenance(const std::string& path) {
+std::optional<RecordedProvenance> read_provenance(const std::string& path, size_t points) {
   if (!path_exists(path)) return std::nullopt;
-  const std::string text = read_file(path, "a record of a sweep's inputs");
   auto bad = [&](const std::string& what) {
     return InputError({path, 0}, fmt::format("{}: not a record of a sweep's inputs (remove it and run the sweep "
                                              "without --resume)", what));
   };
+  // Checked before reading: a hostile record must not exhaust memory in the JSON parser.
+  const uint64_t limit = (64u << 10) + uint64_t(points) * (16u << 10);
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > limit)
+    throw bad(fmt::format("{} bytes, more than a record of this sweep's {} points can be ({})", size, points, limit));
+  const std::string text = read_file(path, "a record of a sweep's inputs");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
@@ -77,15 +101,15 @@ std::optional<RecordedProvenance> read_provenance(const std::string& path) {
   RecordedProvenance r;
   r.executable = j["executable"].get<std::string>();
   for (const auto& row : j["points"]) {
-    if (!row.is_array() || row.empty()) throw bad("a point is not a list of strings");
+    if (!row.is_array() || row.size() < 2) throw bad("a point is not a list of strings");
     std::vector<std::string> id;
     for (const auto& v : row) {
       if (!v.is_string()) throw bad("a point is not a list of strings");
       id.push_back(v.get<std::string>());
     }
-    std::string sum = id.back();
-    id.pop_back();
-    r.inputs[id] = sum;
+    std::pair<std::string, std::string> sums{id[id.size() - 2], id.back()};
+    id.resize(id.size() - 2);
+    r.points[id] = sums;
   }
   return r;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -111,8 +112,10 @@ bool figures_exact(const nlohmann::ordered_json& report) {
 bool is_unfinished(const std::string& status) { return status.rfind(kUnfinished, 0) == 0; }
 
 OutputFormat output_format_of(const std::string& path) {
-  if (path.empty() || path == "-" || ends_with(path, ".csv")) return OutputFormat::Csv;
-  if (ends_with(path, ".jsonl")) return OutputFormat::JsonLines;
+  std::string lower = path.substr(path.size() > 6 ? path.size() - 6 : 0);
+  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (path.empty() || path == "-" || ends_with(lower, ".csv")) return OutputFormat::Csv;
+  if (ends_with(lower, ".jsonl")) return OutputFormat::JsonLines;
   throw InputError({"-o", 0}, fmt::format("'{}': expected a results file ending in .csv or .jsonl (JSON Lines), or - "
                                           "for CSV on stdout",
                                           path));
@@ -258,7 +261,8 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume, con
     // regular file (or a new path) can be that, never a FIFO, a device, a symlink or a directory.
     struct stat st {};
     if (::lstat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-      throw InputError({out, 0}, "will not replace this with the results: expected a regular file or a new path");
+      throw InputError({out, 0}, fmt::format("will not replace this with the {}: expected a regular file or a new path",
+                                             out == path_ ? "results" : "record of the sweep's inputs"));
     // Nor one of the sweep's own inputs (`sweep s.yaml -o s.yaml` replaced the spec).
     if (!path_exists(out)) continue;
     for (const auto& in : inputs) {
@@ -268,8 +272,10 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume, con
   }
   const Provenance now = provenance_of(spec, exe);
   if (resume) load_previous(now);
-  write_output(record, provenance_json(spec, now));  // before any row: a killed sweep leaves it
+  // The kept rows first, then the record of the inputs, then the new rows: killed between any two
+  // writes, the file holds only rows that match the record beside it.
   rewrite();
+  write_output(record, provenance_json(spec, now));
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) throw InputError({path_, 0}, fmt::format("cannot open the results file: {}", std::strerror(errno)));
 }
@@ -281,15 +287,15 @@ ResultFile::~ResultFile() {
 std::string ResultFile::header() const { return format_ == OutputFormat::Csv ? csv_line(csv_columns(spec_)) : ""; }
 
 void ResultFile::load_previous(const Provenance& now) {
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) return;  // nothing to resume: start afresh
+  // Nothing to resume (no file, or an empty one): start afresh. A file that cannot be read is an
+  // error before anything is written, not a fresh start over its rows.
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0 || st.st_size == 0) return;
+  const std::string text = read_file(path_, "the results of this sweep to resume");
   const std::string record = provenance_path(path_);
-  const std::optional<RecordedProvenance> then = read_provenance(record);
-  const bool same_exe = then && then->executable == now.executable;
+  const std::optional<RecordedProvenance> then = read_provenance(record, spec_.points.size());
+  const bool same_exe = then && then->executable == now.executable && now.executable != kUnreadable;
   size_t unrecorded = 0, changed = 0, other_exe = 0;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
   std::map<std::vector<std::string>, size_t> by_id;
   for (const auto& p : spec_.points) by_id.emplace(p.identity(), p.index);
   const size_t nid = spec_.identity_columns.size();
@@ -355,8 +361,10 @@ void ResultFile::load_previous(const Provenance& now) {
       ++other_exe;
       continue;
     }
-    auto was = then->inputs.find(id);
-    if (was == then->inputs.end() || was->second != now.inputs[it->second]) {
+    // The paths count for a row that is not ok: an input error's status names its file.
+    auto was = then->points.find(id);
+    if (was == then->points.end() || was->second.first != now.inputs[it->second] ||
+        (status != "ok" && was->second.second != now.paths[it->second])) {
       ++changed;
       continue;
     }
@@ -370,10 +378,14 @@ void ResultFile::load_previous(const Provenance& now) {
                                               "inputs: run the sweep without --resume, or give another -o",
                                               unrecorded, path_));
   if (other_exe)
-    notes_.push_back(fmt::format("{}: {} finished row(s) run again: another nnasim executable wrote them", path_, other_exe));
+    notes_.push_back(now.executable == kUnreadable || then->executable == kUnreadable
+                         ? fmt::format("{}: {} finished row(s) run again: the nnasim executable could not be read to "
+                                       "tell whether it is the one that wrote them", path_, other_exe)
+                         : fmt::format("{}: {} finished row(s) run again: another nnasim executable wrote them", path_,
+                                       other_exe));
   if (changed)
     notes_.push_back(fmt::format("{}: {} finished row(s) run again: their hardware file, model file or settings "
-                                 "changed since they were written", path_, changed));
+                                 "changed since they were written (or, for an error row, a file's path)", path_, changed));
 }
 
 void ResultFile::rewrite() {

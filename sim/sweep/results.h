@@ -26,7 +26,8 @@ constexpr const char* kUnfinished = "error: unfinished: ";
 bool is_unfinished(const std::string& status);
 
 enum class OutputFormat { Csv, JsonLines };
-// .csv, "" and "-" (stdout) -> CSV; .jsonl -> JSON Lines; any other name is an InputError naming -o
+// .csv, "" and "-" (stdout) -> CSV; .jsonl -> JSON Lines (either case); any other name is an
+// InputError naming -o
 // (`-o res.json` wrote CSV into it).
 OutputFormat output_format_of(const std::string& path);
 
@@ -63,8 +64,9 @@ bool parse_csv_line(const std::string& line, std::vector<std::string>* fields);
 // leaves whole rows and at most one torn last line; finish() rewrites the file in point order
 // (atomically: a temporary file renamed over it). Path "" or "-" collects rows for stdout.
 // Beside a results file, the record of its inputs (provenance.h), written before the first row:
-// --resume keeps a finished row only when its point's inputs and the executable `exe` are the ones
-// recorded, runs the others again, and refuses finished rows that have no record.
+// --resume keeps a finished row only when its point's inputs and the executable `exe` (empty:
+// this process's own) are the ones recorded, runs the others again, and refuses finished rows
+// that have no record.
 class ResultFile {
  public:
   ResultFile(const SweepSpec& spec, std::string path, bool resume, const std::string& exe);

@@ -227,7 +227,7 @@ void Progress::finish() {
 // --- Collector ---------------------------------------------------------------------------------
 
 Collector::Collector(const SweepSpec& spec, const RunOptions& ro)
-    : spec_(spec), ro_(ro), file_(spec, ro.output, ro.resume, ro.exe.empty() ? self_exe() : ro.exe),
+    : spec_(spec), ro_(ro), file_(spec, ro.output, ro.resume, ro.exe),
       progress_(spec.points.size(), file_.kept(), ::isatty(STDERR_FILENO) == 1 && !ro.quiet) {
   if (file_.dropped() && !ro.quiet)
     std::cerr << fmt::format("sweep: {}: dropped {} row(s) that match no point of this sweep (or were cut short)\n",
