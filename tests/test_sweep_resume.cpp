@@ -1,8 +1,14 @@
 // --resume keeps a finished row only when re-running its point would give that row again: the
 // record of a sweep's inputs (sim/sweep/provenance.h) beside its results file.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -17,6 +23,7 @@ using nnasim::test::source_dir;
 using nnasim::test::temp_dir;
 using nnasim::test::temp_file;
 namespace fs = std::filesystem;
+extern char** environ;
 
 namespace {
 
@@ -246,4 +253,46 @@ TEST_CASE("pareto: objectives named twice are refused under the option the user 
   REQUIRE(r.status == 0);
   CHECK(r.err.find("cut short") == std::string::npos);
   CHECK(r.out == "hardware,seconds,top1,status\na,1,70,ok\nc,2,80,ok\n");
+}
+
+TEST_CASE("sweep: a hardware file edited while the sweep runs is reported, and --resume runs its points again",
+          "[sweep][resume]") {
+  // ResNet-50 points take tens of milliseconds each (far more under sanitizers): the edit lands
+  // after the first row and long before the eighth.
+  const std::string hw = temp_file("hw.yaml", slurp(source_dir() + "/configs/hw/series4-1core.yaml"));
+  const std::string spec = temp_file("edit.yaml", "hardware: " + hw + "\nmodels: [resnet50]\naxes:\n"
+                                                  "  ocm.size: [1 MiB, 2 MiB, 4 MiB, 8 MiB]\n  weight_bits: [8, 4]\n");
+  const std::string out = (temp_dir() / "edit.csv").string(), err = (temp_dir() / "edit.err").string();
+  std::vector<std::string> args = {NNASIM_BINARY, "sweep", spec, "-o", out, "-j", "1", "-q"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  REQUIRE(posix_spawn(&pid, NNASIM_BINARY, &fa, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  auto rows = [&] {
+    const std::string t = slurp(out);
+    return size_t(std::count(t.begin(), t.end(), '\n'));
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (rows() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::string text = slurp(hw);
+  replace_once(text, "bandwidth: 12 GB/s", "bandwidth: 6 GB/s");
+  std::ofstream(hw) << text;
+  const size_t at_edit = rows();
+  int st = 0;
+  REQUIRE(::waitpid(pid, &st, 0) == pid);
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+  INFO("rows when the file changed: " << at_edit - 1);
+  REQUIRE(at_edit < 9);  // the sweep was still running
+  CHECK_THAT(slurp(err), Catch::Contains("sweep: warning: " + out + ": a hardware or model file changed while the sweep "
+                                         "ran: 8 row(s) may come from either version; --resume runs them again"));
+  auto r = run_cli("sweep " + q(spec) + " -o " + q(out) + " --resume");
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.err, Catch::Contains("8 finished row(s) run again"));
+  CHECK(slurp(out) == run_cli("sweep " + q(spec) + " -q").out);
 }

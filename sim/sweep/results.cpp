@@ -270,7 +270,9 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume, con
         throw InputError({out, 0}, fmt::format("is an input of this sweep ({}): give the results another path", in));
     }
   }
-  const Provenance now = provenance_of(spec, exe);
+  exe_ = exe;
+  start_ = provenance_of(spec, exe);
+  const Provenance& now = start_;
   if (resume) load_previous(now);
   // The kept rows first, then the record of the inputs, then the new rows: killed between any two
   // writes, the file holds only rows that match the record beside it.
@@ -411,6 +413,19 @@ void ResultFile::finish() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   rewrite();
+  // A hardware or model file edited while the sweep ran: some of its points' rows were made from
+  // the old bytes, some from the new, and none can tell which. The record then holds no checksum
+  // that matches them, so that --resume runs them all again.
+  Provenance end = provenance_of(spec_, exe_);
+  size_t changed = 0;
+  for (size_t i = 0; i < end.inputs.size(); ++i)
+    if (end.inputs[i] != start_.inputs[i]) end.inputs[i] = "changed while the sweep ran", ++changed;
+  if (changed) {
+    write_output(provenance_path(path_), provenance_json(spec_, end));
+    notes_.push_back(fmt::format("{}: a hardware or model file changed while the sweep ran: {} row(s) may come from "
+                                 "either version; --resume runs them again",
+                                 path_, changed));
+  }
 }
 
 }  // namespace nnasim::sweep

@@ -80,7 +80,8 @@ class ResultFile {
   size_t kept() const { return kept_; }
   size_t kept_failed() const { return kept_failed_; }
   size_t dropped() const { return dropped_; }
-  // What --resume found, one line each (rows run again because their inputs changed).
+  // What --resume found (rows run again because their inputs changed), and after finish() whether
+  // an input changed while the sweep ran; one line each.
   const std::vector<std::string>& notes() const { return notes_; }
 
   void append(const Row& row);
@@ -98,6 +99,8 @@ class ResultFile {
   std::vector<bool> done_;
   size_t kept_ = 0, kept_failed_ = 0, dropped_ = 0;
   std::vector<std::string> notes_;
+  std::string exe_;
+  Provenance start_;  // the inputs when the sweep started (checked again at finish())
   int fd_ = -1;
 };
 

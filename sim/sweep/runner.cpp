@@ -322,7 +322,10 @@ void Collector::record(const RawResult& r) {
 
 void Collector::finish() {
   progress_.finish();
+  const size_t before = file_.notes().size();
   file_.finish();
+  // A warning that rows may mix two versions of a file: said even with -q.
+  for (size_t i = before; i < file_.notes().size(); ++i) std::cerr << "sweep: warning: " << file_.notes()[i] << "\n";
   if (ro_.quiet) return;
   std::string where = ro_.output.empty() || ro_.output == "-" ? "" : fmt::format("; results in {}", ro_.output);
   std::string kept = file_.kept() ? fmt::format(", {} kept from the previous run ({} failed)", file_.kept(), file_.kept_failed()) : "";
