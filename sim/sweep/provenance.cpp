@@ -24,10 +24,12 @@ std::optional<std::string> executable_bytes(const std::string& exe) {
 }
 }  // namespace
 
-Provenance provenance_of(const SweepSpec& spec, const std::string& exe) {
+Provenance provenance_of(const SweepSpec& spec, const std::string& exe, bool with_executable) {
   Provenance p;
-  const std::optional<std::string> image = executable_bytes(exe);
-  p.executable = image ? checksum_hex(*image) : kUnreadable;
+  if (with_executable) {
+    const std::optional<std::string> image = executable_bytes(exe);
+    p.executable = image ? checksum_hex(*image) : kUnreadable;
+  }
   std::map<std::string, std::string> files;  // path -> checksum of its bytes
   auto file_sum = [&](const std::string& path) -> const std::string& {
     auto it = files.find(path);

@@ -27,9 +27,10 @@ struct Provenance {
 };
 constexpr const char* kUnreadable = "unreadable";
 
-// Reads the executable (`exe`, or this process's own image when empty) and every hardware and
-// model file of the spec (each file once).
-Provenance provenance_of(const SweepSpec& spec, const std::string& exe);
+// Reads the executable (`exe`, or this process's own image when empty; left out, and
+// `executable` empty, when !with_executable) and every hardware and model file of the spec (each
+// file once).
+Provenance provenance_of(const SweepSpec& spec, const std::string& exe, bool with_executable = true);
 
 std::string provenance_path(const std::string& results);  // RESULTS.inputs.json
 std::string provenance_json(const SweepSpec& spec, const Provenance& p);

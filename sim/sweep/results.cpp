@@ -416,7 +416,8 @@ void ResultFile::finish() {
   // A hardware or model file edited while the sweep ran: some of its points' rows were made from
   // the old bytes, some from the new, and none can tell which. The record then holds no checksum
   // that matches them, so that --resume runs them all again.
-  Provenance end = provenance_of(spec_, exe_);
+  Provenance end = provenance_of(spec_, exe_, /*with_executable=*/false);
+  end.executable = start_.executable;  // the points ran from the image read at the start
   size_t changed = 0;
   for (size_t i = 0; i < end.inputs.size(); ++i)
     if (end.inputs[i] != start_.inputs[i]) end.inputs[i] = "changed while the sweep ran", ++changed;
