@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +16,8 @@
 #include "sim/graph/passes.h"
 #include "sim/run/run.h"
 #include "sim/report/writers.h"
+
+extern char** environ;
 
 namespace nnasim::test {
 
@@ -140,6 +144,23 @@ CliResult run_shell(const std::string& cmd) {
   int st = pclose(p);
   res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return res;
+}
+
+int spawn_cli(const std::vector<std::string>& args, const std::string& err_path) {
+  std::vector<std::string> all = {NNASIM_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, NNASIM_BINARY, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  return pid;
 }
 
 CliResult run_cli(const std::string& args) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "sim/config/hw_spec.h"
 #include "sim/graph/graph.h"
@@ -32,6 +33,10 @@ struct CliResult {
 CliResult run_cli(const std::string& args);
 // Runs a shell command line; `out` is its stdout, `err` stays empty.
 CliResult run_shell(const std::string& cmd);
+// Starts build/nnasim with `args` (not through a shell) and returns at once with its pid, for tests
+// that act while it runs; its stdout goes to /dev/null, its stderr to `err_path`. A failed start is
+// a failed REQUIRE.
+int spawn_cli(const std::vector<std::string>& args, const std::string& err_path = "/dev/null");
 
 std::string source_dir();
 // configs/hw/NAME.yaml of the source tree.

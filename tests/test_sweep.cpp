@@ -286,17 +286,7 @@ TEST_CASE("sweep: killed part-way (SIGKILL) and resumed gives the uninterrupted 
   REQUIRE(lines(expected) == 36);
 
   fs::remove(part);
-  std::vector<std::string> args = {NNASIM_BINARY, "sweep", spec, "-o", part, "-j", "1", "-q"};
-  std::vector<char*> argv;
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  REQUIRE(posix_spawn(&pid, NNASIM_BINARY, &fa, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = nnasim::test::spawn_cli({"sweep", spec, "-o", part, "-j", "1", "-q"});
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (lines(read(part)) < 4 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));

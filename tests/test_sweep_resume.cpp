@@ -1,8 +1,6 @@
 // --resume keeps a finished row only when re-running its point would give that row again: the
 // record of a sweep's inputs (sim/sweep/provenance.h) beside its results file.
 #include <catch2/catch.hpp>
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -23,7 +21,6 @@ using nnasim::test::source_dir;
 using nnasim::test::temp_dir;
 using nnasim::test::temp_file;
 namespace fs = std::filesystem;
-extern char** environ;
 
 namespace {
 
@@ -263,16 +260,7 @@ TEST_CASE("sweep: a hardware file edited while the sweep runs is reported, and -
   const std::string spec = temp_file("edit.yaml", "hardware: " + hw + "\nmodels: [resnet50]\naxes:\n"
                                                   "  ocm.size: [1 MiB, 2 MiB, 4 MiB, 8 MiB]\n  weight_bits: [8, 4]\n");
   const std::string out = (temp_dir() / "edit.csv").string(), err = (temp_dir() / "edit.err").string();
-  std::vector<std::string> args = {NNASIM_BINARY, "sweep", spec, "-o", out, "-j", "1", "-q"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  REQUIRE(posix_spawn(&pid, NNASIM_BINARY, &fa, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = nnasim::test::spawn_cli({"sweep", spec, "-o", out, "-j", "1", "-q"}, err);
   auto rows = [&] {
     const std::string t = slurp(out);
     return size_t(std::count(t.begin(), t.end(), '\n'));
