@@ -100,7 +100,8 @@ int pareto(const ParetoArgs& a) {
   } else {
     o.objectives = {{a.x, a.maximize_x}, {a.y, !a.minimize_y}};
   }
-  // One column, one objective: as the user gave them, and after --accuracy fp32 reads top1 as top1_fp32.
+  // One column, one objective (checked here, where the options are known): as the user gave them,
+  // and after --accuracy fp32 reads top1 as top1_fp32.
   auto twice = [&](const std::string& option, const std::string& why) {
     for (size_t i = 0; i < o.objectives.size(); ++i)
       for (size_t j = 0; j < i; ++j)

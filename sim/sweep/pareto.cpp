@@ -196,15 +196,7 @@ ParetoResult pareto_front(const Table& t, const ParetoOptions& o) {
     return c;
   };
   std::vector<int> cols;
-  for (const auto& ob : o.objectives) {
-    for (const auto& before : o.objectives) {
-      if (&before == &ob) break;
-      if (before.column == ob.column)
-        throw InputError({"--objective", 0}, fmt::format("'{}' is an objective twice: give each column once, with "
-                                                         ":min or :max", ob.column));
-    }
-    cols.push_back(col(ob.column));
-  }
+  for (const auto& ob : o.objectives) cols.push_back(col(ob.column));
   const int cby = o.by.empty() ? -1 : col(o.by);
   const int cstatus = t.column("status");
   const size_t k = cols.size();

@@ -272,12 +272,11 @@ ResultFile::ResultFile(const SweepSpec& spec, std::string path, bool resume, con
   }
   exe_ = exe;
   start_ = provenance_of(spec, exe);
-  const Provenance& now = start_;
-  if (resume) load_previous(now);
+  if (resume) load_previous(start_);
   // The kept rows first, then the record of the inputs, then the new rows: killed between any two
   // writes, the file holds only rows that match the record beside it.
   rewrite();
-  write_output(record, provenance_json(spec, now));
+  write_output(record, provenance_json(spec, start_));
   fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd_ < 0) throw InputError({path_, 0}, fmt::format("cannot open the results file: {}", std::strerror(errno)));
 }
